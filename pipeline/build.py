@@ -1,0 +1,96 @@
+"""Run the whole DEDI build in-process with Dagster, printing progress as steps finish."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipeline.config import paths
+
+
+class _ProgressHandler(logging.Handler):
+    """Prints one line per step start/finish and per asset check, with elapsed time."""
+
+    def __init__(self, stream) -> None:
+        super().__init__()
+        self.stream = stream
+        self.t0 = time.monotonic()
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        ev = meta.get("dagster_event")
+        if ev is None:
+            return
+        kind, step = ev.event_type_value, ev.step_key or ""
+        now = time.monotonic()
+        if kind == "STEP_START":
+            self.started[step] = now
+            line = f"  … {step}"
+        elif kind == "STEP_SUCCESS":
+            line = f"  ✓ {step} ({now - self.started.get(step, now):.1f}s)"
+        elif kind == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            err = err.cause or err if err else None
+            msg = err.message.strip().splitlines()[-1] if err else "failed"
+            line = f"  ✗ {step} FAILED: {msg}"
+        elif kind == "ASSET_CHECK_EVALUATION":
+            d = ev.event_specific_data
+            line = f"    {'✓' if d.passed else '✗'} check {d.check_name}"
+        elif kind == "STEP_SKIPPED":
+            line = f"  - {step} skipped (an upstream step or blocking check failed)"
+        else:
+            return
+        self.stream.write(f"[{now - self.t0:6.1f}s]{line}\n")
+        self.stream.flush()
+
+
+@dg.logger(config_schema={"quiet": bool}, description="Compact DEDI progress on stderr.")
+def progress_logger(init_context):
+    lg = logging.Logger("dedi_progress", level=logging.DEBUG)
+    if not init_context.logger_config.get("quiet", False):
+        lg.addHandler(_ProgressHandler(sys.stderr))
+    return lg
+
+
+@dataclass
+class BuildOutcome:
+    """What a build did: success, failed steps and checks with their messages."""
+
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    marts_dir: Path | None = None
+
+
+def run_build(quiet: bool = False) -> BuildOutcome:
+    """Materialise every asset in-process; paths come from DEDI_* env vars / settings."""
+    from pipeline.definitions import build_definitions
+
+    p = paths()
+    defs = build_definitions()
+    job = defs.resolve_job_def("dedi_build")
+    instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
+                else dg.DagsterInstance.ephemeral())
+    job = job.with_logger_defs({"dedi_progress": progress_logger})
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}})
+    failures: list[str] = []
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            msg = err.message.strip() if err else "failed"
+            cause = err.cause.message.strip() if err and err.cause else ""
+            failures.append(f"{ev.step_key}: {cause or msg}")
+        elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
+            d = ev.event_specific_data
+            detail = {k: v.value for k, v in d.metadata.items()}
+            failures.append(f"check {d.check_name} failed: {detail}")
+    return BuildOutcome(success=result.success and not failures, failures=failures,
+                        marts_dir=p.marts)

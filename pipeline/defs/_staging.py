@@ -1,0 +1,69 @@
+"""Helpers shared by the staging assets: write a frame to DuckDB and describe it."""
+
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from pipeline.config import PROJECT_ROOT
+
+SQL_DIR = PROJECT_ROOT / "assets"
+
+
+def write_table(conn, table: str, df: pd.DataFrame) -> None:
+    """Create or replace ``table`` in DuckDB from a pandas frame."""
+    conn.register("_incoming", df)
+    try:
+        conn.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM _incoming')
+    finally:
+        conn.unregister("_incoming")
+
+
+def read_table(conn, table: str) -> pd.DataFrame:
+    """A staging table as pandas."""
+    return conn.execute(f'SELECT * FROM "{table}"').df()
+
+
+def run_sql_model(conn, name: str) -> int:
+    """Materialise ``assets/<name>.sql`` as table ``name``; returns its row count."""
+    sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+    return conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+
+
+def preview(df: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
+    """A small markdown preview for the Dagster UI."""
+    return dg.MetadataValue.md(df.head(rows).to_markdown(index=False))
+
+
+def source_metadata(record: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
+    """Standard metadata of a staged source: rows, file, checksum, real or synthetic, preview."""
+    return {
+        "dagster/row_count": len(df),
+        "source_file": dg.MetadataValue.path(record["file"]),
+        "sha256": record["sha256"],
+        "data_status": record["data_status"],
+        "source_url": record.get("url") or "",
+        "preview": preview(df.drop(columns=["geometry"], errors="ignore")),
+    }
+
+
+def stage_source(conn, table: str, df: pd.DataFrame, record: dict[str, Any],
+                 extra: dict[str, Any] | None = None) -> dg.MaterializeResult:
+    """Tag a reader's frame with its data status, store it, and return its metadata."""
+    df = df.drop(columns=["dedi_synthetic"], errors="ignore").copy()
+    df["data_status"] = record["data_status"]
+    write_table(conn, table, df)
+    record_source(conn, table, record, len(df))
+    return dg.MaterializeResult(metadata={**source_metadata(record, df), **(extra or {})})
+
+
+def record_source(conn, table: str, record: dict[str, Any], rows: int) -> None:
+    """Keep the provenance of every staged file in ``_sources`` (published with the marts)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS _sources (staging_table VARCHAR PRIMARY KEY, "
+                 "file VARCHAR, sha256 VARCHAR, bytes BIGINT, data_status VARCHAR, url VARCHAR, "
+                 "retrieved_at VARCHAR, licence VARCHAR, rows BIGINT)")
+    conn.execute("INSERT OR REPLACE INTO _sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 [table, record["file"], record["sha256"], record["bytes"], record["data_status"],
+                  record.get("url"), record.get("retrieved_at"), record.get("licence"), rows])

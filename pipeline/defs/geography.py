@@ -1,0 +1,76 @@
+"""ONS geography: staging assets for the LSOA lookups and the LSOA boundaries."""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipeline.defs._staging import stage_source
+from pipeline.resources import DediPaths
+from pipeline.sources import geography as geo
+from pipeline.sources.common import file_record
+
+GROUP = "geography"
+
+
+def _stage(context, dedi_paths: DediPaths, staging_db: DuckDBResource, key: str, table: str,
+           reader) -> dg.MaterializeResult:
+    path = geo.locate(dedi_paths.raw, key)
+    context.log.info(f"reading {path}")
+    df = reader(path)
+    with staging_db.get_connection() as conn:
+        return stage_source(conn, table, df, file_record(path, df))
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="ONS LSOA (2021) -> ward (2024) -> LTLA (2024) best-fit lookup, England.")
+def stg_lsoa21_ltla24(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                      staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "lsoa_ltla", "stg_lsoa21_ltla24",
+                  geo.read_lsoa_ltla)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="ONS LSOA (2021) -> sub-ICB location -> ICB (2024) lookup.")
+def stg_lsoa21_icb24(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                     staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "lsoa_icb", "stg_lsoa21_icb24",
+                  geo.read_lsoa_icb)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="ONS LTLA (2024) -> region lookup.")
+def stg_ltla24_region(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                      staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "ltla_region", "stg_ltla24_region",
+                  geo.read_ltla_region)
+
+
+def _read_lsoa_boundaries(path) -> pd.DataFrame:
+    gdf = geo.read_boundaries(path, "lsoa21")
+    return pd.DataFrame({"lsoa21_code": gdf["code"], "lsoa21_name": gdf["name"],
+                         "geometry_wkb": gdf.geometry.to_wkb()})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "geoparquet"},
+          description="ONS LSOA (Dec 2021) generalised boundaries, EPSG:4326, as WKB.")
+def stg_lsoa21_boundaries(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                          staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "boundaries_lsoa21", "stg_lsoa21_boundaries",
+                  _read_lsoa_boundaries)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=[stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region],
+          description="One row per England LSOA 2021 with its LTLA, ICB and region "
+          "(assets/int_lsoa_geography.sql).")
+def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import run_sql_model
+
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "int_lsoa_geography")
+        gaps = conn.execute("SELECT count(*) FILTER (icb24_code IS NULL), "
+                            "count(*) FILTER (region_code IS NULL) FROM int_lsoa_geography"
+                            ).fetchone()
+    return dg.MaterializeResult(metadata={"dagster/row_count": n, "lsoas_without_icb": gaps[0],
+                                          "lsoas_without_region": gaps[1]})

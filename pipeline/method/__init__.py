@@ -1,0 +1,1 @@
+"""The index method as pure functions (no I/O), named as in the IoD / COINr vocabulary."""

@@ -1,0 +1,1 @@
+"""One module per source: its reader, its fetch spec and its official header map."""

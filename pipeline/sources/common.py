@@ -1,0 +1,194 @@
+"""Shared reader helpers: header mapping, LSOA code validation, provenance and checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+LSOA21_PATTERN = r"^E01[0-9]{6}$"
+PROVENANCE_FILE = "provenance.json"
+SUPPRESSED_MARKERS = ["*", "c", "z", "..", ":", "x", "-", "[c]", "[z]", "[x]", ""]
+SYNTHETIC_COLUMN = "dedi_synthetic"  # present (and true) in every demo-generated table
+
+
+class SourceError(ValueError):
+    """A raw file is unusable; the message names the file, the column and the rows."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass(frozen=True)
+class FetchSpec:
+    """One official file to download into the raw layout."""
+
+    source: str
+    url: str
+    target: str  # path relative to the raw dir, e.g. "iod/File_7_....csv"
+    licence: str = "Open Government Licence v3.0"
+    sha256: str | None = None  # pin when the publisher's file is fixed
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"\s+", " ", str(header).replace("\ufeff", "")).strip().casefold()
+
+
+def map_headers(
+    df: pd.DataFrame,
+    header_map: dict[str, str],
+    required: list[str],
+    path: Path | str,
+) -> pd.DataFrame:
+    """Rename official headers to our names (whitespace/case tolerant); keep only mapped ones.
+
+    ``header_map`` maps official header text -> our column. Several official spellings may map
+    to the same column (e.g. ONS ``LSOA21CD`` and ``lsoa21_code``); the first present wins.
+    Raises :class:`SourceError` naming every missing required column.
+    """
+    present = {_norm(c): c for c in df.columns}
+    rename: dict[str, str] = {}
+    taken: set[str] = set()
+    for official, ours in header_map.items():
+        col = present.get(_norm(official))
+        if col is not None and ours not in taken:
+            rename[col] = ours
+            taken.add(ours)
+    missing = [c for c in required if c not in taken]
+    if missing:
+        wanted = {ours: off for off, ours in reversed(list(header_map.items()))}
+        names = "; ".join(f"'{wanted.get(m, m)}'" for m in missing)
+        raise SourceError(path, f"missing required column(s): {names}")
+    out = df[list(rename)].rename(columns=rename)
+    if SYNTHETIC_COLUMN in df.columns:
+        out[SYNTHETIC_COLUMN] = is_true(df[SYNTHETIC_COLUMN])
+    return out
+
+
+def is_true(s: pd.Series) -> pd.Series:
+    """Booleans from bool columns or text such as 'true'/'1'/'yes'."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.fillna(False).astype(bool)
+    return s.astype(str).str.strip().str.lower().isin(["true", "1", "yes", "y"])
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """Read a CSV as strings: UTF-8 (with or without BOM), falling back to Windows-1252."""
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
+        except UnicodeDecodeError:
+            continue
+    raise SourceError(path, "cannot decode as UTF-8 or Windows-1252")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV (as text) or parquet file."""
+    if not path.exists():
+        raise SourceError(path, "file not found")
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    return read_csv_text(path)
+
+
+def to_number(df: pd.DataFrame, column: str, path: Path | str, *, allow_suppressed: bool = False,
+              integer: bool = False) -> pd.Series:
+    """Parse a numeric column; name the first bad rows (1-based data rows) on failure.
+
+    Suppressed cells (``*``, ``c``, ``z``, ``..`` ...) become NA when ``allow_suppressed``.
+    """
+    s = df[column]
+    if pd.api.types.is_numeric_dtype(s):
+        num = s.astype("float64")
+    else:
+        txt = s.astype("string").str.strip().str.replace(",", "", regex=False)
+        sup = txt.isna() | txt.isin(SUPPRESSED_MARKERS)
+        num = pd.to_numeric(txt.where(~sup), errors="coerce")
+        bad = num.isna() & ~sup
+        if not allow_suppressed:
+            bad = num.isna()
+        if bad.any():
+            rows = [int(i) + 2 for i in list(df.index[bad.to_numpy()])[:5]]
+            vals = [str(v) for v in s[bad].head(5)]
+            raise SourceError(
+                path,
+                f"column '{column}': non-numeric value(s) {vals} at file row(s) {rows} "
+                f"({int(bad.sum())} in all)",
+            )
+    if integer:
+        if num.notna().any() and not (num.dropna() == num.dropna().round()).all():
+            raise SourceError(path, f"column '{column}': expected whole numbers")
+        return num.astype("Int64")
+    return num
+
+
+def check_lsoa_codes(df: pd.DataFrame, path: Path | str, column: str = "lsoa21_code",
+                     england_only: bool = True) -> None:
+    """LSOA 2021 codes: ``E01`` + 6 digits, non-null, no duplicates. Errors name rows."""
+    codes = df[column].astype("string")
+    pattern = LSOA21_PATTERN if england_only else r"^[EW]01[0-9]{6}$"
+    bad = codes.isna() | ~codes.fillna("").str.match(pattern)
+    if bad.any():
+        rows = [int(i) + 2 for i in list(df.index[bad.to_numpy()])[:5]]
+        raise SourceError(
+            path, f"column '{column}': invalid LSOA code(s) {codes[bad].head(5).tolist()} "
+            f"at file row(s) {rows} ({int(bad.sum())} in all; expected E01 + 6 digits)")
+    dup = codes.duplicated(keep=False)
+    if dup.any():
+        rows = [int(i) + 2 for i in list(df.index[dup.to_numpy()])[:6]]
+        raise SourceError(
+            path, f"column '{column}': duplicated LSOA code(s) "
+            f"{sorted(set(codes[dup].head(6)))} at file row(s) {rows}")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_provenance(topic_dir: Path) -> dict[str, Any]:
+    """The topic folder's ``provenance.json`` (written by ``dedi fetch`` / ``dedi demo``)."""
+    f = topic_dir / PROVENANCE_FILE
+    if not f.exists():
+        return {"files": {}}
+    return json.loads(f.read_text(encoding="utf-8"))
+
+
+def file_record(path: Path, df: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Traceability record of one raw file: name, checksum, size, real or synthetic."""
+    prov = read_provenance(path.parent).get("files", {}).get(path.name, {})
+    synthetic = bool(prov.get("synthetic", False))
+    if df is not None and SYNTHETIC_COLUMN in df.columns and bool(df[SYNTHETIC_COLUMN].any()):
+        synthetic = True
+    return {
+        "file": str(path),
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+        "data_status": "synthetic" if synthetic else "real",
+        "url": prov.get("url"),
+        "retrieved_at": prov.get("retrieved_at"),
+        "licence": prov.get("licence"),
+    }
+
+
+def find_one(raw_dir: Path, topic: str, patterns: list[str]) -> Path:
+    """First file under ``raw_dir/topic`` matching the patterns, in order of preference."""
+    folder = raw_dir / topic
+    for pat in patterns:
+        hits = sorted(folder.glob(pat))
+        if hits:
+            return hits[0]
+    raise SourceError(folder, f"no file matching {patterns} (run `dedi fetch` or `dedi demo`)")

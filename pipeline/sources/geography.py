@@ -1,0 +1,143 @@
+"""ONS Open Geography: LSOA 2021 lookups (ward/LTLA 2024, sub-ICB/ICB 2024, region) and boundaries.
+
+Files read as the ONS publishes them (CSV/GeoJSON with ``LSOA21CD``-style headers) or as the
+tidy parquet/GeoParquet copies in ``../shared/data/geography`` (``lsoa21_code``-style headers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pipeline.sources.common import (
+    FetchSpec,
+    SourceError,
+    check_lsoa_codes,
+    find_one,
+    map_headers,
+    read_table,
+)
+
+TOPIC = "geography"
+ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
+
+LSOA_LTLA_MAP = {
+    "LSOA21CD": "lsoa21_code", "lsoa21_code": "lsoa21_code",
+    "LSOA21NM": "lsoa21_name", "lsoa21_name": "lsoa21_name",
+    "WD24CD": "ward24_code", "ward24_code": "ward24_code",
+    "WD24NM": "ward24_name", "ward24_name": "ward24_name",
+    "LAD24CD": "ltla24_code", "ltla24_code": "ltla24_code",
+    "LAD24NM": "ltla24_name", "ltla24_name": "ltla24_name",
+}
+LSOA_ICB_MAP = {
+    "LSOA21CD": "lsoa21_code", "lsoa21_code": "lsoa21_code",
+    "LSOA21NM": "lsoa21_name", "lsoa21_name": "lsoa21_name",
+    "SICBL24CD": "sicbl24_code", "sicbl24_code": "sicbl24_code",
+    "SICBL24CDH": "sicbl24_code_nhs", "sicbl24_code_nhs": "sicbl24_code_nhs",
+    "SICBL24NM": "sicbl24_name", "sicbl24_name": "sicbl24_name",
+    "ICB24CD": "icb24_code", "icb24_code": "icb24_code",
+    "ICB24CDH": "icb24_code_nhs", "icb24_code_nhs": "icb24_code_nhs",
+    "ICB24NM": "icb24_name", "icb24_name": "icb24_name",
+}
+LTLA_REGION_MAP = {
+    "LAD24CD": "ltla24_code", "ltla24_code": "ltla24_code",
+    "LAD24NM": "ltla24_name", "ltla24_name": "ltla24_name",
+    "RGN24CD": "region_code", "region24_code": "region_code",
+    "RGN24NM": "region_name", "region24_name": "region_name",
+}
+BOUNDARY_MAPS = {
+    "lsoa21": {"LSOA21CD": "code", "lsoa21_code": "code", "LSOA21NM": "name", "lsoa21_name": "name"},
+    "ltla24": {"LAD24CD": "code", "ltla24_code": "code", "LAD24NM": "name", "ltla24_name": "name"},
+    "icb24": {"ICB24CD": "code", "icb24_code": "code", "icb22_code": "code",
+              "ICB24NM": "name", "icb24_name": "name", "icb22_name": "name"},
+}
+
+FILES = {
+    "lsoa_ltla": ["lookup_lsoa21_ward24_ltla24.parquet", "lookup_lsoa21_ward24_ltla24.csv"],
+    "lsoa_icb": ["lookup_lsoa21_icb24.parquet", "lookup_lsoa21_icb24.csv"],
+    "ltla_region": ["lookup_ltla24_region24.parquet", "lookup_ltla24_region24.csv"],
+    "boundaries_lsoa21": ["boundaries_lsoa21.parquet", "boundaries_lsoa21.geojson"],
+    "boundaries_ltla24": ["boundaries_ltla24.parquet", "boundaries_ltla24.geojson"],
+    "boundaries_icb24": ["boundaries_icb24.parquet", "boundaries_icb22.parquet",
+                         "boundaries_icb24.geojson"],
+}
+
+
+def _arcgis(service: str, target: str, description: str, geometry: bool = False) -> FetchSpec:
+    return FetchSpec(
+        source=f"ons_{Path(target).stem}",
+        url=f"{ARCGIS}/{service}/FeatureServer/0/query",
+        target=f"{TOPIC}/{target}",
+        description=description,
+        extra={"kind": "arcgis", "geometry": geometry},
+    )
+
+
+FETCH = [
+    _arcgis("LSOA21_WD24_LAD24_EW_LU", "lookup_lsoa21_ward24_ltla24.csv",
+            "LSOA (2021) to Electoral Ward (2024) to LAD (2024) best-fit lookup, E&W"),
+    _arcgis("LSOA21_SICBL24_ICB24_LAD24_EN_LU", "lookup_lsoa21_icb24.csv",
+            "LSOA (2021) to Sub ICB Location to ICB (April 2024) lookup, England"),
+    _arcgis("LAD24_RGN24_EN_LU", "lookup_ltla24_region24.csv",
+            "Local Authority District (2024) to Region lookup, England"),
+    _arcgis("Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5",
+            "boundaries_lsoa21.geojson", "LSOA (Dec 2021) boundaries, generalised clipped",
+            geometry=True),
+    _arcgis("Local_Authority_Districts_May_2024_Boundaries_UK_BGC", "boundaries_ltla24.geojson",
+            "LAD (May 2024) boundaries, generalised clipped", geometry=True),
+    _arcgis("Integrated_Care_Boards_April_2024_EN_BGC", "boundaries_icb24.geojson",
+            "ICB (April 2024) boundaries, generalised clipped", geometry=True),
+]
+
+
+def locate(raw_dir: Path, key: str) -> Path:
+    """Path of one geography file in the raw layout (``key`` from :data:`FILES`)."""
+    return find_one(raw_dir, TOPIC, FILES[key])
+
+
+def _england(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    eng = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+    check_lsoa_codes(eng, path)
+    return eng
+
+
+def read_lsoa_ltla(path: Path) -> pd.DataFrame:
+    """LSOA21 -> ward24 -> LTLA24 (best fit), England rows only."""
+    df = map_headers(read_table(path), LSOA_LTLA_MAP,
+                     ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name"], path)
+    return _england(df, path)
+
+
+def read_lsoa_icb(path: Path) -> pd.DataFrame:
+    """LSOA21 -> sub-ICB location -> ICB (2024), England."""
+    df = map_headers(read_table(path), LSOA_ICB_MAP,
+                     ["lsoa21_code", "sicbl24_code", "icb24_code", "icb24_name"], path)
+    return _england(df, path)
+
+
+def read_ltla_region(path: Path) -> pd.DataFrame:
+    """LTLA24 -> region (England)."""
+    df = map_headers(read_table(path), LTLA_REGION_MAP,
+                     ["ltla24_code", "region_code", "region_name"], path)
+    if df["ltla24_code"].duplicated().any():
+        dup = df.loc[df["ltla24_code"].duplicated(), "ltla24_code"].head(5).tolist()
+        raise SourceError(path, f"column 'ltla24_code': duplicated LTLA code(s) {dup}")
+    return df.reset_index(drop=True)
+
+
+def read_boundaries(path: Path, level: str) -> gpd.GeoDataFrame:
+    """Boundaries as a GeoDataFrame with ``code``, ``name``, ``geometry`` (EPSG:4326)."""
+    if not path.exists():
+        raise SourceError(path, "file not found")
+    try:
+        gdf = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+        raise SourceError(path, f"cannot read boundaries: {exc}") from exc
+    df = map_headers(pd.DataFrame(gdf.drop(columns="geometry")), BOUNDARY_MAPS[level],
+                     ["code", "name"], path)
+    out = gpd.GeoDataFrame(df, geometry=gdf.geometry.values, crs=gdf.crs or "EPSG:4326")
+    if level == "lsoa21":
+        out = out[out["code"].astype(str).str.startswith("E")]
+    return out.to_crs("EPSG:4326").reset_index(drop=True)

@@ -1,0 +1,132 @@
+"""English Indices of Deprivation 2025, File 7 (MHCLG): reader, fetch spec, official headers.
+
+File 7 holds, per LSOA 2021, the IMD and the seven domains (score, rank, decile), the
+sub-domains, IDACI/IDAOPI and the mid-2022 population denominators. Columns are matched by
+their official header text, so the full official file and reduced copies both read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.sources.common import (
+    FetchSpec,
+    SourceError,
+    check_lsoa_codes,
+    find_one,
+    map_headers,
+    read_table,
+    to_number,
+)
+
+TOPIC = "iod"
+RANK = "Rank (where 1 is most deprived)"
+DECILE = "Decile (where 1 is most deprived 10% of LSOAs)"
+
+# Our key -> official header stem (score header differs for the two "rate" domains).
+DOMAINS: dict[str, tuple[str, str]] = {
+    "imd": ("Index of Multiple Deprivation (IMD)", "Index of Multiple Deprivation (IMD) Score"),
+    "income": ("Income", "Income Score (rate)"),
+    "employment": ("Employment", "Employment Score (rate)"),
+    "education": ("Education, Skills and Training", "Education, Skills and Training Score"),
+    "health": ("Health Deprivation and Disability", "Health Deprivation and Disability Score"),
+    "crime": ("Crime", "Crime Score"),
+    "barriers": ("Barriers to Housing and Services", "Barriers to Housing and Services Score"),
+    "living_environment": ("Living Environment", "Living Environment Score"),
+}
+SUBDOMAINS: dict[str, str] = {
+    "idaci": "Income Deprivation Affecting Children Index (IDACI)",
+    "idaopi": "Income Deprivation Affecting Older People (IDAOPI)",
+    "children_young_people": "Children and Young People Sub-domain",
+    "adult_skills": "Adult Skills Sub-domain",
+    "geographical_barriers": "Geographical Barriers Sub-domain",
+    "wider_barriers": "Wider Barriers Sub-domain",
+    "indoors": "Indoors Sub-domain",
+    "outdoors": "Outdoors Sub-domain",
+}
+POPULATION_HEADERS: dict[str, str] = {
+    "Total population: mid 2022": "population_mid2022",
+    "Dependent Children aged 0-15: mid 2022": "children_0_15_mid2022",
+    "Older population aged 60 and over: mid 2022": "older_60_plus_mid2022",
+    "Working age population 18-66 (for use with Employment Deprivation Domain): mid 2022":
+        "working_age_18_66_mid2022",
+}
+
+
+def _header_map() -> dict[str, str]:
+    m = {
+        "LSOA code (2021)": "lsoa21_code",
+        "LSOA name (2021)": "lsoa21_name",
+        "Local Authority District code (2024)": "ltla24_code",
+        "Local Authority District name (2024)": "ltla24_name",
+    }
+    for key, (stem, score_header) in DOMAINS.items():
+        m[score_header] = f"{key}_score"
+        m[f"{stem} {RANK}"] = f"{key}_rank"
+        m[f"{stem} {DECILE}"] = f"{key}_decile"
+    for key, stem in SUBDOMAINS.items():
+        m[f"{stem} Score (rate)"] = f"{key}_score"
+        m[f"{stem} Score"] = f"{key}_score"
+        m[f"{stem} {RANK}"] = f"{key}_rank"
+        m[f"{stem} {DECILE}"] = f"{key}_decile"
+    m.update(POPULATION_HEADERS)
+    return m
+
+
+HEADER_MAP = _header_map()
+REQUIRED = ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name"] + [
+    f"{k}_{p}" for k in DOMAINS for p in ("score", "rank", "decile")
+]
+
+FETCH = [
+    FetchSpec(
+        source="iod2025",
+        url=(
+            "https://assets.publishing.service.gov.uk/media/691ded56d140bbbaa59a2a7d/"
+            "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
+        ),
+        target="iod/File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        description="English Indices of Deprivation 2025, File 7 (all ranks, scores, deciles "
+        "and population denominators), MHCLG, 30 Oct 2025",
+    )
+]
+
+# Preference: the full official file, then any other File 7 copy.
+FILE_PATTERNS = [
+    "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+    "File_7*IoD2025*.csv",
+    "File_7*IoD2025*.parquet",
+]
+
+
+def locate(raw_dir: Path) -> Path:
+    """Path of the IoD 2025 File 7 in the raw layout."""
+    return find_one(raw_dir, TOPIC, FILE_PATTERNS)
+
+
+def read_iod2025(path: Path) -> pd.DataFrame:
+    """Read and validate File 7. Raises :class:`SourceError` naming file, column and rows."""
+    raw = read_table(path)
+    if raw.empty:
+        raise SourceError(path, "file has no data rows")
+    df = map_headers(raw, HEADER_MAP, REQUIRED, path)
+    for c in df.columns:
+        if c.endswith(("_rank", "_decile")):
+            df[c] = to_number(df, c, path, integer=True)
+        elif c.endswith("_score") or c in POPULATION_HEADERS.values():
+            df[c] = to_number(df, c, path)
+    check_lsoa_codes(df, path)
+    n = len(df)
+    for key in DOMAINS:
+        r = df[f"{key}_rank"]
+        if r.isna().any() or r.min() < 1 or r.max() > n or r.duplicated().any():
+            dups = df.loc[r.duplicated(keep=False), "lsoa21_code"].head(4).tolist()
+            raise SourceError(
+                path, f"column '{DOMAINS[key][0]} {RANK}': ranks are not a permutation of "
+                f"1..{n} (min {r.min()}, max {r.max()}, repeated at {dups})")
+        d = df[f"{key}_decile"]
+        if d.isna().any() or d.min() < 1 or d.max() > 10:
+            raise SourceError(path, f"column '{DOMAINS[key][0]} {DECILE}': deciles outside 1..10")
+    return df.reset_index(drop=True)
