@@ -121,11 +121,12 @@ def read_iod2025(path: Path) -> pd.DataFrame:
     n = len(df)
     for key in DOMAINS:
         r = df[f"{key}_rank"]
-        if r.isna().any() or r.min() < 1 or r.max() > n or r.duplicated().any():
-            dups = df.loc[r.duplicated(keep=False), "lsoa21_code"].head(4).tolist()
+        # Published domain ranks share a value where scores tie, so only the range is checked.
+        if r.isna().any() or r.min() < 1 or r.max() > n:
+            bad = df.index[(r.isna() | (r < 1) | (r > n)).to_numpy()][:5]
             raise SourceError(
-                path, f"column '{DOMAINS[key][0]} {RANK}': ranks are not a permutation of "
-                f"1..{n} (min {r.min()}, max {r.max()}, repeated at {dups})")
+                path, f"column '{DOMAINS[key][0]} {RANK}': ranks must lie in 1..{n}; "
+                f"bad at file row(s) {[int(i) + 2 for i in bad]}")
         d = df[f"{key}_decile"]
         if d.isna().any() or d.min() < 1 or d.max() > 10:
             raise SourceError(path, f"column '{DOMAINS[key][0]} {DECILE}': deciles outside 1..10")
