@@ -38,8 +38,9 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
     fp = raw_fingerprint(paths().raw)
     if context.cursor == fp:
         return dg.SkipReason("raw files unchanged")
+    first_look = context.cursor is None
     context.update_cursor(fp)
-    if context.cursor is None:
+    if first_look:
         return dg.SkipReason("first look at raw files; fingerprint recorded")
     return dg.RunRequest(run_key=fp)
 

@@ -1,0 +1,126 @@
+"""End-to-end demo build: marts published, labelled synthetic, atomic and safe on bad input."""
+
+import json
+import shutil
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.demo import generate
+from pipeline.sources import geography, iod
+from pipeline.sources.common import sha256_file
+from tests.conftest import BuildDirs, build
+
+LSOA_CONTRACT = ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name", "icb24_code",
+                 "icb24_name", "region_code", "region_name", "population", "imd_score",
+                 "imd_rank", "imd_decile"] + [
+    f"{d}_{p}" for d in ("income", "employment", "education", "health", "crime", "barriers",
+                         "living_environment") for p in ("score", "rank", "decile")]
+SUMMARY_CONTRACT = ["geography", "area_code", "area_name", "index", "population",
+                    "average_score", "average_rank", "extent", "local_concentration",
+                    "proportion_most_deprived_10pct", "average_score_rank", "average_rank_rank",
+                    "extent_rank", "local_concentration_rank",
+                    "proportion_most_deprived_10pct_rank"]
+
+
+def test_demo_marts_follow_the_public_contract(demo_build):
+    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    lsoa = con.execute("SELECT * FROM lsoa_index").df()
+    summ = con.execute("SELECT * FROM area_summary").df()
+    assert set(LSOA_CONTRACT) <= set(lsoa.columns)
+    assert set(SUMMARY_CONTRACT) <= set(summ.columns)
+    assert len(lsoa) == 320 and lsoa["lsoa21_code"].is_unique
+    assert sorted(lsoa["imd_rank"]) == list(range(1, 321))
+    assert summ.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1}
+    # parquet copies are identical to the DuckDB tables
+    pd.testing.assert_frame_equal(pd.read_parquet(demo_build.marts / "lsoa_index.parquet"), lsoa,
+                                  check_dtype=False)
+    geo = gpd.read_parquet(demo_build.marts / "lsoa_index.geoparquet")
+    assert len(geo) == 320 and geo.crs.to_epsg() == 4326
+
+
+def test_demo_outputs_say_synthetic_everywhere(demo_build):
+    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    meta = dict(con.execute("SELECT key, value FROM build_metadata").fetchall())
+    assert json.loads(meta["data_status"]) == "synthetic"
+    assert "SYNTHETIC" in json.loads(meta["warning"])
+    for t in ("lsoa_index", "area_summary", "sources"):
+        assert con.execute(f"SELECT DISTINCT data_status FROM {t}").fetchall() == [("synthetic",)]
+        kv = pq.read_schema(demo_build.marts / f"{t}.parquet").metadata[b"dedi"]
+        assert json.loads(kv)["data_status"] == "synthetic"
+    manifest = json.loads((demo_build.marts / "manifest.json").read_text())
+    assert manifest["data_status"] == "synthetic"
+    assert all(s["data_status"] == "synthetic" for s in manifest["sources"])
+    assert (lsoa := con.execute("SELECT lsoa21_name FROM lsoa_index").df())[
+        "lsoa21_name"].str.startswith("Synthshire").all(), lsoa.head()
+
+
+def test_demo_generator_is_deterministic(tmp_path):
+    generate(tmp_path / "a")
+    generate(tmp_path / "b")
+    for f in (tmp_path / "a").rglob("*"):
+        if f.is_file() and f.name != "provenance.json":
+            g = tmp_path / "b" / f.relative_to(tmp_path / "a")
+            if f.suffix == ".parquet":
+                pd.testing.assert_frame_equal(pd.read_parquet(f), pd.read_parquet(g))
+            else:
+                assert f.read_bytes() == g.read_bytes(), f
+
+
+def _copy_build(demo_build: BuildDirs, tmp_path) -> BuildDirs:
+    dirs = BuildDirs(tmp_path / "raw", tmp_path / "staging", tmp_path / "marts")
+    shutil.copytree(demo_build.raw, dirs.raw)
+    shutil.copytree(demo_build.marts, dirs.marts)
+    return dirs
+
+
+def _fingerprint(marts) -> dict[str, str]:
+    return {f.name: sha256_file(f) for f in sorted(marts.iterdir()) if f.is_file()}
+
+
+@pytest.mark.parametrize("corruption", ["duplicate_lsoa", "missing_column"])
+def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_path, corruption):
+    dirs = _copy_build(demo_build, tmp_path)
+    before = _fingerprint(dirs.marts)
+    f = iod.locate(dirs.raw)
+    df = pd.read_csv(f, dtype=str)
+    if corruption == "duplicate_lsoa":
+        df.loc[10, "LSOA code (2021)"] = df.loc[11, "LSOA code (2021)"]
+        expected = "duplicated LSOA code"
+    else:
+        df = df.drop(columns=["Employment Rank (where 1 is most deprived)"])
+        expected = "missing required column(s): 'Employment Rank (where 1 is most deprived)'"
+    df.to_csv(f, index=False)
+    outcome = build(dirs)
+    assert not outcome.success
+    msg = "\n".join(outcome.failures)
+    assert str(f) in msg and expected in msg
+    assert _fingerprint(dirs.marts) == before
+    assert not list(dirs.marts.glob(".publishing-*"))
+
+
+def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
+    dirs = _copy_build(demo_build, tmp_path)
+    before = _fingerprint(dirs.marts)
+    # Drop ten LSOAs from the ICB lookup: the file reads fine, but lsoa_index then has LSOAs
+    # without an ICB, which the GX suite and the LSOA-set check must catch.
+    f = geography.locate(dirs.raw, "lsoa_icb")
+    pd.read_parquet(f).iloc[10:].to_parquet(f, index=False)
+    outcome = build(dirs)
+    assert not outcome.success
+    msg = "\n".join(outcome.failures)
+    assert "lsoa_sets_consistent" in msg and "in_iod_not_icb_lookup" in msg
+    assert "lsoa_index_expectations" in msg and "icb24_code" in msg
+    assert _fingerprint(dirs.marts) == before
+
+
+def test_rebuild_replaces_marts_without_leftovers(demo_build, tmp_path):
+    dirs = _copy_build(demo_build, tmp_path)
+    old = json.loads((dirs.marts / "manifest.json").read_text())["run_id"]
+    assert build(dirs).success
+    new = json.loads((dirs.marts / "manifest.json").read_text())
+    assert new["run_id"] != old
+    assert sorted(p.name for p in dirs.marts.iterdir()) == sorted(new["files"] + ["manifest.json"])

@@ -1,0 +1,139 @@
+"""``dedi fetch`` against a local HTTP server: success, provenance, failures leave no half file."""
+
+import hashlib
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pipeline import cli
+from pipeline.fetch import FetchError, fetch_one
+from pipeline.sources import geography, iod
+from pipeline.sources.common import FetchSpec
+
+N_LOOKUP = 4500
+
+
+def _lookup_features(geometry: bool) -> list[dict]:
+    feats = []
+    for i in range(N_LOOKUP):
+        country = "W" if i % 10 == 9 else "E"
+        props = {"LSOA21CD": f"{country}01{i:06d}", "LSOA21NM": f"Area {i}",
+                 "WD24CD": f"{country}05{i // 5:06d}", "WD24NM": f"Ward {i // 5}",
+                 "LAD24CD": f"{country}0{'6' if country == 'E' else '6'}{i // 100:06d}",
+                 "LAD24NM": f"LA {i // 100}", "ObjectId": i + 1}
+        geom = {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]}
+        feats.append({"type": "Feature", "properties": props, "geometry": geom if geometry else None})
+    return feats
+
+
+class Handler(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        if u.path.endswith("/FeatureServer/0/query"):
+            q = dict(urllib.parse.parse_qsl(u.query))
+            off, n = int(q["resultOffset"]), int(q["resultRecordCount"])
+            feats = _lookup_features(q["returnGeometry"] == "true")
+            page = {"type": "FeatureCollection", "features": feats[off:off + n]}
+            if off + n < len(feats):
+                page["properties"] = {"exceededTransferLimit": True}
+            return self._send(200, json.dumps(page).encode())
+        if u.path.startswith("/truncated"):
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"LSOA code (2021),partial\n" * 10)
+            self.wfile.flush()
+            self.connection.close()
+            return None
+        body = self.files.get(u.path)
+        if body is None:
+            return self._send(404, b"not found")
+        return self._send(200, body)
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def file7_bytes(demo_build) -> bytes:
+    return iod.locate(demo_build.raw).read_bytes()
+
+
+def test_fetch_iod_via_cli_records_provenance(server, file7_bytes, tmp_path):
+    spec = iod.FETCH[0]
+    Handler.files[urllib.parse.urlsplit(spec.url).path] = file7_bytes
+    raw = tmp_path / "raw"
+    assert cli.main(["fetch", "iod2025", "--raw-dir", str(raw), "--base-url", server]) == 0
+    target = raw / spec.target
+    assert target.read_bytes() == file7_bytes
+    prov = json.loads((raw / "iod" / "provenance.json").read_text())["files"][target.name]
+    assert prov["sha256"] == hashlib.sha256(file7_bytes).hexdigest()
+    assert prov["bytes"] == len(file7_bytes) and prov["official_url"] == spec.url
+    assert prov["licence"].startswith("Open Government Licence") and prov["retrieved_at"]
+    assert prov["synthetic"] is False
+    assert len(iod.read_iod2025(iod.locate(raw))) == 320
+    assert not list(raw.rglob("*.part"))
+
+
+def test_http_error_leaves_nothing(server, tmp_path):
+    spec = FetchSpec(source="x", url=f"{server}/missing.csv", target="iod/missing.csv")
+    with pytest.raises(FetchError, match="HTTP 404"):
+        fetch_one(spec, tmp_path)
+    assert not list(tmp_path.rglob("*.csv*"))
+
+
+def test_partial_download_keeps_previous_file_and_no_half_file(server, tmp_path):
+    spec = FetchSpec(source="x", url=f"{server}/truncated.csv", target="iod/file.csv")
+    (tmp_path / "iod").mkdir()
+    (tmp_path / "iod" / "file.csv").write_text("previous good copy")
+    with pytest.raises(FetchError, match="incomplete|interrupted"):
+        fetch_one(spec, tmp_path, force=True)
+    assert (tmp_path / "iod" / "file.csv").read_text() == "previous good copy"
+    assert not list(tmp_path.rglob("*.part"))
+    assert not (tmp_path / "iod" / "provenance.json").exists()
+
+
+def test_pinned_checksum_mismatch_rejected(server, file7_bytes, tmp_path):
+    Handler.files["/pinned.csv"] = file7_bytes
+    spec = FetchSpec(source="x", url=f"{server}/pinned.csv", target="iod/pinned.csv",
+                     sha256="0" * 64)
+    with pytest.raises(FetchError, match="does not match the pinned"):
+        fetch_one(spec, tmp_path)
+    assert not (tmp_path / "iod" / "pinned.csv").exists()
+    ok = FetchSpec(source="x", url=f"{server}/pinned.csv", target="iod/pinned.csv",
+                   sha256=hashlib.sha256(file7_bytes).hexdigest())
+    assert fetch_one(ok, tmp_path).exists()
+
+
+def test_arcgis_lookup_is_paged_and_readable(server, tmp_path):
+    spec = next(s for s in geography.FETCH if s.target.endswith("ward24_ltla24.csv"))
+    path = fetch_one(spec, tmp_path, base_url=server)
+    df = geography.read_lsoa_ltla(path)
+    assert len(df) == N_LOOKUP - N_LOOKUP // 10  # Welsh rows dropped
+    assert df["lsoa21_code"].is_unique
+
+
+def test_arcgis_boundaries_geojson_readable(server, tmp_path):
+    spec = next(s for s in geography.FETCH if s.target.endswith("boundaries_lsoa21.geojson"))
+    gdf = geography.read_boundaries(fetch_one(spec, tmp_path, base_url=server), "lsoa21")
+    assert len(gdf) == N_LOOKUP - N_LOOKUP // 10 and gdf.crs.to_epsg() == 4326
