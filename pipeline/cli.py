@@ -57,7 +57,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
-    os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", *args.extra])
+    extra = [a for a in args.extra if a != "--"]
+    os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", *extra])
     return 0  # pragma: no cover
 
 
@@ -80,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("dev", help="open the Dagster UI (dagster dev) on these definitions")
     v.add_argument("extra", nargs=argparse.REMAINDER)
     v.set_defaults(func=_cmd_dev)
-    args = ap.parse_args(argv)
+    args, unknown = ap.parse_known_args(argv)
+    if args.cmd == "dev":
+        args.extra = unknown + args.extra
+    elif unknown:
+        ap.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args.func(args)
 
 

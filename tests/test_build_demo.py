@@ -9,10 +9,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import cli
 from pipeline.demo import generate
 from pipeline.sources import geography, iod
 from pipeline.sources.common import sha256_file
-from tests.conftest import BuildDirs, build
+from tests.conftest import BuildDirs, build, dedi_env
 
 LSOA_CONTRACT = ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name", "icb24_code",
                  "icb24_name", "region_code", "region_name", "population", "imd_score",
@@ -82,7 +83,8 @@ def _fingerprint(marts) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("corruption", ["duplicate_lsoa", "missing_column"])
-def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_path, corruption):
+def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_path, corruption,
+                                                             capsys):
     dirs = _copy_build(demo_build, tmp_path)
     before = _fingerprint(dirs.marts)
     f = iod.locate(dirs.raw)
@@ -94,9 +96,10 @@ def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_pat
         df = df.drop(columns=["Employment Rank (where 1 is most deprived)"])
         expected = "missing required column(s): 'Employment Rank (where 1 is most deprived)'"
     df.to_csv(f, index=False)
-    outcome = build(dirs)
-    assert not outcome.success
-    msg = "\n".join(outcome.failures)
+    with dedi_env(dirs):  # through the CLI, as a user would run it
+        assert cli.main(["build", "--quiet"]) == 1
+    msg = capsys.readouterr().err
+    assert "BUILD FAILED - published marts were left unchanged" in msg
     assert str(f) in msg and expected in msg
     assert _fingerprint(dirs.marts) == before
     assert not list(dirs.marts.glob(".publishing-*"))
