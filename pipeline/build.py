@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,11 +71,43 @@ class BuildOutcome:
     marts_dir: Path | None = None
 
 
+class BuildLocked(RuntimeError):
+    """Another build is using the same staging folder."""
+
+
+@contextmanager
+def build_lock(staging: Path) -> Iterator[None]:
+    """One build per staging folder at a time (an advisory lock, released if the process dies)."""
+    staging.mkdir(parents=True, exist_ok=True)
+    lock_path = staging / ".build.lock"
+    with open(lock_path, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise BuildLocked(f"another dedi build (pid {holder}) is using {staging}; wait for it "
+                              "to finish or set DEDI_STAGING_DIR to another folder") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_build(quiet: bool = False) -> BuildOutcome:
     """Materialise every asset in-process; paths come from DEDI_* env vars / settings."""
+    p = paths()
+    with build_lock(p.staging):
+        return _run(p, quiet)
+
+
+def _run(p, quiet: bool) -> BuildOutcome:
     from pipeline.definitions import build_definitions
 
-    p = paths()
     defs = build_definitions()
     job = defs.resolve_job_def("dedi_build")
     instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")

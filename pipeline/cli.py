@@ -36,7 +36,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.build import run_build
+    from pipeline.build import BuildLocked, run_build
     from pipeline.demo import generate, raw_dir_is_empty
 
     p = paths()
@@ -45,7 +45,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
               "(run `dedi fetch` for the official files)", file=sys.stderr)
         generate(p.raw)
     print(f"dedi build: raw={p.raw} staging={p.staging} marts={p.marts}", file=sys.stderr)
-    outcome = run_build(quiet=args.quiet)
+    try:
+        outcome = run_build(quiet=args.quiet)
+    except BuildLocked as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 3
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:

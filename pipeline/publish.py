@@ -1,8 +1,15 @@
-"""Atomic publication of the marts: build everything in a temporary folder, then swap in.
+"""Atomic publication of the marts: a complete new release is switched in with one rename.
 
-Readers never see a half-written file: each file is moved into place with ``os.replace``
-(atomic on POSIX) only after every output has been written and re-read. If anything fails,
-the previously published marts are left exactly as they were.
+Layout of ``DEDI_MARTS_DIR``::
+
+    releases/<time>-<run>/   one folder per publication (dedi.duckdb, *.parquet, manifest.json)
+    current -> releases/...  symlink to the live release, replaced atomically (os.replace)
+    dedi.duckdb -> current/dedi.duckdb, lsoa_index.parquet -> current/..., ...
+
+Readers open ``DEDI_MARTS_DIR/dedi.duckdb`` etc. as usual. A release is fully written and
+re-read before ``current`` moves, so readers see either the old set or the new set, never a
+mixture or a half-written file, even if the process is killed. Failed builds never touch
+``current``; the previous ``keep`` releases stay on disk.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 MANIFEST = "manifest.json"
+RELEASES = "releases"
+CURRENT = "current"
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:
@@ -30,45 +39,77 @@ def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> No
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-            geo: dict[str, gpd.GeoDataFrame] | None = None) -> dict[str, Any]:
-    """Publish ``tables`` to ``marts_dir/dedi.duckdb`` and ``<name>.parquet`` atomically.
+def _symlink_atomic(link: Path, target: str) -> None:
+    tmp = link.with_name(f".{link.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
 
-    ``geo`` frames are written as GeoParquet ``<name>.geoparquet``. ``metadata`` is stored in
-    the DuckDB table ``build_metadata`` (key, value), in each parquet's key-value metadata
-    under ``dedi`` and in ``manifest.json``. Returns the manifest.
-    """
-    marts_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".publishing-", dir=marts_dir))
-    try:
-        db = tmp / "dedi.duckdb"
-        with duckdb.connect(str(db)) as conn:
-            for name, df in tables.items():
-                conn.register("_df", df)
-                conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-                conn.unregister("_df")
-            meta_rows = pd.DataFrame(
-                [(k, json.dumps(v, default=str)) for k, v in metadata.items()],
-                columns=["key", "value"])
-            conn.register("_df", meta_rows)
-            conn.execute("CREATE TABLE build_metadata AS SELECT * FROM _df")
+
+def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
+                   geo: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+    with duckdb.connect(str(folder / "dedi.duckdb")) as conn:
+        meta_rows = pd.DataFrame([(k, json.dumps(v, default=str)) for k, v in metadata.items()],
+                                 columns=["key", "value"])
+        for name, df in {**tables, "build_metadata": meta_rows}.items():
+            conn.register("_df", df)
+            conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
             conn.unregister("_df")
-            counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
-                      for n in tables}
-        files = ["dedi.duckdb"]
-        for name, df in tables.items():
-            _write_parquet(df, tmp / f"{name}.parquet", metadata)
-            files.append(f"{name}.parquet")
-        for name, gdf in (geo or {}).items():
-            gdf.to_parquet(tmp / f"{name}.geoparquet", index=False)
-            files.append(f"{name}.geoparquet")
-        for name, n in counts.items():  # re-read before swapping in
-            if pq.read_metadata(tmp / f"{name}.parquet").num_rows != n:
-                raise RuntimeError(f"publish: {name}.parquet row count differs from DuckDB")
-        manifest = {**metadata, "files": files, "row_counts": counts}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-        for f in files + [MANIFEST]:  # manifest last: it marks a complete publication
-            os.replace(tmp / f, marts_dir / f)
-        return manifest
-    finally:
+        counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in tables}
+    files = ["dedi.duckdb"]
+    for name, df in tables.items():
+        _write_parquet(df, folder / f"{name}.parquet", metadata)
+        files.append(f"{name}.parquet")
+    for name, gdf in geo.items():
+        gdf.to_parquet(folder / f"{name}.geoparquet", index=False)
+        files.append(f"{name}.geoparquet")
+    for name, n in counts.items():  # re-read before switching
+        if pq.read_metadata(folder / f"{name}.parquet").num_rows != n:
+            raise RuntimeError(f"publish: {name}.parquet row count differs from DuckDB")
+    manifest = {**metadata, "files": files + [MANIFEST], "row_counts": counts}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    for f in folder.iterdir():  # flush to disk before the switch
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+    return manifest
+
+
+def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
+            geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3) -> dict[str, Any]:
+    """Publish ``tables`` (DuckDB + parquet) and ``geo`` (GeoParquet) as a new release.
+
+    ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
+    parquet's key-value metadata under ``dedi`` and to ``manifest.json``. Returns the manifest.
+    """
+    releases = marts_dir / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    name = f"{stamp}-{str(metadata.get('run_id', 'manual'))[:8]}"
+    tmp = releases / f".incomplete-{name}"
+    tmp.mkdir()
+    try:
+        manifest = _write_release(tmp, tables, metadata, geo or {})
+        os.rename(tmp, releases / name)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _symlink_atomic(marts_dir / CURRENT, f"{RELEASES}/{name}")  # the switch
+    for f in manifest["files"]:
+        link = marts_dir / f
+        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{f}"):
+            _symlink_atomic(link, f"{CURRENT}/{f}")
+    for link in marts_dir.iterdir():  # files no longer published
+        if link.is_symlink() and link.name != CURRENT and not link.exists():
+            link.unlink()
+    _prune(releases, keep, current=name)
+    return manifest
+
+
+def _prune(releases: Path, keep: int, current: str) -> None:
+    done = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in done[:-keep] if keep > 0 else []:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in releases.glob(".incomplete-*"):  # left by a killed process
+        if stale.stat().st_mtime < datetime.now().timestamp() - 3600:
+            shutil.rmtree(stale, ignore_errors=True)

@@ -74,7 +74,7 @@ def test_demo_generator_is_deterministic(tmp_path):
 def _copy_build(demo_build: BuildDirs, tmp_path) -> BuildDirs:
     dirs = BuildDirs(tmp_path / "raw", tmp_path / "staging", tmp_path / "marts")
     shutil.copytree(demo_build.raw, dirs.raw)
-    shutil.copytree(demo_build.marts, dirs.marts)
+    shutil.copytree(demo_build.marts, dirs.marts, symlinks=True)
     return dirs
 
 
@@ -102,7 +102,7 @@ def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_pat
     assert "BUILD FAILED - published marts were left unchanged" in msg
     assert str(f) in msg and expected in msg
     assert _fingerprint(dirs.marts) == before
-    assert not list(dirs.marts.glob(".publishing-*"))
+    assert not list(dirs.marts.rglob(".incomplete-*"))
 
 
 def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
@@ -126,4 +126,6 @@ def test_rebuild_replaces_marts_without_leftovers(demo_build, tmp_path):
     assert build(dirs).success
     new = json.loads((dirs.marts / "manifest.json").read_text())
     assert new["run_id"] != old
-    assert sorted(p.name for p in dirs.marts.iterdir()) == sorted(new["files"] + ["manifest.json"])
+    assert sorted(p.name for p in dirs.marts.iterdir()) == sorted(new["files"] + ["current", "releases"])
+    assert len(list((dirs.marts / "releases").iterdir())) == 2  # the new release and the old one
+    assert not list(dirs.marts.rglob(".incomplete-*"))

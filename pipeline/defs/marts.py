@@ -176,7 +176,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     }
     manifest = publish(dedi_paths.marts,
                        {"lsoa_index": lsoa, "area_summary": summary, "sources": sources},
-                       metadata, geo={"lsoa_index": geo})
+                       metadata, geo={"lsoa_index": geo},
+                       keep=settings()["publish"]["keep_releases"])
     context.log.info(f"published {manifest['files']} to {dedi_paths.marts}")
     return dg.MaterializeResult(metadata={
         "marts_dir": dg.MetadataValue.path(str(dedi_paths.marts.resolve())),
