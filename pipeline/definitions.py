@@ -7,10 +7,20 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import paths
-from pipeline.defs import census, geography, iod, marts
+from pipeline.defs import (
+    census,
+    connectivity,
+    geography,
+    indicators,
+    iod,
+    local,
+    marts,
+    nhs_app,
+    schools,
+)
 from pipeline.resources import build_resources
 
-MODULES = [iod, geography, census, marts]
+MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, marts]
 
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all(),

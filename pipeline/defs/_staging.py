@@ -1,6 +1,7 @@
 """Helpers shared by the staging assets: write a frame to DuckDB and describe it."""
 
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -67,3 +68,15 @@ def record_source(conn, table: str, record: dict[str, Any], rows: int) -> None:
     conn.execute("INSERT OR REPLACE INTO _sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  [table, record["file"], record["sha256"], record["bytes"], record["data_status"],
                   record.get("url"), record.get("retrieved_at"), record.get("licence"), rows])
+
+
+def synthetic_dir(staging_dir: str) -> Path:
+    """Where SYNTHETIC stand-ins for absent sources are written (same layout as raw)."""
+    return Path(staging_dir) / "synthetic_raw"
+
+
+def stage_absent(conn, table: str, columns_sql: str, reason: str) -> dg.MaterializeResult:
+    """An optional source that is not present: an empty table with its usual columns."""
+    conn.execute(f'CREATE OR REPLACE TABLE "{table}" ({columns_sql})')
+    return dg.MaterializeResult(metadata={"dagster/row_count": 0, "present": False,
+                                          "reason": reason})

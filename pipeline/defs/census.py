@@ -1,23 +1,120 @@
-"""Census 2021 population by LSOA: staging asset."""
-
+"""Census 2021: population and the demography behind the digital-exclusion indicators."""
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipeline.defs._staging import stage_source
+from pipeline.defs._checks import gx_check
+from pipeline.defs._staging import run_sql_model, stage_source
 from pipeline.resources import DediPaths
 from pipeline.sources import census
 from pipeline.sources.common import file_record
 
+GROUP = "census2021"
 
-@dg.asset(group_name="census2021", kinds={"duckdb"},
+
+def _stage(context, dedi_paths: DediPaths, staging_db: DuckDBResource, names: list[str],
+           table: str, reader, extra=None) -> dg.MaterializeResult:
+    path = census.locate_any(dedi_paths.raw, names)
+    context.log.info(f"reading {path}")
+    df = reader(path)
+    with staging_db.get_connection() as conn:
+        return stage_source(conn, table, df, file_record(path, df), extra(df) if extra else None)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
           description="ONS Census 2021 usual residents per England LSOA 2021; the population "
           "denominator when IoD File 7 has no mid-2022 population.")
 def stg_census21_population(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                             staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = census.locate(dedi_paths.raw)
-    context.log.info(f"reading {path}")
-    df = census.read_population(path)
+    return _stage(context, dedi_paths, staging_db, census.FILES, "stg_census21_population",
+                  census.read_population,
+                  lambda df: {"total_usual_residents": int(df["usual_residents"].sum())})
+
+
+def _children(path) -> pd.DataFrame:
+    df = census.read_table(path)
+    if "age_group" not in df:
+        raise census.SourceError(path, "missing required column(s): 'age_group'")
+    kids = df[df["age_group"] == "Aged 15 years and under"]
+    out = kids.groupby("lsoa21_code", as_index=False)["usual_residents"].sum()
+    out = out.rename(columns={"usual_residents": "children_0_15"})
+    if "dedi_synthetic" in df:
+        out["dedi_synthetic"] = bool(df["dedi_synthetic"].any())
+    return out[out["lsoa21_code"].str.startswith("E")]
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 residents aged 15 and under (TS007A) per LSOA 2021.")
+def stg_census21_children(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                          staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, ["census21_age6_lsoa21_long.parquet"],
+                  "stg_census21_children", _children)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 RM121: residents by age 65+ bands per LSOA 2021.")
+def stg_census21_age65plus(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                           staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, census.AGE65_FILES, "stg_census21_age65plus",
+                  census.read_age65plus)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 TS038: disabled under the Equality Act, per LSOA 2021.")
+def stg_census21_disability(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                            staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, ["census21_disability_lsoa21.parquet"],
+                  "stg_census21_disability",
+                  lambda p: census.read_long_table(p, ["Disabled under the Equality Act"]))
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 TS052: households by occupancy rating (bedrooms), LSOA 2021.")
+def stg_census21_overcrowding(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                              staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db,
+                  ["census21_household_overcrowding_lsoa21.parquet"], "stg_census21_overcrowding",
+                  lambda p: census.read_long_table(
+                      p, ["-1 (overcrowded)", "-2 or less (overcrowded)"]))
+
+
+def _households(path) -> pd.DataFrame:
+    wide = census.read_long_table(path, [])
+    return wide.rename(columns={"total": "households"})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 TS054 household totals per LSOA 2021 (proxy denominators).")
+def stg_census21_households(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                            staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, ["census21_household_tenure_lsoa21.parquet"],
+                  "stg_census21_households", _households)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="Census 2021 TS029 English proficiency by MSOA 2021.")
+def stg_census21_proficiency_msoa(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                                  staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, census.PROFICIENCY_FILES,
+                  "stg_census21_proficiency_msoa", census.read_proficiency_msoa)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
+                stg_census21_overcrowding, stg_census21_proficiency_msoa, "stg_msoa21_names"],
+          description="Census 2021 indicators per LSOA 2021 (assets/int_census_indicators.sql).")
+def int_census_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        return stage_source(conn, "stg_census21_population", df, file_record(path, df), {
-            "total_usual_residents": int(df["usual_residents"].sum())})
+        n = run_sql_model(conn, "int_census_indicators")
+        missing = conn.execute("SELECT count(*) FILTER (msoa21_code IS NULL), "
+                               "count(*) FILTER (pct_aged_70plus IS NULL) "
+                               "FROM int_census_indicators").fetchone()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": n, "lsoas_without_msoa_match": missing[0],
+        "lsoas_without_age": missing[1],
+        "english_proficiency_method": "MSOA 2021 count apportioned to its LSOAs by population "
+                                      "(each LSOA takes its MSOA's rate)"})
+
+
+int_census_indicators_expectations = gx_check(int_census_indicators, "census_indicators")

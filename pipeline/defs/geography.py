@@ -1,6 +1,8 @@
 """ONS geography: staging assets for the LSOA lookups and the LSOA boundaries."""
 
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -74,3 +76,49 @@ def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
                             ).fetchone()
     return dg.MaterializeResult(metadata={"dagster/row_count": n, "lsoas_without_icb": gaps[0],
                                           "lsoas_without_region": gaps[1]})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="ONS LSOA (2011) -> LSOA (2021) lookup with change codes U/S/M/X.")
+def stg_lsoa11_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                      staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "lsoa11_lsoa21", "stg_lsoa11_lsoa21",
+                  geo.read_lsoa11_lsoa21)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="MSOA 2021 codes and names (LSOA 2021 names nest in MSOA names).")
+def stg_msoa21_names(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                     staging_db: DuckDBResource) -> dg.MaterializeResult:
+    return _stage(context, dedi_paths, staging_db, "boundaries_msoa21", "stg_msoa21_names",
+                  geo.read_msoa_names)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"},
+          description="ONS Postcode Directory (ONSPD/NSPL): postcode -> LSOA 2021, termination. "
+          "Optional: needed for Ofcom postcode files and postcode-located local records.")
+def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                           staging_db: DuckDBResource) -> dg.MaterializeResult:
+    import tempfile
+
+    from pipeline.defs._staging import record_source, stage_absent
+    from pipeline.sources import postcodes
+    from pipeline.sources.common import file_record
+
+    found = postcodes.locate(dedi_paths.raw)
+    with staging_db.get_connection() as conn:
+        if not found:
+            return stage_absent(conn, "stg_postcode_directory",
+                                "postcode VARCHAR, lsoa21_code VARCHAR, terminated BOOLEAN, "
+                                "easting DOUBLE, northing DOUBLE", postcodes.MANUAL)
+        context.log.info(f"reading {found[0]}")
+        with tempfile.TemporaryDirectory() as tmp:
+            facts = postcodes.stage_postcode_directory(conn, found, "stg_postcode_directory",
+                                                       Path(tmp))
+        rec = file_record(found[0])
+        conn.execute("ALTER TABLE stg_postcode_directory ADD COLUMN data_status VARCHAR "
+                     f"DEFAULT '{rec['data_status']}'")
+        record_source(conn, "stg_postcode_directory", rec, facts["postcodes"])
+    return dg.MaterializeResult(metadata={**facts, "dagster/row_count": facts["postcodes"],
+                                          "sha256": rec["sha256"],
+                                          "data_status": rec["data_status"]})

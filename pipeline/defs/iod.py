@@ -6,12 +6,12 @@ import numpy as np
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
+from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import read_table, stage_source
 from pipeline.method.iod import combine_domain_ranks
 from pipeline.resources import DediPaths
 from pipeline.sources import iod
 from pipeline.sources.common import file_record
-from pipeline.validation import validate
 
 GROUP = "iod"
 
@@ -35,23 +35,7 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         })
 
 
-def _n_lsoa(conn) -> int:
-    """England LSOA count of this build: the geography lookup's, else the IoD file's."""
-    try:
-        return conn.execute("SELECT count(*) FROM stg_lsoa21_ltla24").fetchone()[0]
-    except Exception:  # noqa: BLE001 - geography not staged yet
-        return conn.execute("SELECT count(*) FROM stg_iod2025").fetchone()[0]
-
-
-@dg.asset_check(asset=stg_iod2025, blocking=True, additional_deps=["stg_lsoa21_ltla24"],
-                description="GX suite expectations/iod2025_file7.json")
-def stg_iod2025_expectations(staging_db: DuckDBResource) -> dg.AssetCheckResult:
-    with staging_db.get_connection() as conn:
-        df = read_table(conn, "stg_iod2025")
-        n = _n_lsoa(conn)
-    res = validate("iod2025_file7", df, {"n_lsoa": n})
-    return dg.AssetCheckResult(passed=res.success, metadata={
-        "summary": res.summary(), "evaluated": res.evaluated, "failed": len(res.failures)})
+stg_iod2025_expectations = gx_check(stg_iod2025, "iod2025_file7", name="stg_iod2025_expectations")
 
 
 @dg.asset_check(asset=stg_iod2025, blocking=True,

@@ -12,12 +12,12 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
+from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import preview, read_table, run_sql_model, write_table
 from pipeline.method.area_summary import MEASURES, summarise
-from pipeline.method.disclosure import suppress_small_counts
+from pipeline.method.disclosure import suppress_small_count_rates, suppress_small_counts
 from pipeline.publish import publish
 from pipeline.resources import DediPaths
-from pipeline.validation import validate
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -80,13 +80,7 @@ def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=not problems, metadata={"lsoas": n, **problems})
 
 
-@dg.asset_check(asset=lsoa_index, blocking=True, description="GX suite expectations/lsoa_index.json")
-def lsoa_index_expectations(staging_db: DuckDBResource) -> dg.AssetCheckResult:
-    with staging_db.get_connection() as conn:
-        df = read_table(conn, "lsoa_index")
-    res = validate("lsoa_index", df, {"n_lsoa": len(df)})
-    return dg.AssetCheckResult(passed=res.success, metadata={
-        "summary": res.summary(), "evaluated": res.evaluated, "failed": len(res.failures)})
+lsoa_index_expectations = gx_check(lsoa_index, "lsoa_index")
 
 
 def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
@@ -128,15 +122,7 @@ def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
         "preview": preview(out)})
 
 
-@dg.asset_check(asset=area_summary, blocking=True,
-                description="GX suite expectations/area_summary.json")
-def area_summary_expectations(staging_db: DuckDBResource) -> dg.AssetCheckResult:
-    with staging_db.get_connection() as conn:
-        df = read_table(conn, "area_summary")
-        n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
-    res = validate("area_summary", df, {"n_lsoa": n})
-    return dg.AssetCheckResult(passed=res.success, metadata={
-        "summary": res.summary(), "evaluated": res.evaluated, "failed": len(res.failures)})
+area_summary_expectations = gx_check(area_summary, "area_summary")
 
 
 def settings_hash() -> str:
@@ -145,7 +131,7 @@ def settings_hash() -> str:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
-          deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries"],
+          deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries", "lsoa_indicators"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
@@ -154,10 +140,18 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     with staging_db.get_connection() as conn:
         lsoa = read_table(conn, "lsoa_index")
         summary = read_table(conn, "area_summary")
+        indicators = read_table(conn, "lsoa_indicators")
+        coverage = read_table(conn, "coverage")
         sources = read_table(conn, "_sources")
         shapes = conn.execute("SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries").df()
     lsoa = suppress_small_counts(lsoa, ["population"], threshold)
     summary = suppress_small_counts(summary, ["population"], threshold)
+    indicators = suppress_small_count_rates(indicators, {
+        "pupil_premium_count": "pupil_premium_rate_pct",
+        "assisted_bin_collection_count": "assisted_bin_collection_rate_pct",
+        "english_second_language_count": "english_second_language_rate_pct",
+        "housing_condition_count": "housing_condition_rate_pct",
+        "nhs_app_registered_patients": "nhs_app_non_uptake_pct"}, threshold)
     synthetic = bool((sources["data_status"] == "synthetic").any())
     geo = lsoa.merge(shapes, on="lsoa21_code", how="inner")
     geo = gpd.GeoDataFrame(geo.drop(columns="geometry_wkb"),
@@ -167,6 +161,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "warning": ("SYNTHETIC DEMO DATA - not real statistics" if synthetic else ""),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "dedi_version": version("dedi"),
+        "synthetic_indicators": coverage.loc[coverage["data_status"] == "synthetic",
+                                             "indicator"].tolist(),
         "run_id": context.run.run_id,
         "settings_sha256": settings_hash(),
         "population_denominator": sorted(lsoa["population_source"].unique().tolist()),
@@ -175,7 +171,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "attribution": ATTRIBUTION,
     }
     manifest = publish(dedi_paths.marts,
-                       {"lsoa_index": lsoa, "area_summary": summary, "sources": sources},
+                       {"lsoa_index": lsoa, "area_summary": summary, "lsoa_indicators": indicators,
+                        "coverage": coverage, "sources": sources},
                        metadata, geo={"lsoa_index": geo},
                        keep=settings()["publish"]["keep_releases"])
     context.log.info(f"published {manifest['files']} to {dedi_paths.marts}")

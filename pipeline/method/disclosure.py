@@ -12,3 +12,17 @@ def suppress_small_counts(df: pd.DataFrame, columns: list[str], threshold: int) 
         if c in out:
             out[c] = out[c].astype("Float64").mask(out[c] < threshold)
     return out
+
+
+def suppress_small_count_rates(df: pd.DataFrame, pairs: dict[str, str],
+                               threshold: int) -> pd.DataFrame:
+    """For each count column -> rate column pair, blank both where 0 < count < ``threshold``
+    (a rate and its denominator would reveal the small count). Zeros are kept."""
+    out = df.copy()
+    for count_col, rate_col in pairs.items():
+        if count_col in out:
+            small = out[count_col].gt(0) & out[count_col].lt(threshold)
+            out[count_col] = out[count_col].astype("Float64").mask(small)
+            if rate_col in out:
+                out[rate_col] = out[rate_col].astype("Float64").mask(small)
+    return out

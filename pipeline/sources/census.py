@@ -60,3 +60,75 @@ def read_population(path: Path) -> pd.DataFrame:
                   **{c: (c, "max") for c in extra}))
     check_lsoa_codes(out, path)
     return out
+
+
+# --- Census 2021 demography for the digital-exclusion indicators (tidy long/wide copies) ---
+
+AGE65_FILES = ["census21_age65plus_lsoa21.parquet", "census21_age65plus_lsoa21.csv"]
+AGE65_MAP = {"lsoa21cd": "lsoa21_code", "lsoa21_code": "lsoa21_code", "total": "total",
+             "aged_65": "aged_65", "aged_66_69": "aged_66_69", "aged_70_74": "aged_70_74",
+             "aged_75_79": "aged_75_79", "aged_80_84": "aged_80_84",
+             "aged_85_plus": "aged_85_plus"}
+LONG_MAP = {"lsoa21_code": "lsoa21_code", "category": "category", "disability": "category",
+            "occupancy_rating": "category", "tenure": "category", "n": "n",
+            "total": "total", "total_residents": "total", "total_households": "total"}
+PROFICIENCY_FILES = ["census21_proficiency_msoa21.parquet", "census21_proficiency_msoa21.csv"]
+PROF_NONE = "Main language is not English (English or Welsh in Wales): Cannot speak English"
+PROF_WELL = "Main language is not English (English or Welsh in Wales): Cannot speak English well"
+PROFICIENCY_MAP = {
+    "msoa21_code": "msoa21_code", "geography code": "msoa21_code",
+    "Main language is English (English or Welsh in Wales)": "main_english",
+    "Main language is not English (English or Welsh in Wales)": "main_not_english",
+    PROF_WELL: "cannot_speak_well", PROF_NONE: "cannot_speak",
+}
+
+
+def _number_cols(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
+    for c in cols:
+        df[c] = to_number(df, c, path, allow_suppressed=True)
+    return df
+
+
+def read_age65plus(path: Path) -> pd.DataFrame:
+    """RM121: residents and ages 65, 66-69, 70-74, 75-79, 80-84, 85+ per LSOA 2021."""
+    df = map_headers(read_table(path), AGE65_MAP, list(dict.fromkeys(AGE65_MAP.values())), path)
+    df = _number_cols(df, [c for c in df if c not in ("lsoa21_code", "dedi_synthetic")], path)
+    df = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+    check_lsoa_codes(df, path)
+    return df
+
+
+def read_long_table(path: Path, wanted: list[str]) -> pd.DataFrame:
+    """A tidy long Census table (lsoa21_code, category, n, total) -> wide counts of ``wanted``."""
+    df = map_headers(read_table(path), LONG_MAP, ["lsoa21_code", "category", "n", "total"], path)
+    df = _number_cols(df, ["n", "total"], path)
+    df = df[df["lsoa21_code"].astype(str).str.startswith("E")]
+    missing = sorted(set(wanted) - set(df["category"]))
+    if missing:
+        raise SourceError(path, f"column 'category': expected categories missing: {missing}")
+    wide = (df[df["category"].isin(wanted)]
+            .pivot_table(index="lsoa21_code", columns="category", values="n", aggfunc="sum"))
+    wide["total"] = df.groupby("lsoa21_code")["total"].max()
+    out = wide.reset_index()
+    out.columns.name = None
+    check_lsoa_codes(out, path)
+    return out
+
+
+def read_proficiency_msoa(path: Path) -> pd.DataFrame:
+    """TS029 by MSOA 2021: residents (3+) and those who cannot speak English well or at all."""
+    df = map_headers(read_table(path), PROFICIENCY_MAP,
+                     ["msoa21_code", "main_english", "main_not_english", "cannot_speak_well",
+                      "cannot_speak"], path)
+    df = _number_cols(df, ["main_english", "main_not_english", "cannot_speak_well",
+                           "cannot_speak"], path)
+    df = df[df["msoa21_code"].astype(str).str.startswith("E02")].reset_index(drop=True)
+    df["residents"] = df["main_english"] + df["main_not_english"]
+    df["cannot_speak_english_well"] = df["cannot_speak_well"] + df["cannot_speak"]
+    return df[["msoa21_code", "residents", "cannot_speak_english_well"]
+              + (["dedi_synthetic"] if "dedi_synthetic" in df else [])]
+
+
+def locate_any(raw_dir: Path, names: list[str]) -> Path:
+    """First present file of ``names`` in the Census topic folder."""
+    return find_one(raw_dir, TOPIC, names)

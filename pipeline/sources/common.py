@@ -88,7 +88,51 @@ def read_csv_text(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
         except UnicodeDecodeError:
             continue
+        except pd.errors.ParserError as exc:
+            raise SourceError(path, f"not a well-formed CSV: {exc}") from exc
     raise SourceError(path, "cannot decode as UTF-8 or Windows-1252")
+
+
+def mapped_columns(columns: list[str], header_map: dict[str, str], required: list[str],
+                   path: Path | str) -> dict[str, str]:
+    """Our column -> the file's header, for SQL readers (same rules as :func:`map_headers`)."""
+    present = {_norm(c): c for c in columns}
+    out: dict[str, str] = {}
+    for official, ours in header_map.items():
+        col = present.get(_norm(official))
+        if col is not None and ours not in out:
+            out[ours] = col
+    missing = [c for c in required if c not in out]
+    if missing:
+        wanted = {ours: off for off, ours in reversed(list(header_map.items()))}
+        raise SourceError(path, "missing required column(s): "
+                          + "; ".join(f"'{wanted.get(m, m)}'" for m in missing))
+    return out
+
+
+def sql_ident(name: str) -> str:
+    """Quote a column name for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_number(col: str) -> str:
+    """SQL turning an official text cell into a number; suppressed markers become NULL."""
+    markers = ", ".join("'" + m.replace("'", "''") + "'" for m in SUPPRESSED_MARKERS)
+    c = f"trim({sql_ident(col)})"
+    return (f"CASE WHEN {sql_ident(col)} IS NULL OR {c} IN ({markers}) THEN NULL "
+            f"ELSE TRY_CAST(replace({c}, ',', '') AS DOUBLE) END")
+
+
+def sql_bad_numbers(conn, relation: str, col: str, key: str, label: str) -> None:
+    """Raise naming the file, column and rows (by key) where a cell is neither a number nor a
+    suppression marker."""
+    bad = conn.execute(
+        f"SELECT {sql_ident(key)}, {sql_ident(col)} FROM {relation} WHERE "
+        f"({sql_number(col)}) IS NULL AND {sql_ident(col)} IS NOT NULL AND trim({sql_ident(col)}) "
+        f"NOT IN ({', '.join(repr(m) for m in SUPPRESSED_MARKERS)}) LIMIT 5").fetchall()
+    if bad:
+        raise SourceError(label, f"column '{col}': non-numeric value(s) "
+                          f"{[v for _, v in bad]} at rows with {key} {[k for k, _ in bad]}")
 
 
 def read_table(path: Path) -> pd.DataFrame:

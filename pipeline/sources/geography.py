@@ -54,7 +54,17 @@ BOUNDARY_MAPS = {
               "ICB24NM": "name", "icb24_name": "name", "icb22_name": "name"},
 }
 
+LSOA11_21_MAP = {
+    "LSOA11CD": "lsoa11_code", "lsoa11_code": "lsoa11_code",
+    "LSOA21CD": "lsoa21_code", "lsoa21_code": "lsoa21_code",
+    "CHGIND": "change_code", "change_code": "change_code",
+}
+MSOA_MAP = {"MSOA21CD": "msoa21_code", "msoa21_code": "msoa21_code",
+            "MSOA21NM": "msoa21_name", "msoa21_name": "msoa21_name"}
+
 FILES = {
+    "lsoa11_lsoa21": ["lookup_lsoa11_lsoa21_ltla22.parquet", "lookup_lsoa11_lsoa21_ltla22.csv"],
+    "boundaries_msoa21": ["boundaries_msoa21.parquet", "boundaries_msoa21.geojson"],
     "lsoa_ltla": ["lookup_lsoa21_ward24_ltla24.parquet", "lookup_lsoa21_ward24_ltla24.csv"],
     "lsoa_icb": ["lookup_lsoa21_icb24.parquet", "lookup_lsoa21_icb24.csv"],
     "ltla_region": ["lookup_ltla24_region24.parquet", "lookup_ltla24_region24.csv"],
@@ -82,6 +92,11 @@ FETCH = [
             "LSOA (2021) to Sub ICB Location to ICB (April 2024) lookup, England"),
     _arcgis("LAD24_RGN24_EN_LU", "lookup_ltla24_region24.csv",
             "Local Authority District (2024) to Region lookup, England"),
+    _arcgis("LSOA11_LSOA21_LAD22_EW_LU", "lookup_lsoa11_lsoa21_ltla22.csv",
+            "LSOA (2011) to LSOA (2021) to LAD (2022) exact-fit lookup with change codes, E&W"),
+    _arcgis("Middle_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V3",
+            "boundaries_msoa21.geojson", "MSOA (Dec 2021) boundaries, generalised clipped",
+            geometry=True),
     _arcgis("Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5",
             "boundaries_lsoa21.geojson", "LSOA (Dec 2021) boundaries, generalised clipped",
             geometry=True),
@@ -141,3 +156,26 @@ def read_boundaries(path: Path, level: str) -> gpd.GeoDataFrame:
     if level == "lsoa21":
         out = out[out["code"].astype(str).str.startswith("E")]
     return out.to_crs("EPSG:4326").reset_index(drop=True)
+
+
+def read_lsoa11_lsoa21(path: Path) -> pd.DataFrame:
+    """ONS LSOA 2011 -> 2021 lookup with change codes U/S/M/X (England rows)."""
+    df = map_headers(read_table(path), LSOA11_21_MAP,
+                     ["lsoa11_code", "lsoa21_code", "change_code"], path)
+    bad = sorted(set(df["change_code"]) - {"U", "S", "M", "X"})
+    if bad:
+        raise SourceError(path, f"column 'change_code': unexpected value(s) {bad[:5]}")
+    return df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+
+
+def read_msoa_names(path: Path) -> pd.DataFrame:
+    """MSOA 2021 codes and names (from the boundary file's attributes)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = [c for c in pq.read_schema(path).names if c != "geometry"]
+        raw = pd.read_parquet(path, columns=names)
+    else:
+        raw = pd.DataFrame(gpd.read_file(path, ignore_geometry=True))
+    df = map_headers(raw, MSOA_MAP, ["msoa21_code", "msoa21_name"], path)
+    return df[df["msoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)

@@ -1,0 +1,34 @@
+"""Asset-check factory: a Great Expectations suite run as a blocking Dagster check."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipeline.defs._staging import read_table
+from pipeline.validation import validate
+
+
+def n_lsoa(conn) -> int:
+    """England LSOA count of this build (the LSOA -> LTLA lookup's)."""
+    return conn.execute("SELECT count(*) FROM stg_lsoa21_ltla24").fetchone()[0]
+
+
+def gx_check(asset, suite: str, table: str | None = None, name: str | None = None,
+             deps: list[str] | None = None) -> dg.AssetChecksDefinition:
+    """Blocking check validating staging table ``table`` (default: the asset's name) against
+    ``expectations/<suite>.json`` with ``$PARAMETER n_lsoa``."""
+    key = asset if isinstance(asset, str) else asset.key.path[-1]
+    table = table or key
+
+    @dg.asset_check(asset=asset, name=name or f"{suite}_expectations", blocking=True,
+                    additional_deps=list(set((deps or []) + ["stg_lsoa21_ltla24"]) - {key}),
+                    description=f"GX suite expectations/{suite}.json on {table}")
+    def _check(staging_db: DuckDBResource) -> dg.AssetCheckResult:
+        with staging_db.get_connection() as conn:
+            df = read_table(conn, table)
+            n = n_lsoa(conn)
+        res = validate(suite, df, {"n_lsoa": n})
+        return dg.AssetCheckResult(passed=res.success, metadata={
+            "summary": res.summary(), "evaluated": res.evaluated, "failed": len(res.failures),
+            "rows": len(df)})
+
+    return _check

@@ -1,0 +1,126 @@
+"""The joined LSOA indicator table and its coverage report."""
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipeline.defs._checks import gx_check
+from pipeline.defs._staging import preview, run_sql_model, write_table
+
+GROUP = "indicators"
+
+# name -> (description, source table providing status/source, vintage, imputation note)
+CATALOGUE: dict[str, dict[str, str]] = {
+    "connectivity_exclusion": {
+        "description": "Fixed broadband: % premises unable to receive 30 Mbit/s (Ofcom postcode "
+                       "files), or the DERI broadband component 0-10 (fallback)",
+        "status_from": "int_connectivity_lsoa", "vintage": "see connectivity_source",
+        "imputation": "DERI values for split/merged/complex LSOAs harmonised from LSOA 2011"},
+    "nhs_app_non_uptake_pct": {
+        "description": "% of registered patients not registered for the NHS App, apportioned "
+                       "from GP practices by where patients live",
+        "status_from": "stg_nhs_app_practice", "vintage": "latest month in the practice file",
+        "imputation": "none; LSOAs below the minimum registered population are missing"},
+    "pct_aged_70plus": {"description": "Census 2021 RM121: % residents aged 70+",
+                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "imputation": "none"},
+    "pct_aged_65plus": {"description": "Census 2021 RM121: % residents aged 65+",
+                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "imputation": "none"},
+    "pct_disabled": {"description": "Census 2021 TS038: % disabled under the Equality Act",
+                     "status_from": "stg_census21_disability", "vintage": "2021-03-21",
+                     "imputation": "none"},
+    "pct_households_overcrowded": {
+        "description": "Census 2021 TS052: % households overcrowded (bedroom occupancy -1 or less)",
+        "status_from": "stg_census21_overcrowding", "vintage": "2021-03-21", "imputation": "none"},
+    "pct_cannot_speak_english_well": {
+        "description": "Census 2021 TS029: % residents who cannot speak English well or at all",
+        "status_from": "stg_census21_proficiency_msoa", "vintage": "2021-03-21",
+        "imputation": "every LSOA: MSOA 2021 count apportioned by population (MSOA rate)"},
+    "school_fsm_pct": {
+        "description": "Pupil-premium proxy: pupil- and distance-weighted % FSM of the nearest "
+                       "primary and secondary schools (GIAS)",
+        "status_from": "stg_gias_schools", "vintage": "GIAS extract date",
+        "imputation": "every LSOA: estimated from nearby schools (no catchments)"},
+    "pupil_premium_rate_pct": {"description": "Local proxy: pupil premium per 100 children 0-15",
+                               "status_from": "local:pupil_premium", "vintage": "as supplied",
+                               "imputation": "none; missing outside supplying LAs"},
+    "assisted_bin_collection_rate_pct": {
+        "description": "Local proxy: assisted bin collections per 100 households",
+        "status_from": "local:assisted_bin_collection", "vintage": "as supplied",
+        "imputation": "none; missing outside supplying LAs"},
+    "english_second_language_rate_pct": {
+        "description": "Local proxy: English as a second language per 100 residents",
+        "status_from": "local:english_second_language", "vintage": "as supplied",
+        "imputation": "none; missing outside supplying LAs"},
+    "housing_condition_rate_pct": {
+        "description": "Local proxy: poor housing condition per 100 households",
+        "status_from": "local:housing_condition", "vintage": "as supplied",
+        "imputation": "none; missing outside supplying LAs"},
+}
+
+
+def _status_and_source(conn, status_from: str) -> tuple[str, str]:
+    if status_from.startswith("local:"):
+        rows = conn.execute("SELECT DISTINCT data_status, la_code FROM stg_local_proxies "
+                            "WHERE proxy = ?", [status_from[6:]]).fetchall()
+        if not rows:
+            return "absent", "no local files"
+        status = "synthetic" if any(s == "synthetic" for s, _ in rows) else "real"
+        return status, "local authority file(s): " + ", ".join(sorted(la for _, la in rows))
+    status = conn.execute(f"SELECT CASE WHEN bool_or(data_status = 'synthetic') THEN "
+                          f"'synthetic' ELSE 'real' END FROM {status_from}").fetchone()[0]
+    src = conn.execute("SELECT string_agg(DISTINCT file, '; ') FROM _sources WHERE "
+                       "staging_table = ? OR staging_table LIKE ?",
+                       [status_from, status_from + ":%"]).fetchone()[0]
+    if status_from == "int_connectivity_lsoa":
+        src = conn.execute("SELECT any_value(connectivity_source) FROM int_connectivity_lsoa"
+                           ).fetchone()[0]
+    return status or "absent", src or status_from
+
+
+def coverage_table(conn) -> pd.DataFrame:
+    """One row per indicator: source, status, and how many LSOAs have / impute a value."""
+    n = conn.execute("SELECT count(*) FROM lsoa_indicators").fetchone()[0]
+    rows = []
+    for name, meta in CATALOGUE.items():
+        with_value = conn.execute(f"SELECT count({name}) FROM lsoa_indicators").fetchone()[0]
+        if name == "connectivity_exclusion":
+            imputed = conn.execute("SELECT count(*) FROM lsoa_indicators WHERE "
+                                   "connectivity_imputed AND connectivity_exclusion IS NOT NULL"
+                                   ).fetchone()[0]
+        elif meta["imputation"].startswith("every LSOA"):
+            imputed = with_value
+        else:
+            imputed = 0
+        status, source = _status_and_source(conn, meta["status_from"])
+        rows.append({"indicator": name, "description": meta["description"], "source": source,
+                     "vintage": meta["vintage"], "data_status": status, "lsoas": n,
+                     "lsoas_with_value": with_value, "lsoas_missing": n - with_value,
+                     "lsoas_imputed": imputed, "imputation": meta["imputation"],
+                     "share_with_value": with_value / n if n else 0.0,
+                     "direction": "higher = more excluded"})
+    return pd.DataFrame(rows)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=["int_lsoa_geography", "int_connectivity_lsoa", "int_nhs_app_uptake_lsoa",
+                "int_census_indicators", "int_school_fsm_lsoa", "int_local_proxy_rates"],
+          description="All digital-exclusion inputs per LSOA 2021, higher = more excluded "
+          "(assets/lsoa_indicators.sql), with a coverage report per indicator.")
+def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "lsoa_indicators")
+        cov = coverage_table(conn)
+        write_table(conn, "coverage", cov)
+        head = conn.execute("SELECT * FROM lsoa_indicators LIMIT 5").df()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": n,
+        "coverage": dg.MetadataValue.md(cov[["indicator", "data_status", "lsoas_with_value",
+                                             "lsoas_imputed", "source"]].to_markdown(index=False)),
+        "synthetic_indicators": cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist(),
+        "preview": preview(head)})
+
+
+lsoa_indicators_expectations = gx_check(lsoa_indicators, "lsoa_indicators")
+coverage_expectations = gx_check(lsoa_indicators, "coverage", table="coverage")

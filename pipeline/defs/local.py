@@ -1,0 +1,110 @@
+"""Local-authority proxies (pupil premium, assisted bins, ESL, housing) per the local contract."""
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipeline import synthetic
+from pipeline.config import settings
+from pipeline.defs._checks import gx_check
+from pipeline.defs._staging import record_source, run_sql_model, synthetic_dir, write_table
+from pipeline.resources import DediPaths
+from pipeline.sources import local_proxies as lp
+from pipeline.sources.common import file_record
+
+GROUP = "local"
+COLUMNS = ["la_code", "proxy", "lsoa21_code", "count", "denominator", "denominator_name",
+           "data_status", "source_file"]
+
+
+def _polygons(conn) -> gpd.GeoDataFrame:
+    df = conn.execute("SELECT b.lsoa21_code, g.ltla24_code, b.geometry_wkb FROM "
+                      "stg_lsoa21_boundaries b JOIN int_lsoa_geography g USING (lsoa21_code)").df()
+    return gpd.GeoDataFrame(df[["lsoa21_code", "ltla24_code"]],
+                            geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)),
+                            crs="EPSG:4326")
+
+
+def _synthetic_assisted_bins(conn, staging_dir: str, polys: gpd.GeoDataFrame, context
+                             ) -> list[lp.LocalFile]:
+    """SYNTHETIC record-level assisted bin files for the configured LAs present here."""
+    las = settings()["indicators"]["synthetic_fallback"]["assisted_bin_collection_las"]
+    need = conn.execute("SELECT c.lsoa21_code, h.households, c.pct_aged_70plus / 100 AS "
+                        "pct_70plus, c.pct_disabled / 100 AS pct_disabled FROM "
+                        "int_census_indicators c JOIN stg_census21_households h "
+                        "USING (lsoa21_code)").df()
+    out = []
+    for la in las:
+        shapes = polys[polys["ltla24_code"] == la]
+        if shapes.empty:
+            continue
+        target = synthetic_dir(staging_dir) / lp.TOPIC / la / "assisted_bin_collection.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        synthetic.assisted_bin_records(shapes, need).to_csv(target, index=False)
+        synthetic.write_provenance(target.parent, [target], "DEDI synthetic fallback")
+        context.log.warning(f"no assisted bin collection data: generated SYNTHETIC {target}")
+        out.append(lp.LocalFile(la, "assisted_bin_collection", target))
+    return out
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"},
+          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "int_census_indicators",
+                "stg_census21_households", "stg_postcode_directory"],
+          description="Every local proxy file under <raw>/local/<LA code>/, as counts per LSOA "
+          "of the supplying LA (record files placed with a geopandas spatial join). Assisted "
+          "bin collection has no open data: SYNTHETIC records for the configured LAs if none.")
+def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                      staging_db: DuckDBResource) -> dg.MaterializeResult:
+    denominators = settings()["indicators"]["local_proxies"]["denominators"]
+    files = lp.discover(dedi_paths.raw)
+    frames, reports = [], {}
+    with staging_db.get_connection() as conn:
+        polys = _polygons(conn)
+        if not any(f.proxy == "assisted_bin_collection" for f in files):
+            files += _synthetic_assisted_bins(conn, dedi_paths.staging_dir, polys, context)
+        la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
+        has_pcd = conn.execute("SELECT count(*) FROM stg_postcode_directory").fetchone()[0] > 0
+        for f in files:
+            context.log.info(f"reading {f.path}")
+            rec = file_record(f.path)
+            if lp.file_form(conn, f.path) == "counts":
+                df = lp.read_counts(f.path)
+                outside = df["lsoa21_code"].map(la_of) != f.la_code
+                report = {"form": "counts", "rows": len(df),
+                          "lsoas_outside_la_dropped": int(outside.sum()),
+                          "suppressed_counts": int(df["count"].isna().sum())}
+                df = df[~outside]
+            else:
+                df, report = lp.count_records(conn, f.path, polys, f.la_code,
+                                              "stg_postcode_directory" if has_pcd else None)
+                report["form"] = "records"
+            if "denominator" not in df:
+                df["denominator"] = float("nan")
+            df = df.assign(la_code=f.la_code, proxy=f.proxy,
+                           denominator_name=denominators[f.proxy],
+                           data_status=rec["data_status"], source_file=str(f.path))
+            frames.append(df[COLUMNS])
+            reports[f"{f.la_code}/{f.proxy}"] = {**report, "data_status": rec["data_status"]}
+            record_source(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}", rec, len(df))
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+        out["count"] = out["count"].astype("float64")
+        out["denominator"] = out["denominator"].astype("float64")
+        write_table(conn, "stg_local_proxies", out)
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "files": reports})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=[stg_local_proxies, "stg_census21_households", "stg_census21_population",
+                "stg_census21_children"],
+          description="Local proxies as rates per LSOA (assets/int_local_proxy_rates.sql).")
+def int_local_proxy_rates(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "int_local_proxy_rates")
+        by = conn.execute("SELECT proxy || ' ' || la_code, count(rate_pct) FROM "
+                          "int_local_proxy_rates GROUP BY 1").fetchall()
+    return dg.MaterializeResult(metadata={"dagster/row_count": n,
+                                          "lsoas_with_rate": {k: int(v) for k, v in by}})
+
+
+stg_local_proxies_expectations = gx_check(stg_local_proxies, "local_proxies")

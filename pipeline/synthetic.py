@@ -1,0 +1,155 @@
+"""Deterministic SYNTHETIC inputs for sources with no open data: NHS App practice uptake,
+GP patients by LSOA, and local-authority record files (assisted bin collection).
+
+Used by ``dedi demo`` and, for a real build whose raw folder lacks these sources, written to
+``<staging>/synthetic_raw/`` and labelled synthetic in data, provenance and every output.
+Formats are exactly those the real readers take.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipeline.sources.common import PROVENANCE_FILE, SYNTHETIC_COLUMN, sha256_file
+
+SEED = 2021
+
+
+def write_provenance(topic_dir: Path, files: list[Path], generator: str) -> None:
+    """Mark generated files synthetic in the topic folder's provenance.json."""
+    f = topic_dir / PROVENANCE_FILE
+    prov = json.loads(f.read_text()) if f.exists() else {"files": {}}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for p in files:
+        prov["files"][p.name] = {"synthetic": True, "generator": generator, "seed": SEED,
+                                 "sha256": sha256_file(p), "bytes": p.stat().st_size,
+                                 "retrieved_at": now, "url": None,
+                                 "licence": "synthetic (no licence needed)"}
+    f.write_text(json.dumps(prov, indent=2), encoding="utf-8")
+
+
+def gp_patients_by_lsoa(practices: pd.DataFrame, lsoas: pd.DataFrame,
+                        seed: int = SEED) -> pd.DataFrame:
+    """NHS Digital gp-reg-pat-prac-lsoa-all layout for open GP practices.
+
+    ``practices``: practice_code, practice_name, commissioner (sub-ICB NHS code), status_code.
+    ``lsoas``: lsoa21_code, sicbl24_code_nhs, population. Each sub-ICB's residents are shared
+    among its practices, each practice drawing from a cluster of nearby (by code order) LSOAs.
+    A few patients live in Wales (W01 codes), as in the real file.
+    """
+    rng = np.random.default_rng(seed)
+    open_p = practices[practices["status_code"].eq("A")]
+    p_codes, l_codes, counts = [], [], []
+    for sicbl, ls in lsoas.sort_values("lsoa21_code").groupby("sicbl24_code_nhs"):
+        ps = open_p[open_p["commissioner"] == sicbl]
+        if ps.empty:
+            continue
+        codes, pops = ls["lsoa21_code"].to_numpy(), ls["population"].to_numpy(dtype="float64")
+        share = rng.dirichlet(np.full(len(ps), 4.0))
+        centres = rng.integers(0, len(codes), len(ps))
+        span = max(3, int(len(codes) * 0.08))
+        for code, s, c in zip(ps["practice_code"], share, centres, strict=True):
+            idx = np.unique(np.clip(c + np.arange(-span, span + 1), 0, len(codes) - 1))
+            n = np.round(rng.dirichlet(np.full(len(idx), 1.5)) * s * pops.sum() * 0.98)
+            keep = n > 0
+            p_codes.append(np.full(int(keep.sum()), code, dtype=object))
+            l_codes.append(codes[idx][keep])
+            counts.append(n[keep])
+            if rng.random() < 0.05:  # a few patients living in Wales
+                p_codes.append(np.array([code], dtype=object))
+                l_codes.append(np.array([f"W01{rng.integers(0, 2000):06d}"], dtype=object))
+                counts.append(np.array([float(rng.integers(1, 40))]))
+    df = pd.DataFrame({"PRACTICE_CODE": np.concatenate(p_codes),
+                       "LSOA_CODE": np.concatenate(l_codes),
+                       "NUMBER_OF_PATIENTS": np.concatenate(counts).astype(int)})
+    df = df.groupby(["PRACTICE_CODE", "LSOA_CODE"], as_index=False).sum()
+    names = practices.set_index("practice_code")["practice_name"]
+    df.insert(1, "PRACTICE_NAME", df["PRACTICE_CODE"].map(names))
+    df.insert(0, "PUBLICATION", "Patients Registered at a GP Practice - SYNTHETIC")
+    df.insert(1, "EXTRACT_DATE", "01NOV2026")
+    df.insert(5, "SEX", "ALL")
+    df[SYNTHETIC_COLUMN] = True
+    return df
+
+
+def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_need: pd.DataFrame,
+                            seed: int = SEED) -> pd.DataFrame:
+    """DEDI practice-level NHS App layout (practice_code, month, registrations, ...).
+
+    Uptake falls with deprivation and age, as published evidence shows (registrations about
+    25% lower in the most deprived practices). ``lsoa_need``: lsoa21_code, imd_rank (1 = most
+    deprived), n_lsoa, pct_65plus.
+    """
+    rng = np.random.default_rng(seed + 1)
+    p = patients.rename(columns={"PRACTICE_CODE": "practice_code", "LSOA_CODE": "lsoa21_code",
+                                 "NUMBER_OF_PATIENTS": "patients"})
+    p = p.merge(lsoa_need, on="lsoa21_code", how="left")
+    p["dep"] = 1 - (p["imd_rank"] - 1) / (p["n_lsoa"] - 1)  # 1 = most deprived
+    p["dep"] = p["dep"].fillna(0.5)
+    p["pct_65plus"] = p["pct_65plus"].fillna(0.18)
+    p["w_dep"], p["w_old"] = p["dep"] * p["patients"], p["pct_65plus"] * p["patients"]
+    g = p.groupby("practice_code")[["patients", "w_dep", "w_old"]].sum()
+    prac = pd.DataFrame({"list_size": g["patients"], "dep": g["w_dep"] / g["patients"],
+                         "old": g["w_old"] / g["patients"]})
+    # Baseline 62% of list; -25% from least to most deprived; older lists lower.
+    rate = 0.62 * (1 - 0.25 * prac["dep"]) * (1 - 1.2 * (prac["old"] - 0.18))
+    rate = np.clip(rate + rng.normal(0, 0.03, len(prac)), 0.05, 0.95)
+    prac = prac.iloc[rng.permutation(len(prac))[: int(len(prac) * 0.98)]]  # 2% not reported
+    rate = rate.loc[prac.index]
+    months = ["2026-08", "2026-09", "2026-10"]
+    frames = []
+    for i, m in enumerate(months):
+        r = rate * (0.97 + 0.015 * i)
+        frames.append(pd.DataFrame({
+            "practice_code": prac.index, "month": m,
+            "registrations": np.round(r * prac["list_size"]).astype(int),
+            "p9_registrations": np.round(r * 0.55 * prac["list_size"]).astype(int),
+            "logins": np.round(r * prac["list_size"] * rng.uniform(0.8, 2.5, len(prac))).astype(int),
+            "list_size": prac["list_size"].astype(int)}))
+    out = pd.concat(frames, ignore_index=True).sort_values(["practice_code", "month"])
+    out[SYNTHETIC_COLUMN] = True
+    return out.reset_index(drop=True)
+
+
+def assisted_bin_records(lsoa: gpd.GeoDataFrame, need: pd.DataFrame, seed: int = SEED,
+                         scale: float = 1.0) -> pd.DataFrame:
+    """Record-level assisted bin collections: one row per household, easting/northing inside
+    its LSOA polygon. More likely where older and disabled residents live (alone).
+
+    ``lsoa``: lsoa21_code + polygons; ``need``: lsoa21_code, households, pct_70plus,
+    pct_disabled.
+    """
+    rng = np.random.default_rng(seed + 2)
+    g = lsoa.to_crs("EPSG:27700").merge(need, on="lsoa21_code")
+    rate = np.clip(0.004 + 0.12 * g["pct_70plus"] + 0.08 * g["pct_disabled"], 0, 0.5)
+    n = rng.poisson(rate * g["households"].fillna(0) * scale)
+    xs, ys, codes = [], [], []
+    for geom, k, code in zip(g.geometry, n, g["lsoa21_code"], strict=True):
+        if k <= 0:
+            continue
+        minx, miny, maxx, maxy = geom.bounds
+        got_x: list[np.ndarray] = []
+        got = 0
+        shapely.prepare(geom)
+        while got < k:
+            cx = rng.uniform(minx, maxx, 2 * k + 10)
+            cy = rng.uniform(miny, maxy, 2 * k + 10)
+            inside = shapely.contains_xy(geom, cx, cy)
+            got_x.append(np.column_stack([cx[inside], cy[inside]]))
+            got += int(inside.sum())
+        pts = np.concatenate(got_x)[:k]
+        xs.append(pts[:, 0])
+        ys.append(pts[:, 1])
+        codes += [code] * k
+    x = np.concatenate(xs) if xs else np.array([])
+    y = np.concatenate(ys) if ys else np.array([])
+    return pd.DataFrame({"uprn": np.arange(1, len(x) + 1) + 10_000_000_000,
+                         "easting": np.round(x, 1), "northing": np.round(y, 1),
+                         "service": "assisted collection", SYNTHETIC_COLUMN: True})
