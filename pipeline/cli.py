@@ -14,7 +14,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import generate
 
     raw = Path(args.raw_dir) if args.raw_dir else paths().raw
-    files = generate(raw)
+    try:
+        files = generate(raw, force=args.force)
+    except FileExistsError as exc:
+        print(f"dedi demo: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {len(files)} SYNTHETIC demo files under {raw}")
     return 0
 
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="write the deterministic SYNTHETIC demo raw files")
     d.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw)")
+    d.add_argument("--force", action="store_true", help="write even into a non-demo raw folder")
     d.set_defaults(func=_cmd_demo)
     f = sub.add_parser("fetch", help="download the official files with checksums and provenance")
     f.add_argument("source", nargs="*", help="sources to fetch (default: all)")

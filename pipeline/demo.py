@@ -9,6 +9,9 @@ every name contains "Synthshire". Codes use the unused ``...99xx`` ranges (e.g. 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -118,6 +121,205 @@ def _file7(df: pd.DataFrame, scores: dict[str, np.ndarray], pop: np.ndarray) -> 
     return pd.DataFrame(out)
 
 
+def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop: np.ndarray,
+                    age6: np.ndarray, older: np.ndarray, shapes: gpd.GeoDataFrame,
+                    imd_rank: np.ndarray, rng: np.random.Generator, save) -> None:
+    """Census demography, MSOAs, schools, GP practices, NHS App, Ofcom + ONSPD, local files."""
+    from pipeline import synthetic
+
+    n = len(c)
+    z = c["latent"].to_numpy()
+    codes, names = c["lsoa21_code"], c["lsoa21_name"]
+    # Census RM121 ages 65+ (split of the 65+ band), TS038, TS052, TS054, TS029 (MSOA).
+    over65 = age6[:, 5]
+    split = rng.dirichlet([1, 3, 3, 2.5, 2, 1.8], n)
+    bands = np.floor(split * over65[:, None]).astype(int)
+    bands[:, 0] += over65 - bands.sum(axis=1)
+    save("census2021", "census21_age65plus_lsoa21.parquet", pd.DataFrame({
+        "lsoa21cd": codes, "lsoa21nm": names, "total": census_pop.astype(int),
+        **{k: bands[:, i] for i, k in enumerate(
+            ["aged_65", "aged_66_69", "aged_70_74", "aged_75_79", "aged_80_84", "aged_85_plus"])},
+        SYNTHETIC_COLUMN: True}))
+    disabled = np.round(census_pop * np.clip(0.17 + 0.04 * z + rng.normal(0, 0.02, n), 0.05, 0.45))
+    save("census2021", "census21_disability_lsoa21.parquet", _long(
+        codes, "disability", ["Disabled under the Equality Act",
+                              "Not disabled under the Equality Act"],
+        np.column_stack([disabled, census_pop - disabled]), "total_residents"))
+    households = np.round(census_pop / 2.3)
+    crowd = np.clip(0.04 + 0.03 * z + rng.normal(0, 0.01, n), 0.005, 0.3)
+    occ = np.tile([0.25, 0.3, 0.35, 0.0, 0.0], (n, 1))
+    occ[:, 3], occ[:, 4] = crowd * 0.8, crowd * 0.2
+    occ[:, :3] *= ((1 - crowd) / occ[:, :3].sum(axis=1))[:, None]
+    save("census2021", "census21_household_overcrowding_lsoa21.parquet", _long(
+        codes, "occupancy_rating", ["+2 or more (under-occupied)", "+1 (under-occupied)",
+                                    "0 (ideal)", "-1 (overcrowded)", "-2 or less (overcrowded)"],
+        np.round(occ * households[:, None]), "total_households"))
+    ten = rng.dirichlet([3, 3, 1, 1.5, 1.5], n)
+    save("census2021", "census21_household_tenure_lsoa21.parquet", _long(
+        codes, "tenure", ["Owned: Owns outright", "Owned: Owns with a mortgage or loan",
+                          "Shared ownership", "Social rented", "Private rented"],
+        np.round(ten * households[:, None]), "total_households"))
+    msoa = c.assign(msoa21_name=[nm[:-1] for nm in names],
+                    msoa21_code=[f"E0299{i:04d}" for i in c["ltla_i"] * 100 + c["msoa_seq"]],
+                    pop=census_pop, z=z)
+    m = msoa.groupby(["msoa21_code", "msoa21_name"], as_index=False).agg(
+        pop=("pop", "sum"), z=("z", "mean"))
+    cannot = np.clip(0.01 + 0.015 * m["z"] + rng.normal(0, 0.004, len(m)), 0.001, 0.1)
+    not_eng = np.clip(cannot * 4.5, 0.02, 0.4)
+    res = m["pop"].to_numpy() * 0.97
+    pre = "Main language is not English (English or Welsh in Wales)"
+    save("census2021", "census21_proficiency_msoa21.parquet", pd.DataFrame({
+        "msoa21_code": m["msoa21_code"],
+        "Main language is English (English or Welsh in Wales)": np.round(res * (1 - not_eng)),
+        pre: np.round(res * not_eng),
+        f"{pre}: Can speak English very well": np.round(res * (not_eng - cannot) * 0.6),
+        f"{pre}: Can speak English well": np.round(res * (not_eng - cannot) * 0.4),
+        f"{pre}: Cannot speak English well": np.round(res * cannot * 0.8),
+        f"{pre}: Cannot speak English": np.round(res * cannot * 0.2),
+        "Proportion who cannot speak English (well)": cannot, SYNTHETIC_COLUMN: True}))
+    ms = shapes.assign(msoa21_code=msoa["msoa21_code"].to_numpy(),
+                       msoa21_name=msoa["msoa21_name"].to_numpy())
+    ms = ms.dissolve(by=["msoa21_code", "msoa21_name"]).reset_index()
+    save("geography", "boundaries_msoa21.parquet",
+         ms[["msoa21_name", "msoa21_code", SYNTHETIC_COLUMN, "geometry"]])
+
+    bng = shapes.to_crs("EPSG:27700")
+    cx, cy = bng.centroid.x.to_numpy(), bng.centroid.y.to_numpy()
+    # GIAS schools: ~1 primary per 6 LSOAs, 1 secondary per 25, plus non-FSM rows.
+    k_p, k_s = n // 6, n // 25
+    at = rng.choice(n, k_p + k_s + 6, replace=False)
+    phase = ["Primary"] * k_p + ["Secondary"] * k_s + ["Not applicable"] * 3 + ["Nursery"] * 3
+    fsm = np.clip(22 + 14 * z[at] + rng.normal(0, 4, len(at)), 1, 80).round(1)
+    gias = pd.DataFrame({
+        "URN": 990000 + np.arange(len(at)), "LA (code)": "999",
+        "LA (name)": c["ltla24_name"].to_numpy()[at], "EstablishmentNumber": np.arange(len(at)),
+        "EstablishmentName": [f"Synthshire School {i + 1}" for i in range(len(at))],
+        "TypeOfEstablishment (name)": "Community school",
+        "EstablishmentTypeGroup (name)": "Local authority maintained schools",
+        "EstablishmentStatus (name)": "Open", "PhaseOfEducation (name)": phase,
+        "NumberOfPupils": np.where(np.array(phase) == "Secondary", 1100, 300).astype(float),
+        "PercentageFSM": [f if p in ("Primary", "Secondary") else "" for f, p in
+                          zip(fsm, phase, strict=True)],
+        "Easting": (cx[at] + rng.normal(0, 200, len(at))).round(),
+        "Northing": (cy[at] + rng.normal(0, 200, len(at))).round(),
+        "LSOA (code)": codes.to_numpy()[at], "ParliamentaryConstituency (code)": "E14099901",
+        SYNTHETIC_COLUMN: True})
+    save("schools", "gias_establishments_synthshire.csv", gias)
+
+    # GP practices (epraccur columns, as in ../shared/data/gp), patients and NHS App.
+    from pipeline.sources.gp import EPRACCUR_COLUMNS
+
+    n_prac = 24
+    prac = pd.DataFrame({k: "" for k in EPRACCUR_COLUMNS if not k.startswith("null")},
+                        index=range(n_prac))
+    prac["organisation_code"] = [f"Z99{i:03d}" for i in range(n_prac)]
+    prac["name"] = [f"SYNTHSHIRE SURGERY {i + 1}" for i in range(n_prac)]
+    prac["status_code"] = ["C" if i in (5, 17) else "A" for i in range(n_prac)]
+    prac["commissioner"] = ["99A" if i < n_prac // 2 else "99B" for i in range(n_prac)]
+    prac["prescribing_setting"] = "4"
+    prac[SYNTHETIC_COLUMN] = True
+    save("gp", "epraccur_synthshire.parquet", prac)
+    lsoas = pd.DataFrame({"lsoa21_code": codes, "population": census_pop,
+                          "sicbl24_code_nhs": [SICBLS[i][2] for i in c["sicbl_i"]]})
+    patients = synthetic.gp_patients_by_lsoa(
+        prac.rename(columns={"organisation_code": "practice_code", "name": "practice_name"}),
+        lsoas, seed=SEED)
+    save("gp", "gp-reg-pat-prac-lsoa-all.csv", patients)
+    need = pd.DataFrame({"lsoa21_code": codes, "imd_rank": imd_rank, "n_lsoa": n,
+                         "pct_65plus": over65 / census_pop})
+    save("nhs_app", "nhs_app_practice_registrations.csv",
+         synthetic.nhs_app_practice_uptake(patients, need, seed=SEED))
+
+    # Ofcom postcode coverage (zip of per-area CSVs) and the ONS Postcode Directory.
+    per = 12
+    pc_lsoa = np.repeat(np.arange(n), per)
+    area = np.where(c["ltla_i"].to_numpy()[pc_lsoa] < 2, "XS", "XT")
+    district = 1 + (pc_lsoa // 40)
+    seq = np.arange(len(pc_lsoa))
+    pcs = [f"{a}{d} {s % 9 + 1}{'ABDEFGHJLNPQRSTUWXYZ'[s // 9 % 20]}{'ABDEFGHJLNPQRSTUWXYZ'[s // 180 % 20]}"
+           for a, d, s in zip(area, district, seq, strict=True)]
+    rural = np.clip(0.1 + 0.6 * (c["x"].to_numpy() / GRID[0]) ** 3, 0, 1)[pc_lsoa]
+    below30 = np.clip(100 * rural * rng.beta(1, 3, len(pcs)), 0, 100).round(1)
+    premises = rng.integers(5, 60, len(pcs))
+    cov = pd.DataFrame({
+        "postcode": [p.replace(" ", "") for p in pcs], "postcode_space": pcs,
+        "postcode area": area, "All Premises": premises,
+        "SFBB availability (% premises)": (100 - below30).round(1),
+        "UFBB (100Mbit/s) availability (% premises)": (100 - below30 * 1.4).clip(0).round(1),
+        "UFBB availability (% premises)": (100 - below30 * 1.5).clip(0).round(1),
+        "Gigabit availability (% premises)": (100 - below30 * 2).clip(0).round(1),
+        "% of premises unable to receive 10Mbit/s": (below30 * 0.4).round(1),
+        "% of premises unable to receive 30Mbit/s": below30,
+        "% of premises below the USO": (below30 * 0.2).round(1)})
+    uso = cov["% of premises below the USO"].astype(object)
+    uso[cov.index % 97 == 5] = "*"  # suppressed cells, as Ofcom marks them
+    cov["% of premises below the USO"] = uso
+    ghosts = pd.DataFrame({"postcode": ["XS991AA", "XT992BB"], "postcode_space": ["XS99 1AA",
+                           "XT99 2BB"], "postcode area": ["XS", "XT"], "All Premises": [12, 7],
+                           "% of premises unable to receive 30Mbit/s": [50.0, 0.0]})
+    cov = pd.concat([cov, ghosts], ignore_index=True)  # not in the directory: unplaceable
+    folder = raw_dir / "connectivity"
+    folder.mkdir(parents=True, exist_ok=True)
+    zpath = folder / "202601_fixed_postcode_coverage_r01.zip"
+    import zipfile
+
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for a, part in cov.groupby("postcode area"):
+            info = zipfile.ZipInfo(f"202601_fixed_postcode_coverage_r01_{a}.csv",
+                                   date_time=(2026, 1, 15, 0, 0, 0))  # fixed: deterministic
+            zf.writestr(info, part.to_csv(index=False), zipfile.ZIP_DEFLATED)
+    save.files.setdefault("connectivity", []).append(zpath)
+    # ONSPD: postcode centroids jittered inside their LSOA; some terminated.
+    jx = cx[pc_lsoa] + rng.uniform(-300, 300, len(pcs))
+    jy = cy[pc_lsoa] + rng.uniform(-300, 300, len(pcs))
+    onspd = pd.DataFrame({"pcd": [p.replace(" ", "") for p in pcs], "pcd2": pcs, "pcds": pcs,
+                          "dointr": "198001", "doterm": np.where(seq % 50 == 7, "202001", ""),
+                          "oseast1m": jx.round(), "osnrth1m": jy.round(),
+                          "lsoa21cd": codes.to_numpy()[pc_lsoa], "ctry25cd": "E92000001",
+                          SYNTHETIC_COLUMN: True})
+    save("geography", "ONSPD_SYNTHSHIRE_UK.csv", onspd)
+
+    # Local-authority proxy files, one of each form of the local data contract.
+    need_ab = pd.DataFrame({"lsoa21_code": codes, "households": households,
+                            "pct_70plus": bands[:, 2:].sum(axis=1) / census_pop,
+                            "pct_disabled": disabled / census_pop})
+    la0 = LTLAS[0][0]
+    recs = synthetic.assisted_bin_records(shapes[c["ltla24_code"] == la0], need_ab, seed=SEED)
+    save(f"local/{la0}", "assisted_bin_collection.csv", recs)
+    la1 = LTLAS[1][0]
+    in1 = (c["ltla24_code"] == LTLAS[1][0]).to_numpy()
+    kids = age6[in1, 0]
+    pp = np.round(kids * np.clip(0.2 + 0.12 * z[in1], 0.02, 0.7)).astype(int)
+    pp_txt = [str(v) if v >= 10 else "*" for v in pp]
+    save(f"local/{la1}", "pupil_premium.csv", pd.DataFrame({
+        "lsoa21_code": codes[in1], "count": pp_txt, "denominator": kids,
+        SYNTHETIC_COLUMN: True}))
+    la2 = LTLAS[2][0]
+    in2 = np.flatnonzero((c["ltla24_code"] == la2).to_numpy()[pc_lsoa])
+    esl = rng.choice(in2, 1500)
+    save(f"local/{la2}", "english_second_language.csv", pd.DataFrame({
+        "person_id": np.arange(len(esl)), "postcode": [pcs[i].lower() for i in esl],
+        SYNTHETIC_COLUMN: True}))
+    la3 = LTLAS[3][0]
+    in3 = np.flatnonzero((c["ltla24_code"] == la3).to_numpy())
+    pts = shapes.iloc[in3].sample_points(size=8, rng=rng).explode()
+    save(f"local/{la3}", "housing_condition.csv", pd.DataFrame({
+        "address_id": np.arange(len(pts)), "lat": pts.y.round(6).to_numpy(),
+        "lon": pts.x.round(6).to_numpy(), "hazard": "Category 1", SYNTHETIC_COLUMN: True}))
+
+
+def _long(codes: pd.Series, category: str, labels: list[str], counts: np.ndarray,
+          total_name: str) -> pd.DataFrame:
+    """A tidy long Census table in the shared layout (lsoa21_code, total, category, n, prop)."""
+    n = len(codes)
+    total = counts.sum(axis=1)
+    return pd.DataFrame({
+        "lsoa21_code": np.repeat(codes.to_numpy(), len(labels)),
+        total_name: np.repeat(total, len(labels)), category: labels * n,
+        "n": counts.ravel(), "prop": (counts / total[:, None]).ravel(),
+        SYNTHETIC_COLUMN: True})
+
+
 def _write_provenance(topic_dir: Path, files: list[Path]) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     record = {"files": {f.name: {"synthetic": True, "generator": DESCRIPTION, "seed": SEED,
@@ -127,8 +329,34 @@ def _write_provenance(topic_dir: Path, files: list[Path]) -> None:
     (topic_dir / PROVENANCE_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
-def generate(raw_dir: Path) -> list[Path]:
-    """Write the demo raw files under ``raw_dir``; returns the files written."""
+MARKER = "SYNTHETIC_DEMO_DATA.txt"
+
+
+def generate(raw_dir: Path, force: bool = False) -> list[Path]:
+    """Write the demo raw files under ``raw_dir``; returns the files written.
+
+    Everything is generated in a temporary sibling folder and moved into place only when
+    complete. A raw folder holding other (real) data is refused unless ``force``.
+    """
+    if not raw_dir_is_empty(raw_dir) and not (raw_dir / MARKER).exists() and not force:
+        raise FileExistsError(f"{raw_dir} already holds raw data that is not the demo's; "
+                              "refusing to mix synthetic files into it (use another "
+                              "DEDI_RAW_DIR, or --force)")
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=raw_dir.parent))
+    try:
+        files = _generate(tmp)
+        for entry in sorted(tmp.iterdir()):
+            target = raw_dir / entry.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [raw_dir / f.relative_to(tmp) for f in files]
+
+
+def _generate(raw_dir: Path) -> list[Path]:
     rng = np.random.default_rng(SEED)
     cells = _cells(rng)
     n = len(cells)
@@ -146,7 +374,11 @@ def generate(raw_dir: Path) -> list[Path]:
             frame.to_parquet(f, index=False)
         written.setdefault(topic, []).append(f)
 
-    save("iod", iod.FILE_PATTERNS[0], _file7(cells, scores, pop))
+    save.files = written  # type: ignore[attr-defined]
+
+    file7 = _file7(cells, scores, pop)
+    save("iod", iod.FILE_PATTERNS[0], file7)
+    imd_rank = file7[f"{iod.DOMAINS['imd'][0]} {iod.RANK}"].to_numpy()
 
     c = cells
     ward_code = [f"E0599{i:04d}" for i in c["ltla_i"] * 100 + c["msoa_seq"] // 3]
@@ -191,9 +423,12 @@ def generate(raw_dir: Path) -> list[Path]:
         "lsoa21_code": np.repeat(c["lsoa21_code"], 6), "lsoa21_name": np.repeat(c["lsoa21_name"], 6),
         "age_group": AGE_GROUPS * n, "usual_residents": counts.ravel(), SYNTHETIC_COLUMN: True}))
 
+    _digital_inputs(raw_dir, cells, pop, census_pop, counts, older, lsoa_shapes, imd_rank, rng,
+                    save)
+
     for topic, files in written.items():
         _write_provenance(raw_dir / topic, files)
-    (raw_dir / "SYNTHETIC_DEMO_DATA.txt").write_text(
+    (raw_dir / MARKER).write_text(
         "Everything in this folder was generated by `dedi demo`. It is SYNTHETIC: invented\n"
         "values for the invented area Synthshire. Do not use it as statistics.\n",
         encoding="utf-8")

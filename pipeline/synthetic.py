@@ -52,20 +52,23 @@ def gp_patients_by_lsoa(practices: pd.DataFrame, lsoas: pd.DataFrame,
         if ps.empty:
             continue
         codes, pops = ls["lsoa21_code"].to_numpy(), ls["population"].to_numpy(dtype="float64")
-        share = rng.dirichlet(np.full(len(ps), 4.0))
-        centres = rng.integers(0, len(codes), len(ps))
-        span = max(3, int(len(codes) * 0.08))
-        for code, s, c in zip(ps["practice_code"], share, centres, strict=True):
-            idx = np.unique(np.clip(c + np.arange(-span, span + 1), 0, len(codes) - 1))
-            n = np.round(rng.dirichlet(np.full(len(idx), 1.5)) * s * pops.sum() * 0.98)
-            keep = n > 0
-            p_codes.append(np.full(int(keep.sum()), code, dtype=object))
-            l_codes.append(codes[idx][keep])
-            counts.append(n[keep])
-            if rng.random() < 0.05:  # a few patients living in Wales
-                p_codes.append(np.array([code], dtype=object))
-                l_codes.append(np.array([f"W01{rng.integers(0, 2000):06d}"], dtype=object))
-                counts.append(np.array([float(rng.integers(1, 40))]))
+        # Practices sit at random places along the (code-ordered) LSOAs; each LSOA registers
+        # with its three nearest practices, mostly the nearest.
+        centres = rng.uniform(0, len(codes), len(ps))
+        k = min(3, len(ps))
+        dist = np.abs(np.arange(len(codes))[:, None] - centres[None, :])
+        near = np.argsort(dist, axis=1)[:, :k]
+        share = rng.dirichlet(np.array([6.0, 2.0, 1.0])[:k], len(codes))
+        n = np.round(share * pops[:, None] * 0.98)
+        prac_codes = ps["practice_code"].to_numpy()
+        p_codes.append(prac_codes[near].ravel())
+        l_codes.append(np.repeat(codes, k))
+        counts.append(n.ravel())
+        wales = rng.random(len(ps)) < 0.05  # a few patients living in Wales
+        p_codes.append(prac_codes[wales])
+        l_codes.append(np.array([f"W01{v:06d}" for v in rng.integers(0, 2000, wales.sum())],
+                                dtype=object))
+        counts.append(rng.integers(1, 40, wales.sum()).astype(float))
     df = pd.DataFrame({"PRACTICE_CODE": np.concatenate(p_codes),
                        "LSOA_CODE": np.concatenate(l_codes),
                        "NUMBER_OF_PATIENTS": np.concatenate(counts).astype(int)})

@@ -34,7 +34,12 @@ def test_population_denominator_is_census_and_recorded(marts):
                                "FROM lsoa_index").fetchone()
     assert total == 56_489_608 and src.startswith("Census 2021")
     meta = dict(marts.execute("SELECT key, value FROM build_metadata").fetchall())
-    assert json.loads(meta["data_status"]) == "real"
+    # IoD, geography and Census are real; NHS App and assisted bins have no open data and are
+    # generated: the build says so rather than passing as real.
+    assert json.loads(meta["data_status"]) == "mixed"
+    assert set(json.loads(meta["synthetic_indicators"])) == {
+        "nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct"}
+    assert "SYNTHETIC" in json.loads(meta["warning"])
     assert json.loads(meta["population_denominator"]) == [src]
 
 

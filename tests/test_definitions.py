@@ -24,7 +24,16 @@ def test_all_assets_checks_schedule_and_sensor():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"stg_iod2025", "stg_lsoa21_ltla24", "stg_lsoa21_icb24", "stg_ltla24_region",
             "stg_lsoa21_boundaries", "stg_census21_population", "int_lsoa_geography",
-            "lsoa_index", "area_summary", "published_marts"} == keys
+            "lsoa_index", "area_summary", "published_marts",
+            # digital-exclusion inputs
+            "stg_ofcom_postcode_coverage", "stg_postcode_directory", "stg_deri_broadband",
+            "stg_lsoa11_lsoa21", "int_connectivity_lsoa", "stg_gp_practices",
+            "stg_gp_patients_lsoa", "stg_nhs_app_practice", "int_nhs_app_uptake_lsoa",
+            "stg_census21_age65plus", "stg_census21_disability", "stg_census21_overcrowding",
+            "stg_census21_households", "stg_census21_children", "stg_census21_proficiency_msoa",
+            "stg_msoa21_names", "int_census_indicators", "stg_gias_schools",
+            "int_school_fsm_lsoa", "stg_local_proxies", "int_local_proxy_rates",
+            "lsoa_indicators"} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {"imd_reproduction", "stg_iod2025_expectations", "lsoa_index_expectations",
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks

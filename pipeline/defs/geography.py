@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pipeline.defs._staging import stage_source
 from pipeline.resources import DediPaths
 from pipeline.sources import geography as geo
-from pipeline.sources.common import file_record
+from pipeline.sources.common import SourceError, file_record
 
 GROUP = "geography"
 
@@ -79,11 +79,21 @@ def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="ONS LSOA (2011) -> LSOA (2021) lookup with change codes U/S/M/X.")
+          description="ONS LSOA (2011) -> LSOA (2021) lookup with change codes U/S/M/X. Optional: "
+          "needed only for LSOA 2011 inputs.")
 def stg_lsoa11_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                       staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "lsoa11_lsoa21", "stg_lsoa11_lsoa21",
-                  geo.read_lsoa11_lsoa21)
+    from pipeline.defs._staging import stage_absent
+
+    try:
+        return _stage(context, dedi_paths, staging_db, "lsoa11_lsoa21", "stg_lsoa11_lsoa21",
+                      geo.read_lsoa11_lsoa21)
+    except SourceError as exc:
+        if "no file matching" not in exc.problem:
+            raise
+        with staging_db.get_connection() as conn:
+            return stage_absent(conn, "stg_lsoa11_lsoa21", "lsoa11_code VARCHAR, lsoa21_code "
+                                "VARCHAR, change_code VARCHAR, data_status VARCHAR", str(exc))
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},

@@ -113,6 +113,14 @@ def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
         n = run_sql_model(conn, "lsoa_indicators")
         cov = coverage_table(conn)
         write_table(conn, "coverage", cov)
+        synthetic = cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist()
+        flags = ", ".join(f"CASE WHEN {i} IS NOT NULL THEN '{i}' END" for i in synthetic)
+        conn.execute("ALTER TABLE lsoa_indicators ADD COLUMN synthetic_inputs VARCHAR")
+        conn.execute("ALTER TABLE lsoa_indicators ADD COLUMN data_status VARCHAR")
+        conn.execute(f"UPDATE lsoa_indicators SET synthetic_inputs = "
+                     f"{f'concat_ws(chr(44), {flags})' if flags else chr(39) * 2}")
+        conn.execute("UPDATE lsoa_indicators SET data_status = CASE WHEN synthetic_inputs <> '' "
+                     "THEN 'synthetic' ELSE 'real' END")
         head = conn.execute("SELECT * FROM lsoa_indicators LIMIT 5").df()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n,

@@ -152,13 +152,19 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "english_second_language_count": "english_second_language_rate_pct",
         "housing_condition_count": "housing_condition_rate_pct",
         "nhs_app_registered_patients": "nhs_app_non_uptake_pct"}, threshold)
-    synthetic = bool((sources["data_status"] == "synthetic").any())
+    synthetic_sources = sources.loc[sources["data_status"] == "synthetic", "staging_table"].tolist()
+    status = ("real" if not synthetic_sources else
+              "synthetic" if len(synthetic_sources) == len(sources) else "mixed")
     geo = lsoa.merge(shapes, on="lsoa21_code", how="inner")
     geo = gpd.GeoDataFrame(geo.drop(columns="geometry_wkb"),
                            geometry=gpd.GeoSeries.from_wkb(geo["geometry_wkb"].map(bytes)), crs="EPSG:4326")
     metadata = {
-        "data_status": "synthetic" if synthetic else "real",
-        "warning": ("SYNTHETIC DEMO DATA - not real statistics" if synthetic else ""),
+        "data_status": status,
+        "warning": {"real": "",
+                    "synthetic": "SYNTHETIC DEMO DATA - not real statistics",
+                    "mixed": "Contains SYNTHETIC inputs (see synthetic_sources): indicators "
+                             "resting on them are not real statistics"}[status],
+        "synthetic_sources": synthetic_sources,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "dedi_version": version("dedi"),
         "synthetic_indicators": coverage.loc[coverage["data_status"] == "synthetic",

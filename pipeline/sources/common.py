@@ -154,20 +154,24 @@ def to_number(df: pd.DataFrame, column: str, path: Path | str, *, allow_suppress
     if pd.api.types.is_numeric_dtype(s):
         num = s.astype("float64")
     else:
-        txt = s.astype("string").str.strip().str.replace(",", "", regex=False)
-        sup = txt.isna() | txt.isin(SUPPRESSED_MARKERS)
-        num = pd.to_numeric(txt.where(~sup), errors="coerce")
-        bad = num.isna() & ~sup
-        if not allow_suppressed:
-            bad = num.isna()
-        if bad.any():
-            rows = [int(i) + 2 for i in list(df.index[bad.to_numpy()])[:5]]
-            vals = [str(v) for v in s[bad].head(5)]
-            raise SourceError(
-                path,
-                f"column '{column}': non-numeric value(s) {vals} at file row(s) {rows} "
-                f"({int(bad.sum())} in all)",
-            )
+        num = pd.to_numeric(s, errors="coerce").astype("float64")  # fast path: clean numbers
+        odd = num.isna() & s.notna()
+        if odd.any():
+            txt = s[odd].astype(str).str.strip().str.replace(",", "", regex=False)
+            sup = txt.isin(SUPPRESSED_MARKERS)
+            fixed = pd.to_numeric(txt.where(~sup), errors="coerce")
+            num.loc[odd] = fixed
+            bad_sub = fixed.isna() if not allow_suppressed else fixed.isna() & ~sup
+            bad = pd.Series(False, index=s.index)
+            bad.loc[bad_sub.index[bad_sub.to_numpy()]] = True
+            if bad.any():
+                rows = [int(i) + 2 for i in list(df.index[bad.to_numpy()])[:5]]
+                vals = [str(v) for v in s[bad].head(5)]
+                raise SourceError(
+                    path,
+                    f"column '{column}': non-numeric value(s) {vals} at file row(s) {rows} "
+                    f"({int(bad.sum())} in all)",
+                )
     if integer:
         if num.notna().any() and not (num.dropna() == num.dropna().round()).all():
             raise SourceError(path, f"column '{column}': expected whole numbers")

@@ -73,7 +73,7 @@ def read_patients_by_lsoa(path: Path) -> pd.DataFrame:
     unknown = sorted(set(df["sex"]) - {"ALL", "MALE", "FEMALE", "M", "F"})
     if unknown:
         raise SourceError(path, f"column 'SEX': unexpected value(s) {unknown[:5]}")
-    has_all = df.groupby("practice_code")["sex"].transform(lambda s: (s == "ALL").any())
+    has_all = df["practice_code"].isin(df.loc[df["sex"] == "ALL", "practice_code"].unique())
     use = df[(has_all & (df["sex"] == "ALL")) | (~has_all & (df["sex"] != "ALL"))]
     out = use.groupby(["practice_code", "lsoa_code"], as_index=False)["patients"].sum()
     out["extract_date"] = df["extract_date"].iloc[0] if "extract_date" in df else None
