@@ -129,3 +129,25 @@ def test_rebuild_replaces_marts_without_leftovers(demo_build, tmp_path):
     assert sorted(p.name for p in dirs.marts.iterdir()) == sorted(new["files"] + ["current", "releases"])
     assert len(list((dirs.marts / "releases").iterdir())) == 2  # the new release and the old one
     assert not list(dirs.marts.rglob(".incomplete-*"))
+
+
+def test_demo_indicators_cover_every_input_path(demo_build):
+    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    cov = con.execute("SELECT * FROM coverage").df().set_index("indicator")
+    assert (cov["data_status"] == "synthetic").all()
+    assert cov.loc["connectivity_exclusion", "source"].startswith("Ofcom")  # postcode path
+    full = ["connectivity_exclusion", "nhs_app_non_uptake_pct", "pct_aged_70plus",
+            "pct_disabled", "pct_households_overcrowded", "pct_cannot_speak_english_well",
+            "school_fsm_pct"]
+    assert (cov.loc[full, "lsoas_with_value"] == 320).all()
+    # One LA (80 LSOAs) per local proxy, each in a different form of the local contract:
+    # records by easting/northing, LSOA counts, records by postcode, records by lat/lon.
+    for proxy in ("assisted_bin_collection", "pupil_premium", "english_second_language",
+                  "housing_condition"):
+        assert cov.loc[f"{proxy}_rate_pct", "lsoas_with_value"] > 0
+        assert cov.loc[f"{proxy}_rate_pct", "lsoas_missing"] >= 240
+    ind = con.execute("SELECT * FROM lsoa_indicators").df()
+    assert len(ind) == 320 and (ind["data_status"] == "synthetic").all()
+    # Disclosure control: no published local count between 1 and 9.
+    for c in [c for c in ind.columns if c.endswith("_count")]:
+        assert not ind[c].between(1, 9).any(), c

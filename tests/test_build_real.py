@@ -84,3 +84,32 @@ def test_known_most_deprived_ltlas(marts):
     # IoD 2025: Blackpool is the most deprived LTLA on average score.
     assert top[0] == "Blackpool"
     assert "Middlesbrough" in top
+
+
+def test_lsoa_indicators_real_inputs_complete(marts):
+    ind = marts.execute("SELECT * FROM lsoa_indicators").df()
+    assert len(ind) == 33755 and ind["lsoa21_code"].is_unique
+    cov = marts.execute("SELECT * FROM coverage").df().set_index("indicator")
+    real = ["connectivity_exclusion", "school_fsm_pct", "pct_aged_70plus", "pct_aged_65plus",
+            "pct_disabled", "pct_households_overcrowded", "pct_cannot_speak_english_well"]
+    assert (cov.loc[real, "data_status"] == "real").all()
+    assert (cov.loc[real, "lsoas_with_value"] == 33755).all()
+    assert cov.loc["connectivity_exclusion", "source"].startswith("GMCA")
+    # 1,900 split + 239 merged + 9 complex rows in the lookup -> harmonised LSOA 2021 values
+    assert 1800 < cov.loc["connectivity_exclusion", "lsoas_imputed"] < 2200
+    for synthetic in ("nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct"):
+        assert cov.loc[synthetic, "data_status"] == "synthetic"
+        assert cov.loc[synthetic, "lsoas_with_value"] > 0
+    assert cov.loc["nhs_app_non_uptake_pct", "lsoas_with_value"] > 33000
+    # Assisted bins only for the configured LAs (Wirral, Sefton); missing elsewhere.
+    ab = ind[ind["assisted_bin_collection_rate_pct"].notna()]
+    assert set(ab["ltla24_code"]) <= {"E08000015", "E08000014"}
+    # Real Census facts: England 65+ = 18.4%
+    pop = marts.execute("SELECT sum(population) FROM lsoa_index").fetchone()[0]
+    w = marts.execute("SELECT sum(i.pct_aged_65plus * l.population) FROM lsoa_indicators i "
+                      "JOIN lsoa_index l USING (lsoa21_code)").fetchone()[0] / pop
+    assert w == pytest.approx(18.4, abs=0.2)
+    # FSM proxy correlates with income deprivation (a real-data sanity check).
+    j = marts.execute("SELECT corr(i.school_fsm_pct, l.income_score) FROM lsoa_indicators i "
+                      "JOIN lsoa_index l USING (lsoa21_code)").fetchone()[0]
+    assert j > 0.6

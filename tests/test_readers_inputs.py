@@ -1,0 +1,233 @@
+"""Readers of the digital-exclusion inputs on fixtures in the exact official formats."""
+
+import zipfile
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from pipeline.method.school_fsm import lsoa_fsm_rate
+from pipeline.sources import census, connectivity, gp, local_proxies, nhs_app, postcodes, schools
+from pipeline.sources.common import SourceError
+
+OFCOM_HEADERS = ["postcode", "postcode_space", "postcode area", "All Premises",
+                 "SFBB availability (% premises)", "UFBB (100Mbit/s) availability (% premises)",
+                 "UFBB availability (% premises)", "Gigabit availability (% premises)",
+                 "% of premises unable to receive 10Mbit/s",
+                 "% of premises unable to receive 30Mbit/s", "% of premises below the USO"]
+
+
+def _ofcom_zip(path, areas: dict[str, pd.DataFrame]):
+    with zipfile.ZipFile(path, "w") as z:
+        for a, df in areas.items():
+            z.writestr(f"202601_fixed_postcode_coverage_r01_{a}.csv",
+                       "\ufeff" + df.to_csv(index=False))
+
+
+def _ofcom_rows(pcs, below30):
+    return pd.DataFrame({"postcode": [p.replace(" ", "") for p in pcs], "postcode_space": pcs,
+                         "postcode area": [p[:2] for p in pcs], "All Premises": 10,
+                         "SFBB availability (% premises)": 100,
+                         "UFBB (100Mbit/s) availability (% premises)": 90,
+                         "UFBB availability (% premises)": 90,
+                         "Gigabit availability (% premises)": 80,
+                         "% of premises unable to receive 10Mbit/s": 0,
+                         "% of premises unable to receive 30Mbit/s": below30,
+                         "% of premises below the USO": 0})
+
+
+def test_ofcom_zip_reordered_extra_suppressed_and_nospace(tmp_path):
+    ab = _ofcom_rows(["AB1 1AA", "AB1 1AB", "AB10 7XY"], ["5.5", "*", "c"])
+    ab = ab[OFCOM_HEADERS[::-1]].assign(**{"Some future column": "x"})  # reordered + extra
+    cf = _ofcom_rows(["CF10 1AA"], ["..", ])[["postcode"] + OFCOM_HEADERS[2:]]  # no postcode_space
+    assert connectivity.locate_ofcom(tmp_path) == []
+    (tmp_path / "connectivity").mkdir()
+    _ofcom_zip(tmp_path / "connectivity" / "202601_fixed_postcode_coverage_r01.zip",
+               {"AB": ab, "CF": cf})
+    files = connectivity.locate_ofcom(tmp_path)
+    con = duckdb.connect()
+    facts = connectivity.stage_ofcom_coverage(con, files, "cov")
+    df = con.execute("SELECT * FROM cov ORDER BY postcode").df()
+    assert facts == {"files": 2, "postcodes": 4, "postcodes_with_premises": 4}
+    assert df["postcode"].tolist() == ["AB1 1AA", "AB1 1AB", "AB10 7XY", "CF10 1AA"]
+    assert df["pct_below_30mbit"].tolist()[0] == 5.5
+    assert df["pct_below_30mbit"].isna().tolist() == [False, True, True, True]
+
+
+def test_ofcom_bad_number_names_file_column_and_postcode(tmp_path):
+    (tmp_path / "connectivity").mkdir()
+    bad = _ofcom_rows(["AB1 1AA", "AB1 1AB"], ["5.5", "n/a"])
+    f = tmp_path / "connectivity" / "202601_fixed_postcode_coverage_r01_AB.csv"
+    bad.to_csv(f, index=False)
+    with pytest.raises(SourceError, match=r"AB\.csv.*'% of premises unable to receive 30Mbit/s'"
+                       r".*'n/a'.*AB1 1AB"):
+        connectivity.stage_ofcom_coverage(duckdb.connect(), [f], "cov")
+
+
+def test_ofcom_missing_column(tmp_path):
+    f = tmp_path / "202601_fixed_postcode_coverage_r01_AB.csv"
+    _ofcom_rows(["AB1 1AA"], [1]).drop(columns=["% of premises unable to receive 30Mbit/s"]
+                                       ).to_csv(f, index=False)
+    with pytest.raises(SourceError, match="'% of premises unable to receive 30Mbit/s'"):
+        connectivity.stage_ofcom_coverage(duckdb.connect(), [f], "cov")
+
+
+def test_postcode_directory_terminated_and_normalised(tmp_path):
+    f = tmp_path / "ONSPD_NOV_2026_UK.csv"
+    pd.DataFrame({"pcd": ["AB1 1AA", "ab11ab"], "pcds": ["AB1 1AA", "ab1 1ab"],
+                  "doterm": ["", "202001"], "oseast1m": ["394251", ""],
+                  "osnrth1m": ["806376", ""], "lsoa21cd": ["S01006514", "S01006514"],
+                  "ctry25cd": ["S92000003"] * 2, "extra": 1}).to_csv(f, index=False)
+    con = duckdb.connect()
+    facts = postcodes.stage_postcode_directory(con, [f], "pcd", tmp_path)
+    assert facts["postcodes"] == 2 and facts["live_postcodes"] == 1
+    assert con.execute("SELECT postcode, terminated FROM pcd ORDER BY 1").fetchall() == [
+        ("AB1 1AA", False), ("AB1 1AB", True)]
+
+
+def test_gp_patients_all_rows_or_sexes_summed(tmp_path):
+    f = tmp_path / "gp-reg-pat-prac-lsoa-all.csv"
+    pd.DataFrame({"PUBLICATION": "GP_PRAC_PAT_LIST", "EXTRACT_DATE": "01NOV2026",
+                  "PRACTICE_CODE": ["A81001"] * 3 + ["B82002"] * 2,
+                  "PRACTICE_NAME": "X", "LSOA_CODE": ["E01000001"] * 3 + ["E01000002"] * 2,
+                  "SEX": ["ALL", "MALE", "FEMALE", "MALE", "FEMALE"],
+                  "NUMBER_OF_PATIENTS": ["100", "45", "55", "7", "*"]}
+                 ).to_csv(f, index=False, encoding="utf-8-sig")
+    out = gp.read_patients_by_lsoa(f).set_index("practice_code")["patients"]
+    assert out.to_dict() == {"A81001": 100.0, "B82002": 7.0}
+
+
+def test_gp_patients_unexpected_sex(tmp_path):
+    f = tmp_path / "gp-reg-pat-prac-lsoa-all.csv"
+    pd.DataFrame({"PRACTICE_CODE": ["A81001"], "LSOA_CODE": ["E01000001"], "SEX": ["U"],
+                  "NUMBER_OF_PATIENTS": [3]}).to_csv(f, index=False)
+    with pytest.raises(SourceError, match="'SEX'"):
+        gp.read_patients_by_lsoa(f)
+
+
+def test_epraccur_headerless_official_csv(tmp_path):
+    f = tmp_path / "epraccur.csv"
+    row = ["A81001", "THE DENSHAM SURGERY", "Y63", "QHM", "THE HEALTH CENTRE", "LAWSON STREET",
+           "STOCKTON", "CLEVELAND", "", "TS18 1HU", "19740401", "", "A", "B", "16C", "20200401",
+           "", "01642 672351", "", "", "", "0", "", "", "", "4", ""]
+    f.write_text(",".join(row) + "\n" + ",".join(["A81002"] + row[1:12] + ["C"] + row[13:]) + "\n")
+    df = gp.read_epraccur(f)
+    assert df["practice_code"].tolist() == ["A81001", "A81002"]
+    assert df["status_code"].tolist() == ["A", "C"] and df["commissioner"].iloc[0] == "16C"
+
+
+def test_nhs_app_latest_month_and_bad_month(tmp_path):
+    f = tmp_path / "nhs_app_practice_registrations.csv"
+    pd.DataFrame({"Practice Code": ["A81001", "A81001", "B82002"],
+                  "Month": ["2026-09", "2026-10", "2026-10"], "Registrations": ["10", "12", "c"],
+                  "unknown": 1}).to_csv(f, index=False)
+    df = nhs_app.read_practice_uptake(f).set_index("practice_code")
+    assert df.loc["A81001", "registrations"] == 12 and pd.isna(df.loc["B82002", "registrations"])
+    pd.DataFrame({"practice_code": ["A81001"], "month": ["Oct 2026"], "registrations": [1]}
+                 ).to_csv(f, index=False)
+    with pytest.raises(SourceError, match=r"'month'.*row\(s\) \[2\]"):
+        nhs_app.read_practice_uptake(f)
+
+
+def test_gias_cp1252_blank_fsm_and_range(tmp_path):
+    f = tmp_path / "gias_establishments_test.csv"
+    df = pd.DataFrame({"URN": [1, 2, 3], "EstablishmentName": ["Café School", "B", "C"],
+                       "EstablishmentStatus (name)": ["Open", "Open", "Closed"],
+                       "PhaseOfEducation (name)": ["Primary", "Not applicable", "Secondary"],
+                       "NumberOfPupils": ["200", "", "900"], "PercentageFSM": ["21.7", "", "3"],
+                       "Easting": ["533498", "", "1"], "Northing": ["181201", "", "1"]})
+    df.to_csv(f, index=False, encoding="cp1252")
+    out = schools.read_gias(f)
+    assert out["name"].tolist() == ["Café School", "B"]  # closed school dropped
+    assert pd.isna(out.loc[1, "pct_fsm"])
+    df.loc[0, "PercentageFSM"] = "120"
+    df.to_csv(f, index=False, encoding="cp1252")
+    with pytest.raises(SourceError, match=r"PercentageFSM.*row\(s\) \[2\]"):
+        schools.read_gias(f)
+
+
+def test_census_long_table_missing_category(tmp_path):
+    f = tmp_path / "dis.parquet"
+    pd.DataFrame({"lsoa21_code": ["E01000001"], "disability": ["Other"], "n": [1.0],
+                  "total_residents": [5.0]}).to_parquet(f)
+    with pytest.raises(SourceError, match="Disabled under the Equality Act"):
+        census.read_long_table(f, ["Disabled under the Equality Act"])
+
+
+def test_school_fsm_hand_computed():
+    lsoa = pd.DataFrame({"lsoa21_code": ["E01000001"], "x": [0.0], "y": [0.0]})
+    s = pd.DataFrame({"x": [1000.0, 2000.0, 0.0, 100.0], "y": [0.0, 0.0, 3000.0, 0.0],
+                      "pupils": [200.0, 400.0, 1000.0, 0.0], "pct_fsm": [10.0, 40.0, 30.0, 99.0],
+                      "phase": ["Primary", "Primary", "Secondary", "Primary"]})
+    out = lsoa_fsm_rate(lsoa, s, {"Primary"}, {"Secondary"}, k_primary=2, k_secondary=1, d0=500)
+    w1, w2 = 200 / 1000, 400 / 2000  # the 0-pupil school is ignored
+    assert out.loc[0, "fsm_primary_pct"] == pytest.approx((w1 * 10 + w2 * 40) / (w1 + w2))
+    assert out.loc[0, "fsm_secondary_pct"] == 30.0
+    assert out.loc[0, "fsm_pct"] == pytest.approx((7 * 25 + 5 * 30) / 12)
+
+
+# --- local data contract ---------------------------------------------------------------
+
+def _la_polygons() -> gpd.GeoDataFrame:
+    """Four 1 km squares in British National Grid: three in LA E08000015, one in E08000014."""
+    cells = [box(330000 + i * 1000, 380000, 331000 + i * 1000, 381000) for i in range(4)]
+    return gpd.GeoDataFrame({"lsoa21_code": [f"E0100000{i}" for i in range(1, 5)],
+                             "ltla24_code": ["E08000015"] * 3 + ["E08000014"]},
+                            geometry=cells, crs="EPSG:27700").to_crs("EPSG:4326")
+
+
+def test_records_easting_northing_reports_outside(tmp_path):
+    f = tmp_path / "assisted_bin_collection.csv"
+    pd.DataFrame({"uprn": range(7),
+                  "easting": [330500, 330600, 331500, 332500, 333500, 340000, None],
+                  "northing": [380500] * 6 + [None]}).to_csv(f, index=False)
+    counts, rep = local_proxies.count_records(duckdb.connect(), f, _la_polygons(), "E08000015")
+    assert counts.set_index("lsoa21_code")["count"].to_dict() == {
+        "E01000001": 2, "E01000002": 1, "E01000003": 1}
+    assert rep == {"records": 7, "no_location": 1, "outside_any_lsoa": 1, "outside_la": 1}
+
+
+def test_records_lat_lon_and_postcode(tmp_path):
+    polys = _la_polygons()
+    c = polys.representative_point()
+    f = tmp_path / "housing_condition.csv"
+    pd.DataFrame({"Latitude": [c.y[0], c.y[1]], "Longitude": [c.x[0], c.x[1]]}).to_csv(f, index=False)
+    counts, rep = local_proxies.count_records(duckdb.connect(), f, polys, "E08000015")
+    assert counts["count"].tolist() == [1, 1, 0] and rep["records"] == 2
+    con = duckdb.connect()
+    con.execute("CREATE TABLE pcd AS SELECT * FROM (VALUES ('CH41 1AA', 330500.0, 380500.0)) "
+                "t(postcode, easting, northing)")
+    g = tmp_path / "english_second_language.csv"
+    pd.DataFrame({"postcode": ["ch411aa", "CH41 1AA", "ZZ99 9ZZ"]}).to_csv(g, index=False)
+    counts, rep = local_proxies.count_records(con, g, polys, "E08000015", "pcd")
+    assert counts["count"].tolist() == [2, 0, 0] and rep["no_location"] == 1
+    with pytest.raises(SourceError, match="Postcode Directory"):
+        local_proxies.count_records(con, g, polys, "E08000015", None)
+
+
+def test_counts_form_suppressed_stay_missing(tmp_path):
+    f = tmp_path / "pupil_premium.csv"
+    pd.DataFrame({"LSOA21CD": ["E01000001", "E01000002"], "count": ["25", "*"]}
+                 ).to_csv(f, index=False)
+    df = local_proxies.read_counts(f)
+    assert df["count"].iloc[0] == 25 and pd.isna(df["count"].iloc[1])
+    assert local_proxies.file_form(duckdb.connect(), f) == "counts"
+
+
+def test_local_contract_rejects_unknown_names(tmp_path):
+    (tmp_path / "local" / "E08000015").mkdir(parents=True)
+    (tmp_path / "local" / "E08000015" / "bins.csv").write_text("a\n1\n")
+    with pytest.raises(SourceError, match="unknown proxy 'bins'"):
+        local_proxies.discover(tmp_path)
+    (tmp_path / "local" / "E08000015" / "bins.csv").unlink()
+    (tmp_path / "local" / "Wirral").mkdir()
+    with pytest.raises(SourceError, match="local authority code"):
+        local_proxies.discover(tmp_path)
+
+
+def test_bng_transform_round_trip():
+    e, n = local_proxies.to_bng(np.array([-3.0]), np.array([53.4]))
+    assert 320000 < e[0] < 340000 and 380000 < n[0] < 400000

@@ -1,0 +1,81 @@
+"""The SQL models in assets/*.sql on small hand-computed tables."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipeline.defs._staging import run_sql_model
+
+
+def _db(**tables: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for name, df in tables.items():
+        con.register("_t", df)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _t")
+        con.unregister("_t")
+    return con
+
+
+def test_nhs_app_apportionment_hand_computed():
+    patients = pd.DataFrame({
+        "practice_code": ["A", "A", "A", "B", "B", "C", "D"],
+        "lsoa_code": ["E01000001", "E01000002", "W01000001", "E01000001", "E01000002",
+                      "E01000002", "E01000003"],
+        "patients": [80.0, 15.0, 5.0, 50.0, 50.0, 40.0, 30.0]})
+    app = pd.DataFrame({"practice_code": ["A", "B", "C", "E"],
+                        "registrations": [60.0, 30.0, 40.0, 99.0]})
+    ods = pd.DataFrame({"practice_code": ["A", "B", "C", "D"], "status_code": ["A", "A", "C", "A"]})
+    con = _db(stg_gp_patients_lsoa=patients, stg_nhs_app_practice=app, stg_gp_practices=ods)
+    con.execute("SET VARIABLE min_registered_patients = 70")
+    run_sql_model(con, "int_nhs_app_uptake_lsoa")
+    out = con.execute("SELECT * FROM int_nhs_app_uptake_lsoa").df().set_index("lsoa21_code")
+    # A: 60 registrations over 100 patients (5 in Wales count in A's list); B: 30 over 100.
+    # C is closed, D has no app data, E has no patients: all excluded.
+    assert out.loc["E01000001", "nhs_app_uptake"] == pytest.approx((60 * 80 / 100 + 30 * 50 / 100)
+                                                                   / 130)
+    assert out.loc["E01000002", "registered_patients"] == 65
+    assert pd.isna(out.loc["E01000002", "nhs_app_uptake"])  # 65 < minimum 70
+    assert "E01000003" not in out.index and "W01000001" not in out.index
+    assert out.loc["E01000001", "practices"] == 2
+
+
+def test_connectivity_premises_weighted_and_unplaced_left_out():
+    cov = pd.DataFrame({"postcode": ["AB1 1AA", "AB1 1AB", "AB1 1AD", "ZZ9 9ZZ", "CF1 1AA"],
+                        "premises": [10.0, 30.0, None, 5.0, 8.0],
+                        "pct_below_30mbit": [0.0, 40.0, 100.0, 100.0, 50.0],
+                        "pct_below_10mbit": [0.0, 10.0, 50.0, 0.0, 0.0],
+                        "pct_gigabit": [100.0, 50.0, 0.0, 0.0, 0.0],
+                        "pct_below_uso": [0.0, None, 20.0, 0.0, 0.0]})
+    pcd = pd.DataFrame({"postcode": ["AB1 1AA", "AB1 1AB", "AB1 1AD", "CF1 1AA"],
+                        "lsoa21_code": ["E01000001", "E01000001", "E01000002", "W01000001"],
+                        "terminated": [False, True, False, False]})
+    con = _db(stg_ofcom_postcode_coverage=cov, stg_postcode_directory=pcd)
+    run_sql_model(con, "int_connectivity_postcode_lsoa")
+    out = con.execute("SELECT * FROM int_connectivity_postcode_lsoa").df().set_index("lsoa21_code")
+    assert list(out.index) == ["E01000001", "E01000002"]  # unknown and Welsh postcodes left out
+    assert out.loc["E01000001", "pct_premises_below_30mbit"] == pytest.approx(30.0)  # (0*10+40*30)/40
+    assert out.loc["E01000001", "pct_premises_without_gigabit"] == pytest.approx(100 - 62.5)
+    assert out.loc["E01000001", "pct_premises_below_uso"] == pytest.approx(0.0)  # NULL ignored
+    assert out.loc["E01000002", "premises_weight"] == 1  # no premises count: weight 1
+
+
+def test_local_proxy_rates_use_census_denominator_when_absent():
+    p = pd.DataFrame({"la_code": ["E08000015"] * 3, "proxy": ["assisted_bin_collection"] * 2
+                      + ["pupil_premium"], "lsoa21_code": ["E01000001", "E01000002", "E01000001"],
+                      "count": [13.0, 0.0, 40.0], "denominator": [None, None, 200.0],
+                      "denominator_name": ["households", "households", "children_0_15"],
+                      "data_status": "real", "source_file": "f.csv"})
+    con = _db(stg_local_proxies=p,
+              stg_census21_households=pd.DataFrame({"lsoa21_code": ["E01000001", "E01000002"],
+                                                    "households": [650.0, 500.0]}),
+              stg_census21_population=pd.DataFrame({"lsoa21_code": ["E01000001"],
+                                                    "usual_residents": [1500.0]}),
+              stg_census21_children=pd.DataFrame({"lsoa21_code": ["E01000001"],
+                                                  "children_0_15": [300.0]}))
+    run_sql_model(con, "int_local_proxy_rates")
+    out = con.execute("SELECT proxy, lsoa21_code, rate_pct, denominator_source "
+                      "FROM int_local_proxy_rates").fetchall()
+    assert out == [("assisted_bin_collection", "E01000001", pytest.approx(2.0),
+                    "Census 2021 households"),
+                   ("assisted_bin_collection", "E01000002", 0.0, "Census 2021 households"),
+                   ("pupil_premium", "E01000001", 20.0, "supplied in file")]
