@@ -123,16 +123,31 @@ def sql_number(col: str) -> str:
             f"ELSE TRY_CAST(replace({c}, ',', '') AS DOUBLE) END")
 
 
-def sql_bad_numbers(conn, relation: str, col: str, key: str, label: str) -> None:
+def sql_bad_numbers(conn, relation: str, cols: str | list[str], key: str, label: str,
+                    file_column: str | None = None) -> None:
     """Raise naming the file, column and rows (by key) where a cell is neither a number nor a
-    suppression marker."""
-    bad = conn.execute(
-        f"SELECT {sql_ident(key)}, {sql_ident(col)} FROM {relation} WHERE "
-        f"({sql_number(col)}) IS NULL AND {sql_ident(col)} IS NOT NULL AND trim({sql_ident(col)}) "
-        f"NOT IN ({', '.join(repr(m) for m in SUPPRESSED_MARKERS)}) LIMIT 5").fetchall()
-    if bad:
-        raise SourceError(label, f"column '{col}': non-numeric value(s) "
-                          f"{[v for _, v in bad]} at rows with {key} {[k for k, _ in bad]}")
+    suppression marker. ``file_column`` names the file of each row when several were read."""
+    cols = [cols] if isinstance(cols, str) else cols
+    if not cols:
+        return
+    markers = ", ".join("'" + m.replace("'", "''") + "'" for m in SUPPRESSED_MARKERS)
+
+    def is_bad(c: str) -> str:
+        return (f"(({sql_number(c)}) IS NULL AND {sql_ident(c)} IS NOT NULL "
+                f"AND trim({sql_ident(c)}) NOT IN ({markers}))")
+
+    fcol = sql_ident(file_column) if file_column else "NULL"
+    row = conn.execute(f"SELECT {fcol}, {', '.join(sql_ident(c) for c in cols)} FROM {relation} "
+                       f"WHERE {' OR '.join(is_bad(c) for c in cols)} LIMIT 1").fetchone()
+    if row is None:
+        return
+    col = next(c for c, v in zip(cols, row[1:], strict=True)
+               if conn.execute(f"SELECT {is_bad('v')} FROM (SELECT ?::VARCHAR AS v)",
+                               [v]).fetchone()[0])
+    bad = conn.execute(f"SELECT {sql_ident(key)}, {sql_ident(col)} FROM {relation} "
+                       f"WHERE {is_bad(col)} LIMIT 5").fetchall()
+    raise SourceError(row[0] or label, f"column '{col}': non-numeric value(s) "
+                      f"{[v for _, v in bad]} at rows with {key} {[k for k, _ in bad]}")
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -50,7 +50,11 @@ def stage_postcode_directory(conn, paths: list[Path], table: str, workdir: Path)
     conn.execute(
         f"CREATE OR REPLACE TABLE {table} AS SELECT {sql_postcode(sql_ident(m['postcode']))} "
         f"AS postcode, nullif(trim({sql_ident(m['lsoa21_code'])}), '') AS lsoa21_code, "
-        f"{term} AS terminated, {xy} FROM {rel} QUALIFY row_number() OVER (PARTITION BY "
-        f"{sql_postcode(sql_ident(m['postcode']))} ORDER BY {term}) = 1")
+        f"{term} AS terminated, {xy} FROM {rel}")
+    total, distinct = conn.execute(f"SELECT count(*), count(DISTINCT postcode) FROM {table}"
+                                   ).fetchone()
+    if total != distinct:  # keep a live row over a terminated one
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} QUALIFY "
+                     "row_number() OVER (PARTITION BY postcode ORDER BY terminated) = 1")
     n, live = conn.execute(f"SELECT count(*), count(*) FILTER (NOT terminated) FROM {table}").fetchone()
     return {"postcodes": n, "live_postcodes": live, "file": str(f)}

@@ -1,0 +1,154 @@
+"""Benchmarks for the heavy input steps (issue: inputs joined by LSOA).
+
+1. Ofcom postcode coverage: a generated release of 1.74 million postcodes (a zip of
+   per-postcode-area CSVs in the official format) plus an ONS Postcode Directory for them,
+   staged with DuckDB and aggregated to LSOA 2021 (assets/int_connectivity_postcode_lsoa.sql).
+2. A local proxy record file of 10 million addresses (easting/northing) spatially joined to
+   the LSOA 2021 polygons of one LA and counted per LSOA.
+
+Each runs in a fresh subprocess; wall time covers the step only (not data generation),
+peak RSS is the subprocess's ru_maxrss. Run: ``uv run python bench/bench_inputs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+N_POSTCODES = 1_740_000
+N_RECORDS = 10_000_000
+LA = "E08000015"  # Wirral
+
+
+def make_postcode_release(folder: Path) -> tuple[Path, Path]:
+    """A release of N_POSTCODES postcodes across 120 areas, and a directory for 98% of them."""
+    rng = np.random.default_rng(1)
+    areas = [a + b for a in "ABCDEFGHKLMNPRSTW" for b in "ABCDEFGH"][:120]
+    i = np.arange(N_POSTCODES)
+    area = np.array(areas)[i % len(areas)]
+    letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+    rest = i // len(areas)
+    pcs = (pd.Series(area) + (rest // 400 % 99 + 1).astype(str) + " " +
+           (rest % 9 + 1).astype(str) + letters[rest // 9 % 20] + letters[rest // 180 % 20])
+    below = np.round(rng.beta(1, 6, N_POSTCODES) * 100, 1)
+    df = pd.DataFrame({"postcode": pcs.str.replace(" ", ""), "postcode_space": pcs,
+                       "postcode area": area, "All Premises": rng.integers(1, 80, N_POSTCODES),
+                       "SFBB availability (% premises)": 100 - below,
+                       "Gigabit availability (% premises)": np.clip(100 - 2 * below, 0, 100),
+                       "% of premises unable to receive 10Mbit/s": below / 3,
+                       "% of premises unable to receive 30Mbit/s": below,
+                       "% of premises below the USO": below / 10})
+    z = folder / "202601_fixed_postcode_coverage_r01.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for a, part in df.groupby("postcode area"):
+            zf.writestr(f"202601_fixed_postcode_coverage_r01_{a}.csv", part.to_csv(index=False))
+    keep = rng.random(N_POSTCODES) < 0.98
+    lsoa = "E01" + pd.Series(rng.integers(0, 33755, N_POSTCODES)).astype(str).str.zfill(6)
+    pcd = folder / "ONSPD_BENCH_UK.csv"
+    pd.DataFrame({"pcds": pcs[keep], "doterm": "", "lsoa21cd": lsoa[keep]}).to_csv(pcd, index=False)
+    return z, pcd
+
+
+def run_postcodes(z: str, pcd: str) -> dict:
+    import duckdb
+
+    from pipeline.defs._staging import run_sql_model
+    from pipeline.sources.connectivity import stage_ofcom_coverage
+    from pipeline.sources.postcodes import stage_postcode_directory
+
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    facts = stage_ofcom_coverage(con, [Path(z)], "stg_ofcom_postcode_coverage")
+    with tempfile.TemporaryDirectory() as tmp:
+        stage_postcode_directory(con, [Path(pcd)], "stg_postcode_directory", Path(tmp))
+    run_sql_model(con, "int_connectivity_postcode_lsoa")
+    n = con.execute("SELECT count(*) FROM int_connectivity_postcode_lsoa").fetchone()[0]
+    return {"seconds": time.perf_counter() - t0, "postcodes": facts["postcodes"], "lsoas": n}
+
+
+def make_records(folder: Path) -> tuple[Path, Path]:
+    """N_RECORDS address points inside (and a few outside) one LA's LSOA polygons."""
+    import geopandas as gpd
+
+    if SHARED.exists():
+        b = gpd.read_parquet(SHARED / "geography" / "boundaries_lsoa21.parquet")
+        lk = pd.read_parquet(SHARED / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
+        b = b.merge(lk[["lsoa21_code", "ltla24_code"]], on="lsoa21_code")
+    else:  # the demo area
+        from pipeline.demo import generate
+
+        generate(folder / "raw")
+        b = gpd.read_parquet(folder / "raw" / "geography" / "boundaries_lsoa21.parquet")
+        lk = pd.read_parquet(folder / "raw" / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
+        b = b.merge(lk[["lsoa21_code", "ltla24_code"]], on="lsoa21_code")
+    la = LA if LA in set(b["ltla24_code"]) else b["ltla24_code"].iloc[0]
+    polys = folder / "polys.parquet"
+    b[["lsoa21_code", "ltla24_code", "geometry"]].to_parquet(polys)
+    minx, miny, maxx, maxy = b[b["ltla24_code"] == la].to_crs("EPSG:27700").total_bounds
+    rng = np.random.default_rng(2)
+    f = folder / "assisted_bin_collection.csv"
+    chunk = 2_000_000
+    for k in range(N_RECORDS // chunk):
+        part = pd.DataFrame({"uprn": np.arange(k * chunk, (k + 1) * chunk),
+                             "easting": rng.uniform(minx, maxx, chunk).round(1),
+                             "northing": rng.uniform(miny, maxy, chunk).round(1)})
+        part.to_csv(f, mode="a", header=k == 0, index=False)
+    return f, polys
+
+
+def run_records(f: str, polys: str, la: str) -> dict:
+    import duckdb
+    import geopandas as gpd
+
+    from pipeline.sources.local_proxies import count_records
+
+    lsoa = gpd.read_parquet(polys)
+    t0 = time.perf_counter()
+    counts, rep = count_records(duckdb.connect(), Path(f), lsoa, la)
+    return {"seconds": time.perf_counter() - t0, **rep, "lsoas": len(counts)}
+
+
+def child(fn: str, *args: str) -> dict:
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
+            f"from bench.bench_inputs import {fn}; r = {fn}(*{list(args)!r}); "
+            "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+            "print('RESULT ' + json.dumps(r))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        z, pcd = make_postcode_release(t)
+        r1 = child("run_postcodes", str(z), str(pcd))
+        f, polys = make_records(t)
+        import geopandas as gpd
+        la = LA if LA in set(gpd.read_parquet(polys)["ltla24_code"]) else gpd.read_parquet(
+            polys)["ltla24_code"].iloc[0]
+        r2 = child("run_records", str(f), str(polys), la)
+    print(f"machine: {os.cpu_count()} cores; polygons: "
+          f"{'real LSOA 2021 (' + LA + ')' if SHARED.exists() else 'demo'}")
+    print("| step | rows | wall time (s) | peak RSS (MB) | detail |\n|---|---|---|---|---|")
+    print(f"| Ofcom postcodes -> LSOA | {r1['postcodes']:,} | {r1['seconds']:.1f} | "
+          f"{r1['peak_rss_mb']:.0f} | {r1['lsoas']:,} LSOAs |")
+    print(f"| local records -> LSOA (spatial join) | {r2['records']:,} | {r2['seconds']:.1f} | "
+          f"{r2['peak_rss_mb']:.0f} | {r2['lsoas']} LSOAs; outside LA {r2['outside_la']:,}, "
+          f"outside any LSOA {r2['outside_any_lsoa']:,} |")
+
+
+if __name__ == "__main__":
+    main()
