@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import stage_source
 from pipeline.resources import DediPaths
 from pipeline.sources import geography as geo
@@ -132,3 +133,6 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
     return dg.MaterializeResult(metadata={**facts, "dagster/row_count": facts["postcodes"],
                                           "sha256": rec["sha256"],
                                           "data_status": rec["data_status"]})
+
+
+stg_postcode_directory_expectations = gx_check(stg_postcode_directory, "postcode_directory")
