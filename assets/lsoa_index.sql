@@ -1,10 +1,13 @@
--- lsoa_index (mart): the published Index of Multiple Deprivation 2025 per LSOA 2021,
--- with its geographies and the population used for area summaries.
+-- lsoa_index (mart): per LSOA 2021, the published Index of Multiple Deprivation 2025 and its
+-- domains, the digital-exclusion domain (DX) and the digital-exclusion-adjusted IMD (DEDI)
+-- with its Monte Carlo uncertainty, plus geographies and population.
 -- Inputs:
---   stg_iod2025               IoD 2025 File 7 (official scores, ranks, deciles)
---   int_lsoa_geography        LTLA 2024, ICB 2024 and region of each LSOA
---   stg_census21_population   Census 2021 usual residents (denominator when File 7 has none)
--- Population: File 7 "Total population: mid 2022" when present, otherwise Census 2021.
+--   stg_iod2025          IoD 2025 File 7 (official scores, ranks, deciles)
+--   int_lsoa_geography   LTLA 2024, ICB 2024 and region of each LSOA
+--   int_lsoa_population  population denominator (File 7 mid-2022, else Census 2021)
+--   int_dedi_lsoa        DX and DEDI (pipeline/method/dx.py, uncertainty.py)
+-- Ranks: 1 = most deprived / most excluded. dedi_rank_change = imd_rank - dedi_rank
+-- (positive: more deprived once digital exclusion counts).
 SELECT
     iod.lsoa21_code,
     iod.lsoa21_name,
@@ -14,10 +17,8 @@ SELECT
     geo.icb24_name,
     geo.region_code,
     geo.region_name,
-    COALESCE(iod.population_mid2022, pop.usual_residents) AS population,
-    CASE WHEN iod.population_mid2022 IS NOT NULL
-         THEN 'IoD 2025 File 7: Total population mid 2022'
-         ELSE 'Census 2021: usual residents (TS007A/TS001)' END AS population_source,
+    pop.population,
+    pop.population_source,
     iod.imd_score, iod.imd_rank, iod.imd_decile,
     iod.income_score, iod.income_rank, iod.income_decile,
     iod.employment_score, iod.employment_rank, iod.employment_decile,
@@ -26,9 +27,21 @@ SELECT
     iod.crime_score, iod.crime_rank, iod.crime_decile,
     iod.barriers_score, iod.barriers_rank, iod.barriers_decile,
     iod.living_environment_score, iod.living_environment_rank, iod.living_environment_decile,
-    CASE WHEN 'synthetic' IN (iod.data_status, geo.data_status, COALESCE(pop.data_status, 'real'))
-         THEN 'synthetic' ELSE 'real' END AS data_status
+    dedi.dx_score, dedi.dx_rank, dedi.dx_decile, dedi.dx_indicator_count,
+    dedi.dedi_score, dedi.dedi_rank, dedi.dedi_decile,
+    iod.imd_rank - dedi.dedi_rank AS dedi_rank_change,
+    iod.imd_decile - dedi.dedi_decile AS dedi_decile_change,
+    dedi.dedi_rank_p05, dedi.dedi_rank_p50, dedi.dedi_rank_p95,
+    dedi.dedi_prob_most_deprived_decile,
+    -- real: every input real; synthetic: IMD/geography/population inputs synthetic (demo);
+    -- mixed: IMD real but DX/DEDI rest on the synthetic inputs listed in dx_synthetic_inputs.
+    CASE WHEN 'synthetic' IN (iod.data_status, geo.data_status,
+                              COALESCE(pop.census_data_status, 'real')) THEN 'synthetic'
+         WHEN COALESCE(dedi.dx_synthetic_inputs, '') <> '' THEN 'mixed'
+         ELSE 'real' END AS data_status,
+    dedi.dx_synthetic_inputs
 FROM stg_iod2025 AS iod
 LEFT JOIN int_lsoa_geography AS geo ON geo.lsoa21_code = iod.lsoa21_code
-LEFT JOIN stg_census21_population AS pop ON pop.lsoa21_code = iod.lsoa21_code
+LEFT JOIN int_lsoa_population AS pop ON pop.lsoa21_code = iod.lsoa21_code
+LEFT JOIN int_dedi_lsoa AS dedi ON dedi.lsoa21_code = iod.lsoa21_code
 ORDER BY iod.lsoa21_code

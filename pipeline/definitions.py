@@ -11,6 +11,7 @@ from pipeline.defs import (
     census,
     connectivity,
     geography,
+    index,
     indicators,
     iod,
     local,
@@ -20,7 +21,7 @@ from pipeline.defs import (
 )
 from pipeline.resources import build_resources
 
-MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, marts]
+MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, index, marts]
 
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all(),

@@ -42,9 +42,10 @@ def lsoa_set_report(conn) -> dict[str, list[str]]:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=["stg_iod2025", "int_lsoa_geography", "stg_census21_population"],
-          description="One row per England LSOA 2021: IMD 2025 and domains with geographies and "
-          "population (assets/lsoa_index.sql).")
+          deps=["stg_iod2025", "int_lsoa_geography", "stg_census21_population",
+                "int_lsoa_population", "int_dedi_lsoa"],
+          description="One row per England LSOA 2021: IMD 2025 and domains, DX, DEDI and its "
+          "uncertainty, with geographies and population (assets/lsoa_index.sql).")
 def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "lsoa_index")
@@ -71,7 +72,7 @@ def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     with staging_db.get_connection() as conn:
         rep = conn.execute("SELECT problem, count(*), min(lsoa21_code) FROM _lsoa_set_report "
                            "GROUP BY 1").fetchall()
-        n, real = conn.execute("SELECT count(*), bool_and(data_status = 'real') "
+        n, real = conn.execute("SELECT count(*), bool_and(data_status <> 'synthetic') "
                                "FROM lsoa_index").fetchone()
     expected = settings()["iod"]["england_lsoa_count"]
     problems = {p: f"{c} (e.g. {e})" for p, c, e in rep}
@@ -112,8 +113,19 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
 def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         lsoa = read_table(conn, "lsoa_index")
-        out = build_area_summary(lsoa, "imd")
-        out["data_status"] = "synthetic" if (lsoa["data_status"] == "synthetic").any() else "real"
+        unc = read_table(conn, "int_dedi_area_uncertainty")
+        base = "synthetic" if (lsoa["data_status"] == "synthetic").any() else "real"
+        dx_status = base if base == "synthetic" or not (
+            lsoa["dx_synthetic_inputs"].fillna("") != "").any() else "mixed"
+        parts = []
+        for index, status in (("imd", base), ("dx", dx_status), ("dedi", dx_status)):
+            part = build_area_summary(lsoa, index)
+            part["data_status"] = status
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        unc = unc.assign(index="dedi")[["geography", "area_code", "index",
+                                        "average_score_rank_p05", "average_score_rank_p95"]]
+        out = out.merge(unc, on=["geography", "area_code", "index"], how="left")
         write_table(conn, "area_summary", out)
     counts = out.groupby(["index", "geography"]).size()
     return dg.MaterializeResult(metadata={
@@ -131,7 +143,8 @@ def settings_hash() -> str:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
-          deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries", "lsoa_indicators"],
+          deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries", "lsoa_indicators",
+                "int_dedi_lsoa"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
@@ -142,6 +155,10 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         summary = read_table(conn, "area_summary")
         indicators = read_table(conn, "lsoa_indicators")
         coverage = read_table(conn, "coverage")
+        index_tables = {t: read_table(conn, t) for t in
+                        ("indicator_diagnostics", "sensitivity", "index_spec",
+                         "dedi_decile1_changes")}
+        spec_sha = conn.execute("SELECT sha256 FROM _index_spec_json").fetchone()[0]
         sources = read_table(conn, "_sources")
         shapes = conn.execute("SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries").df()
     lsoa = suppress_small_counts(lsoa, ["population"], threshold)
@@ -171,6 +188,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                                              "indicator"].tolist(),
         "run_id": context.run.run_id,
         "settings_sha256": settings_hash(),
+        "index_spec_sha256": spec_sha,
         "population_denominator": sorted(lsoa["population_source"].unique().tolist()),
         "suppression_min_count": threshold,
         "sources": sources.to_dict(orient="records"),
@@ -178,7 +196,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     }
     manifest = publish(dedi_paths.marts,
                        {"lsoa_index": lsoa, "area_summary": summary, "lsoa_indicators": indicators,
-                        "coverage": coverage, "sources": sources},
+                        "coverage": coverage, "sources": sources, **index_tables},
                        metadata, geo={"lsoa_index": geo},
                        keep=settings()["publish"]["keep_releases"])
     context.log.info(f"published {manifest['files']} to {dedi_paths.marts}")
