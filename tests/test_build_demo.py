@@ -35,7 +35,8 @@ def test_demo_marts_follow_the_public_contract(demo_build):
     assert set(SUMMARY_CONTRACT) <= set(summ.columns)
     assert len(lsoa) == 320 and lsoa["lsoa21_code"].is_unique
     assert sorted(lsoa["imd_rank"]) == list(range(1, 321))
-    assert summ.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1}
+    imd = summ[summ["index"] == "imd"]
+    assert imd.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1}
     # parquet copies are identical to the DuckDB tables
     pd.testing.assert_frame_equal(pd.read_parquet(demo_build.marts / "lsoa_index.parquet"), lsoa,
                                   check_dtype=False)
@@ -151,3 +152,46 @@ def test_demo_indicators_cover_every_input_path(demo_build):
     # Disclosure control: no published local count between 1 and 9.
     for c in [c for c in ind.columns if c.endswith("_count")]:
         assert not ind[c].between(1, 9).any(), c
+
+
+def test_demo_index_marts(demo_build):
+    from pipeline.method.spec import load_spec, spec_hash
+
+    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    lsoa = con.execute("SELECT * FROM lsoa_index").df()
+    for c in ("dx", "dedi"):
+        assert sorted(lsoa[f"{c}_rank"]) == list(range(1, 321))
+    assert (lsoa["dedi_rank_change"] == lsoa["imd_rank"] - lsoa["dedi_rank"]).all()
+    assert (lsoa["dedi_rank_p05"] <= lsoa["dedi_rank_p95"]).all()
+    assert lsoa["dx_indicator_count"].between(5, 6).all()
+    summ = con.execute("SELECT index, geography, count(*) n, count(average_score_rank_p05) p "
+                       "FROM area_summary GROUP BY ALL").df()
+    assert set(summ["index"]) == {"imd", "dx", "dedi"}
+    assert (summ.loc[summ["index"] == "dedi", "p"] == summ.loc[summ["index"] == "dedi", "n"]).all()
+    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    assert {"indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes"} <= tables
+    meta = dict(con.execute("SELECT key, value FROM build_metadata").fetchall())
+    assert json.loads(meta["index_spec_sha256"]) == spec_hash(load_spec())
+    spec_rows = dict(con.execute("SELECT key, value FROM index_spec").fetchall())
+    assert json.loads(spec_rows["dedi.dx_weight"]) == 0.1
+
+
+def test_run_config_w_zero_gives_the_imd(demo_build, tmp_path):
+    """A one-off run through Dagster run config, with no change to the spec file."""
+    import dagster as dg
+
+    from pipeline.defs import index
+    from pipeline.resources import build_resources
+
+    dirs = BuildDirs(demo_build.raw, tmp_path / "staging", tmp_path / "marts")
+    shutil.copytree(demo_build.staging, dirs.staging)
+    with dedi_env(dirs):
+        res = dg.materialize([index.int_dedi_lsoa], resources=build_resources(),
+                             run_config={"ops": {"int_dedi_lsoa": {"config": {"dx_weight": 0.0}}}})
+    assert res.success
+    con = duckdb.connect(str(dirs.staging / "staging.duckdb"), read_only=True)
+    d = con.execute("SELECT s.imd_rank, d.dedi_rank FROM int_dedi_lsoa d "
+                    "JOIN stg_iod2025 s USING (lsoa21_code)").df()
+    assert (d["imd_rank"] == d["dedi_rank"]).all()
+    spec = dict(con.execute("SELECT key, value FROM index_spec").fetchall())
+    assert json.loads(spec["dedi.dx_weight"]) == 0.0

@@ -21,7 +21,7 @@ def marts(real_build):
 
 def test_lsoa_index_covers_england(marts):
     n, codes, real = marts.execute(
-        "SELECT count(*), count(DISTINCT lsoa21_code), bool_and(data_status = 'real') "
+        "SELECT count(*), count(DISTINCT lsoa21_code), bool_and(data_status <> 'synthetic') "
         "FROM lsoa_index").fetchone()
     assert n == codes == 33755 and real
     nulls = marts.execute("SELECT count(*) FROM lsoa_index WHERE icb24_code IS NULL OR "
@@ -58,7 +58,7 @@ def test_area_summary_counts(marts):
 
 
 def test_area_summary_invariants(marts):
-    s = marts.execute("SELECT * FROM area_summary").df()
+    s = marts.execute("SELECT * FROM area_summary WHERE index = 'imd'").df()
     # Every geography partitions the same national population.
     pops = s.groupby("geography")["population"].sum()
     assert np.allclose(pops, 56_489_608)
@@ -113,3 +113,21 @@ def test_lsoa_indicators_real_inputs_complete(marts):
     j = marts.execute("SELECT corr(i.school_fsm_pct, l.income_score) FROM lsoa_indicators i "
                       "JOIN lsoa_index l USING (lsoa21_code)").fetchone()[0]
     assert j > 0.6
+
+
+def test_index_covers_england(marts):
+    n = marts.execute("SELECT count(dx_rank), count(dedi_rank), count(dedi_rank_p50), "
+                      "max(dedi_rank), count(DISTINCT dedi_rank) FROM lsoa_index").fetchone()
+    assert n == (33755, 33755, 33755, 33755, 33755)
+    counts = dict(marts.execute("SELECT index || '/' || geography, count(*) FROM area_summary "
+                                "GROUP BY 1").fetchall())
+    for idx in ("imd", "dx", "dedi"):
+        assert counts[f"{idx}/ltla24"] == 296 and counts[f"{idx}/icb24"] == 42
+        assert counts[f"{idx}/region"] == 9
+    # DX rests on synthetic NHS App data here, so rows say 'mixed', never 'real'.
+    st = dict(marts.execute("SELECT data_status, count(*) FROM lsoa_index GROUP BY 1").fetchall())
+    assert st.get("mixed", 0) > 33000
+    enters, leaves = marts.execute(
+        "SELECT count(*) FILTER (change LIKE 'enters%'), count(*) FILTER (change LIKE 'leaves%') "
+        "FROM dedi_decile1_changes").fetchone()
+    assert enters == leaves > 0  # decile 1 keeps its size

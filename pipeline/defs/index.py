@@ -104,7 +104,7 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
     domain_scores = iod.set_index("lsoa21_code")[[f"{k}_score" for k in weights]]
     domain_scores.columns = list(weights)
     thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
-    diagnostics = pd.concat([
+    parts = [
         diag.correlation_long(oriented, thr),
         pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": None,
                        "value": diag.cronbach_alpha(z), "flag": False}]),
@@ -115,7 +115,8 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
                       for k in used if cfg[k].get("double_counts")]),
         pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": None, "value": None,
                        "flag": True} for k in synthetic_dx]),
-    ], ignore_index=True)
+    ]
+    diagnostics = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     if "factor_loadings" in info:
         diagnostics = pd.concat([diagnostics, pd.DataFrame(
             [{"diagnostic": "factor_loading", "item": k, "other": None, "value": v, "flag": False}

@@ -84,8 +84,10 @@ def run_monte_carlo(oriented: pd.DataFrame, spec_weights: np.ndarray, imd_part: 
     ranks = np.empty((d, n), dtype=np.int32)  # draws × LSOAs
     mats, area_ranks = {}, {}
     for g, codes in areas.items():
-        idx, uniq = pd.factorize(codes)
-        m = sparse.csr_matrix((population, (idx, np.arange(n))), shape=(len(uniq), n))
+        idx, uniq = pd.factorize(codes)  # -1 = no area code: left out of this geography
+        ok = idx >= 0
+        m = sparse.csr_matrix((population[ok], (idx[ok], np.flatnonzero(ok))),
+                              shape=(len(uniq), n))
         pop = np.asarray(m.sum(axis=1)).ravel()
         mats[g] = (uniq, m.T.tocsr(), pop)
         area_ranks[g] = np.empty((d, len(uniq)), dtype=np.int32)
