@@ -12,5 +12,7 @@ test: setup          ## install, lint and run the whole test suite
 	uv run ruff check pipeline tests bench
 	uv run pytest
 
-bench: setup         ## wall time and peak memory of the demo and real-England builds
+bench: setup         ## wall time and peak memory (results go in BENCHMARKS.md)
 	uv run python bench/bench_build.py
+	uv run python bench/bench_inputs.py
+	uv run python bench/bench_monte_carlo.py
