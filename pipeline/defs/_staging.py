@@ -80,3 +80,25 @@ def stage_absent(conn, table: str, columns_sql: str, reason: str) -> dg.Material
     conn.execute(f'CREATE OR REPLACE TABLE "{table}" ({columns_sql})')
     return dg.MaterializeResult(metadata={"dagster/row_count": 0, "present": False,
                                           "reason": reason})
+
+
+def file_asset(name: str, group: str, description: str, locate, reader, extra=None,
+               kinds: set[str] | None = None) -> dg.AssetsDefinition:
+    """A staging asset for one raw file: locate it, read it with its source reader, store it
+    as table ``name`` with provenance metadata (``extra(df)`` adds more)."""
+    from dagster_duckdb import DuckDBResource
+
+    from pipeline.resources import DediPaths
+    from pipeline.sources.common import file_record
+
+    @dg.asset(name=name, group_name=group, kinds=kinds or {"duckdb"}, description=description)
+    def _asset(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+               staging_db: DuckDBResource) -> dg.MaterializeResult:
+        path = locate(dedi_paths.raw)
+        context.log.info(f"reading {path}")
+        df = reader(path)
+        with staging_db.get_connection() as conn:
+            return stage_source(conn, name, df, file_record(path, df),
+                                extra(df) if extra else None)
+
+    return _asset

@@ -5,31 +5,21 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import run_sql_model, stage_source
-from pipeline.resources import DediPaths
+from pipeline.defs._staging import file_asset, run_sql_model
 from pipeline.sources import census
-from pipeline.sources.common import file_record
 
 GROUP = "census2021"
 
 
-def _stage(context, dedi_paths: DediPaths, staging_db: DuckDBResource, names: list[str],
-           table: str, reader, extra=None) -> dg.MaterializeResult:
-    path = census.locate_any(dedi_paths.raw, names)
-    context.log.info(f"reading {path}")
-    df = reader(path)
-    with staging_db.get_connection() as conn:
-        return stage_source(conn, table, df, file_record(path, df), extra(df) if extra else None)
+def _locate(names: list[str]):
+    return lambda raw: census.locate_any(raw, names)
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="ONS Census 2021 usual residents per England LSOA 2021; the population "
-          "denominator when IoD File 7 has no mid-2022 population.")
-def stg_census21_population(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                            staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, census.FILES, "stg_census21_population",
-                  census.read_population,
-                  lambda df: {"total_usual_residents": int(df["usual_residents"].sum())})
+stg_census21_population = file_asset(
+    "stg_census21_population", GROUP,
+    "ONS Census 2021 usual residents per England LSOA 2021; the population denominator when "
+    "IoD File 7 has no mid-2022 population.", _locate(census.FILES), census.read_population,
+    lambda df: {"total_usual_residents": int(df["usual_residents"].sum())})
 
 
 def _children(path) -> pd.DataFrame:
@@ -44,60 +34,34 @@ def _children(path) -> pd.DataFrame:
     return out[out["lsoa21_code"].str.startswith("E")]
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 residents aged 15 and under (TS007A) per LSOA 2021.")
-def stg_census21_children(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                          staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, ["census21_age6_lsoa21_long.parquet"],
-                  "stg_census21_children", _children)
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 RM121: residents by age 65+ bands per LSOA 2021.")
-def stg_census21_age65plus(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                           staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, census.AGE65_FILES, "stg_census21_age65plus",
-                  census.read_age65plus)
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 TS038: disabled under the Equality Act, per LSOA 2021.")
-def stg_census21_disability(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                            staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, ["census21_disability_lsoa21.parquet"],
-                  "stg_census21_disability",
-                  lambda p: census.read_long_table(p, ["Disabled under the Equality Act"]))
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 TS052: households by occupancy rating (bedrooms), LSOA 2021.")
-def stg_census21_overcrowding(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                              staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db,
-                  ["census21_household_overcrowding_lsoa21.parquet"], "stg_census21_overcrowding",
-                  lambda p: census.read_long_table(
-                      p, ["-1 (overcrowded)", "-2 or less (overcrowded)"]))
-
-
 def _households(path) -> pd.DataFrame:
-    wide = census.read_long_table(path, [])
-    return wide.rename(columns={"total": "households"})
+    return census.read_long_table(path, []).rename(columns={"total": "households"})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 TS054 household totals per LSOA 2021 (proxy denominators).")
-def stg_census21_households(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                            staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, ["census21_household_tenure_lsoa21.parquet"],
-                  "stg_census21_households", _households)
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="Census 2021 TS029 English proficiency by MSOA 2021.")
-def stg_census21_proficiency_msoa(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                                  staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, census.PROFICIENCY_FILES,
-                  "stg_census21_proficiency_msoa", census.read_proficiency_msoa)
+stg_census21_children = file_asset(
+    "stg_census21_children", GROUP,
+    "Census 2021 residents aged 15 and under (TS007A) per LSOA 2021.",
+    _locate(["census21_age6_lsoa21_long.parquet"]), _children)
+stg_census21_age65plus = file_asset(
+    "stg_census21_age65plus", GROUP, "Census 2021 RM121: residents by age 65+ bands per LSOA 2021.",
+    _locate(census.AGE65_FILES), census.read_age65plus)
+stg_census21_disability = file_asset(
+    "stg_census21_disability", GROUP,
+    "Census 2021 TS038: disabled under the Equality Act, per LSOA 2021.",
+    _locate(["census21_disability_lsoa21.parquet"]),
+    lambda p: census.read_long_table(p, ["Disabled under the Equality Act"]))
+stg_census21_overcrowding = file_asset(
+    "stg_census21_overcrowding", GROUP,
+    "Census 2021 TS052: households by occupancy rating (bedrooms), LSOA 2021.",
+    _locate(["census21_household_overcrowding_lsoa21.parquet"]),
+    lambda p: census.read_long_table(p, ["-1 (overcrowded)", "-2 or less (overcrowded)"]))
+stg_census21_households = file_asset(
+    "stg_census21_households", GROUP,
+    "Census 2021 TS054 household totals per LSOA 2021 (proxy denominators).",
+    _locate(["census21_household_tenure_lsoa21.parquet"]), _households)
+stg_census21_proficiency_msoa = file_asset(
+    "stg_census21_proficiency_msoa", GROUP, "Census 2021 TS029 English proficiency by MSOA 2021.",
+    _locate(census.PROFICIENCY_FILES), census.read_proficiency_msoa)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import stage_source
+from pipeline.defs._staging import file_asset
 from pipeline.resources import DediPaths
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError, file_record
@@ -16,37 +16,18 @@ from pipeline.sources.common import SourceError, file_record
 GROUP = "geography"
 
 
-def _stage(context, dedi_paths: DediPaths, staging_db: DuckDBResource, key: str, table: str,
-           reader) -> dg.MaterializeResult:
-    path = geo.locate(dedi_paths.raw, key)
-    context.log.info(f"reading {path}")
-    df = reader(path)
-    with staging_db.get_connection() as conn:
-        return stage_source(conn, table, df, file_record(path, df))
+def _file(name: str, key: str, reader, description: str) -> dg.AssetsDefinition:
+    return file_asset(name, GROUP, description, lambda raw: geo.locate(raw, key), reader)
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="ONS LSOA (2021) -> ward (2024) -> LTLA (2024) best-fit lookup, England.")
-def stg_lsoa21_ltla24(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                      staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "lsoa_ltla", "stg_lsoa21_ltla24",
-                  geo.read_lsoa_ltla)
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="ONS LSOA (2021) -> sub-ICB location -> ICB (2024) lookup.")
-def stg_lsoa21_icb24(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "lsoa_icb", "stg_lsoa21_icb24",
-                  geo.read_lsoa_icb)
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="ONS LTLA (2024) -> region lookup.")
-def stg_ltla24_region(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                      staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "ltla_region", "stg_ltla24_region",
-                  geo.read_ltla_region)
+stg_lsoa21_ltla24 = _file("stg_lsoa21_ltla24", "lsoa_ltla", geo.read_lsoa_ltla,
+                          "ONS LSOA (2021) -> ward (2024) -> LTLA (2024) best-fit lookup, England.")
+stg_lsoa21_icb24 = _file("stg_lsoa21_icb24", "lsoa_icb", geo.read_lsoa_icb,
+                         "ONS LSOA (2021) -> sub-ICB location -> ICB (2024) lookup.")
+stg_ltla24_region = _file("stg_ltla24_region", "ltla_region", geo.read_ltla_region,
+                          "ONS LTLA (2024) -> region lookup.")
+stg_msoa21_names = _file("stg_msoa21_names", "boundaries_msoa21", geo.read_msoa_names,
+                         "MSOA 2021 codes and names (LSOA 2021 names nest in MSOA names).")
 
 
 def _read_lsoa_boundaries(path) -> pd.DataFrame:
@@ -55,12 +36,10 @@ def _read_lsoa_boundaries(path) -> pd.DataFrame:
                          "geometry_wkb": gdf.geometry.to_wkb()})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "geoparquet"},
-          description="ONS LSOA (Dec 2021) generalised boundaries, EPSG:4326, as WKB.")
-def stg_lsoa21_boundaries(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                          staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "boundaries_lsoa21", "stg_lsoa21_boundaries",
-                  _read_lsoa_boundaries)
+stg_lsoa21_boundaries = file_asset(
+    "stg_lsoa21_boundaries", GROUP, "ONS LSOA (Dec 2021) generalised boundaries, EPSG:4326, as WKB.",
+    lambda raw: geo.locate(raw, "boundaries_lsoa21"), _read_lsoa_boundaries,
+    kinds={"duckdb", "geoparquet"})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
@@ -84,25 +63,17 @@ def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
           "needed only for LSOA 2011 inputs.")
 def stg_lsoa11_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                       staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import stage_absent
+    from pipeline.defs._staging import stage_absent, stage_source
 
     try:
-        return _stage(context, dedi_paths, staging_db, "lsoa11_lsoa21", "stg_lsoa11_lsoa21",
-                      geo.read_lsoa11_lsoa21)
+        path = geo.locate(dedi_paths.raw, "lsoa11_lsoa21")
     except SourceError as exc:
-        if "no file matching" not in exc.problem:
-            raise
         with staging_db.get_connection() as conn:
             return stage_absent(conn, "stg_lsoa11_lsoa21", "lsoa11_code VARCHAR, lsoa21_code "
                                 "VARCHAR, change_code VARCHAR, data_status VARCHAR", str(exc))
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="MSOA 2021 codes and names (LSOA 2021 names nest in MSOA names).")
-def stg_msoa21_names(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    return _stage(context, dedi_paths, staging_db, "boundaries_msoa21", "stg_msoa21_names",
-                  geo.read_msoa_names)
+    df = geo.read_lsoa11_lsoa21(path)
+    with staging_db.get_connection() as conn:
+        return stage_source(conn, "stg_lsoa11_lsoa21", df, file_record(path, df))
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},

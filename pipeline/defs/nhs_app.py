@@ -8,7 +8,13 @@ from dagster_duckdb import DuckDBResource
 from pipeline import synthetic
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import read_table, run_sql_model, stage_source, synthetic_dir
+from pipeline.defs._staging import (
+    file_asset,
+    read_table,
+    run_sql_model,
+    stage_source,
+    synthetic_dir,
+)
 from pipeline.resources import DediPaths
 from pipeline.sources import gp, nhs_app
 from pipeline.sources.common import SourceError, file_record
@@ -18,15 +24,10 @@ PATIENTS_FILE = "gp-reg-pat-prac-lsoa-all.csv"
 APP_FILE = "nhs_app_practice_registrations.csv"
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="NHS ODS epraccur GP practices (status, commissioning sub-ICB).")
-def stg_gp_practices(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = gp.locate_epraccur(dedi_paths.raw)
-    df = gp.read_epraccur(path)
-    with staging_db.get_connection() as conn:
-        return stage_source(conn, "stg_gp_practices", df, file_record(path, df), {
-            "by_status": df["status_code"].value_counts().to_dict()})
+stg_gp_practices = file_asset(
+    "stg_gp_practices", GROUP, "NHS ODS epraccur GP practices (status, commissioning sub-ICB).",
+    gp.locate_epraccur, gp.read_epraccur,
+    lambda df: {"by_status": df["status_code"].value_counts().to_dict()})
 
 
 def _locate_or_generate(raw: Path, staging_dir: str, topic: str, locate, name: str,

@@ -6,25 +6,19 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import read_table, stage_source, write_table
+from pipeline.defs._staging import file_asset, read_table, write_table
 from pipeline.method.school_fsm import lsoa_fsm_rate
-from pipeline.resources import DediPaths
 from pipeline.sources import schools
-from pipeline.sources.common import file_record
 
 GROUP = "schools"
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
-          description="DfE GIAS open establishments: phase, pupils, % FSM, easting/northing.")
-def stg_gias_schools(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = schools.locate(dedi_paths.raw)
-    df = schools.read_gias(path)
-    with staging_db.get_connection() as conn:
-        return stage_source(conn, "stg_gias_schools", df, file_record(path, df), {
-            "schools_with_fsm": int(df["pct_fsm"].notna().sum()),
-            "by_phase": df["phase"].value_counts().to_dict()})
+stg_gias_schools = file_asset(
+    "stg_gias_schools", GROUP,
+    "DfE GIAS open establishments: phase, pupils, % FSM, easting/northing.",
+    schools.locate, schools.read_gias,
+    lambda df: {"schools_with_fsm": int(df["pct_fsm"].notna().sum()),
+                "by_phase": df["phase"].value_counts().to_dict()}, kinds={"duckdb", "csv"})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},
