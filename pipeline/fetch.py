@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.sources import census, geography, iod
+from pipeline.sources import census, connectivity, geography, gp, iod, postcodes, schools
 from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance
 
-SOURCES = [iod, geography, census]
+SOURCES = [iod, geography, census, connectivity, gp, schools, postcodes]
 USER_AGENT = "dedi-fetch/0.1 (+https://github.com/; open data pipeline)"
 ARCGIS_PAGE = 2000
 

@@ -195,3 +195,14 @@ def test_run_config_w_zero_gives_the_imd(demo_build, tmp_path):
     assert (d["imd_rank"] == d["dedi_rank"]).all()
     spec = dict(con.execute("SELECT key, value FROM index_spec").fetchall())
     assert json.loads(spec["dedi.dx_weight"]) == 0.0
+
+
+def test_demo_unplaceable_postcodes_reported(demo_build):
+    """The demo Ofcom release has two postcodes absent from its ONS Postcode Directory."""
+    con = duckdb.connect(str(demo_build.staging / "staging.duckdb"), read_only=True)
+    r = con.execute("SELECT * FROM connectivity_placement").df().iloc[0]
+    total = con.execute("SELECT sum(premises) FROM stg_ofcom_postcode_coverage").fetchone()[0]
+    assert r["postcodes_not_in_directory"] == 2
+    assert r["premises_postcode_not_in_directory"] == 12 + 7
+    assert r["share_premises_not_placed"] == pytest.approx(19 / total)
+    assert r["premises_in_terminated_postcodes"] > 0

@@ -137,3 +137,30 @@ def test_arcgis_boundaries_geojson_readable(server, tmp_path):
     spec = next(s for s in geography.FETCH if s.target.endswith("boundaries_lsoa21.geojson"))
     gdf = geography.read_boundaries(fetch_one(spec, tmp_path, base_url=server), "lsoa21")
     assert len(gdf) == N_LOOKUP - N_LOOKUP // 10 and gdf.crs.to_epsg() == 4326
+
+
+def test_every_fetch_spec_lands_where_its_reader_looks(server, demo_build, tmp_path):
+    """Serve the demo's Ofcom zip and GIAS file at the official paths; fetch; read back."""
+    import duckdb
+
+    from pipeline.fetch import all_specs
+    from pipeline.sources import connectivity, schools
+
+    specs = {s.source: s for s in all_specs()}
+    assert {"iod2025", "ofcom_fixed_postcode_coverage", "epraccur", "gias",
+            "census21_usual_residents"} <= set(specs)
+    for s in specs.values():
+        assert s.target.split("/")[0] in {"iod", "geography", "census2021", "connectivity", "gp",
+                                          "schools"}
+    ofcom = specs["ofcom_fixed_postcode_coverage"]
+    Handler.files[urllib.parse.urlsplit(ofcom.url).path] = (
+        demo_build.raw / "connectivity" / "202601_fixed_postcode_coverage_r01.zip").read_bytes()
+    gias = specs["gias"]
+    Handler.files[urllib.parse.urlsplit(gias.url).path] = (
+        demo_build.raw / "schools" / "gias_establishments_synthshire.csv").read_bytes()
+    for s in (ofcom, gias):
+        fetch_one(s, tmp_path, base_url=server)
+    facts = connectivity.stage_ofcom_coverage(duckdb.connect(),
+                                              connectivity.locate_ofcom(tmp_path), "cov")
+    assert facts["postcodes"] == 320 * 12 + 2
+    assert len(schools.read_gias(schools.locate(tmp_path))) > 60

@@ -3,6 +3,7 @@
 import re
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
@@ -113,11 +114,16 @@ def _from_ofcom(conn) -> dg.MaterializeResult:
     total, not_found, not_england, terminated, pc_not_found = (v or 0 for v in placed)
     n, with_value = conn.execute("SELECT count(*), count(connectivity_exclusion) "
                                  "FROM int_connectivity_lsoa").fetchone()
+    share = (not_found + not_england) / total if total else None
+    write_table(conn, "connectivity_placement", pd.DataFrame([{
+        "premises": total, "premises_postcode_not_in_directory": not_found,
+        "premises_outside_england": not_england, "premises_in_terminated_postcodes": terminated,
+        "postcodes_not_in_directory": pc_not_found, "share_premises_not_placed": share}]))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n, "connectivity_source": OFCOM_SOURCE, "vintage": vintage,
         "indicator": "% premises unable to receive 30 Mbit/s (premises-weighted over postcodes)",
         "lsoas_with_value": with_value,
-        "share_premises_not_placed": round((not_found + not_england) / total, 6) if total else None,
+        "share_premises_not_placed": round(share, 6) if share is not None else None,
         "premises_postcode_not_in_directory": not_found, "postcodes_not_in_directory": pc_not_found,
         "premises_outside_england": not_england,
         "premises_in_terminated_postcodes_placed": terminated})

@@ -106,20 +106,20 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
     thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
     parts = [
         diag.correlation_long(oriented, thr),
-        pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": None,
+        pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": "",
                        "value": diag.cronbach_alpha(z), "flag": False}]),
         diag.dx_vs_domains(dx["dx_score"], domain_scores),
         diag.effective_weights(z, nominal, dx["dx_score"]),
         pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
-                       "other": cfg[k]["double_counts"], "value": None, "flag": True}
+                       "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
                       for k in used if cfg[k].get("double_counts")]),
-        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": None, "value": None,
+        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
                        "flag": True} for k in synthetic_dx]),
     ]
     diagnostics = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     if "factor_loadings" in info:
         diagnostics = pd.concat([diagnostics, pd.DataFrame(
-            [{"diagnostic": "factor_loading", "item": k, "other": None, "value": v, "flag": False}
+            [{"diagnostic": "factor_loading", "item": k, "other": "", "value": v, "flag": False}
              for k, v in info["factor_loadings"].items()])], ignore_index=True)
     diagnostics["spec_sha256"] = h
     sens = mc.sensitivity.assign(spec_sha256=h)
