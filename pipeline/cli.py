@@ -59,7 +59,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for f in outcome.failures:
             print(f"  {f}", file=sys.stderr)
         return 1
-    print(f"published marts in {outcome.marts_dir}")
+    import json
+
+    manifest = json.loads((outcome.marts_dir / "manifest.json").read_text(encoding="utf-8"))
+    print(f"published marts in {outcome.marts_dir} (data status: {manifest['data_status']})")
+    for table, n in manifest["row_counts"].items():
+        print(f"  {table:<24} {n:>8,} rows")
+    if manifest.get("warning"):
+        print(f"  WARNING: {manifest['warning']}")
+    print(f"  query them: duckdb {outcome.marts_dir / 'dedi.duckdb'}")
     return 0
 
 

@@ -206,3 +206,16 @@ def test_demo_unplaceable_postcodes_reported(demo_build):
     assert r["premises_postcode_not_in_directory"] == 12 + 7
     assert r["share_premises_not_placed"] == pytest.approx(19 / total)
     assert r["premises_in_terminated_postcodes"] > 0
+
+
+def test_example_notebook_runs_on_the_demo_marts(demo_build):
+    """notebooks/explore_marts.ipynb stays in step with the marts."""
+    from tests.conftest import ROOT
+
+    nb = json.loads((ROOT / "notebooks" / "explore_marts.ipynb").read_text())
+    ns: dict = {}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            code = "".join(cell["source"]).replace('"../data/marts"', repr(str(demo_build.marts)))
+            exec(compile(code, "explore_marts.ipynb", "exec"), ns)  # noqa: S102
+    assert len(ns["gdf"]) == 320
