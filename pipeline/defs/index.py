@@ -19,6 +19,20 @@ from pipeline.method.uncertainty import run_monte_carlo
 GROUP = "index"
 
 
+def _core_effective_weights(z: pd.DataFrame, nominal: dict[str, float],
+                            core: list[str]) -> pd.DataFrame:
+    """Effective weights over the LSOAs whose DX rests on exactly the core (non-local)
+    indicators - almost all of England - with the core weights re-normalised."""
+    only_core = z[core].notna().all(axis=1) & z.drop(columns=core).isna().all(axis=1)
+    zc = z.loc[only_core, core]
+    total = sum(nominal[c] for c in core)
+    wc = {c: nominal[c] / total for c in core}
+    dx_core = sum(zc[c] * wc[c] for c in core)
+    out = diag.effective_weights(zc, wc, dx_core)
+    out["other"] = f"nominal (core indicators, {int(only_core.sum())} LSOAs)"
+    return out
+
+
 class IndexRunConfig(dg.Config):
     """One-off changes for a single run (the spec file stays the default for scheduled runs)."""
 
@@ -109,7 +123,7 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
         pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": "",
                        "value": diag.cronbach_alpha(z), "flag": False}]),
         diag.dx_vs_domains(dx["dx_score"], domain_scores),
-        diag.effective_weights(z, nominal, dx["dx_score"]),
+        _core_effective_weights(z, nominal, [k for k in used if not cfg[k].get("local")]),
         pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
                        "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
                       for k in used if cfg[k].get("double_counts")]),
