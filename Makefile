@@ -1,18 +1,22 @@
-# DEDI: the two commands of the README, plus a benchmark. Each sets itself up (uv + locked deps).
-.PHONY: setup demo test bench lint
+# DEDI: the two commands of the README, plus benchmarks. Each sets itself up (uv + locked deps).
+# uv is installed with pip when missing; `python3 -m uv` works even where pip's scripts folder
+# is not on PATH (pyenv without a rehash).
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: setup demo test bench
 
 setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	uv sync --frozen
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
 
 demo: setup          ## install, generate the synthetic demo area and build the marts
-	uv run dedi build
+	$(UV) run dedi build
 
 test: setup          ## install, lint and run the whole test suite
-	uv run ruff check pipeline tests bench
-	uv run pytest
+	$(UV) run ruff check pipeline tests bench
+	$(UV) run pytest
 
 bench: setup         ## wall time and peak memory (results go in BENCHMARKS.md)
-	uv run python bench/bench_build.py
-	uv run python bench/bench_inputs.py
-	uv run python bench/bench_monte_carlo.py
+	$(UV) run python bench/bench_build.py
+	$(UV) run python bench/bench_inputs.py
+	$(UV) run python bench/bench_monte_carlo.py

@@ -24,6 +24,7 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     path = iod.locate(dedi_paths.raw)
     context.log.info(f"reading {path}")
     df = iod.read_iod2025(path)
+    absent = [c for c in dict.fromkeys(iod.HEADER_MAP.values()) if c not in df]
     for col in iod.POPULATION_HEADERS.values():  # stable schema whether or not present
         if col not in df:
             df[col] = np.nan
@@ -31,7 +32,7 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     with staging_db.get_connection() as conn:
         return stage_source(conn, "stg_iod2025", df, file_record(path, df), {
             "population_denominators_present": has_pop,
-            "optional_columns_absent": [c for c in iod.HEADER_MAP.values() if c not in df],
+            "optional_columns_absent": absent,
         })
 
 
