@@ -6,6 +6,7 @@
 --   int_lsoa_geography   LTLA 2024, ICB 2024 and region of each LSOA
 --   int_lsoa_population  population denominator (File 7 mid-2022, else Census 2021)
 --   int_dedi_lsoa        DX and DEDI (pipeline/method/dx.py, uncertainty.py)
+--   int_imd2019_lsoa21   IMD 2019 harmonised from LSOA 2011 (NULL when not supplied)
 -- Ranks: 1 = most deprived / most excluded. dedi_rank_change = imd_rank - dedi_rank
 -- (positive: more deprived once digital exclusion counts).
 SELECT
@@ -33,6 +34,8 @@ SELECT
     iod.imd_decile - dedi.dedi_decile AS dedi_decile_change,
     dedi.dedi_rank_p05, dedi.dedi_rank_p50, dedi.dedi_rank_p95,
     dedi.dedi_prob_most_deprived_decile,
+    prev.imd2019_rank_harmonised,
+    prev.imd2019_decile_harmonised,
     -- real: every input real; synthetic: IMD/geography/population inputs synthetic (demo);
     -- mixed: IMD real but DX/DEDI rest on the synthetic inputs listed in dx_synthetic_inputs.
     CASE WHEN 'synthetic' IN (iod.data_status, geo.data_status,
@@ -44,4 +47,5 @@ FROM stg_iod2025 AS iod
 LEFT JOIN int_lsoa_geography AS geo ON geo.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_lsoa_population AS pop ON pop.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_dedi_lsoa AS dedi ON dedi.lsoa21_code = iod.lsoa21_code
+LEFT JOIN int_imd2019_lsoa21 AS prev ON prev.lsoa21_code = iod.lsoa21_code
 ORDER BY iod.lsoa21_code

@@ -131,3 +131,12 @@ def test_index_covers_england(marts):
         "SELECT count(*) FILTER (change LIKE 'enters%'), count(*) FILTER (change LIKE 'leaves%') "
         "FROM dedi_decile1_changes").fetchone()
     assert enters == leaves > 0  # decile 1 keeps its size
+
+
+def test_imd2019_harmonised_for_comparison(marts):
+    r = marts.execute("SELECT count(imd2019_rank_harmonised), corr(imd2019_rank_harmonised, "
+                      "imd_rank), count(*) FILTER (imd2019_decile_harmonised = imd_decile) "
+                      "FROM lsoa_index").fetchone()
+    assert r[0] == 33755
+    assert r[1] > 0.9                      # deprivation is persistent between releases
+    assert r[2] > 0.4 * 33755

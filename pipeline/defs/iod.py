@@ -57,3 +57,40 @@ def imd_reproduction(staging_db: DuckDBResource) -> dg.AssetCheckResult:
         metadata={"mean_abs_diff": float(diff.mean()), "max_abs_diff": float(diff.max()),
                   "rank_mismatches": rank_mismatch, "tolerance": tol},
     )
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"}, deps=["stg_lsoa11_lsoa21"],
+          description="IMD 2019 (LSOA 2011) harmonised to LSOA 2021 with the ONS lookup "
+          "(pipeline/method/harmonise.py), for comparison. Optional.")
+def int_imd2019_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                       staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import record_source, write_table
+    from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
+    from pipeline.sources.common import SourceError
+
+    cols = ["imd2019_rank", "imd2019_decile"]
+    with staging_db.get_connection() as conn:
+        lookup = read_table(conn, "stg_lsoa11_lsoa21")
+        try:
+            path = iod.locate_2019(dedi_paths.raw)
+        except SourceError:
+            path = None
+        if path is None or lookup.empty:
+            conn.execute("CREATE OR REPLACE TABLE int_imd2019_lsoa21 (lsoa21_code VARCHAR, "
+                         "imd2019_rank_harmonised DOUBLE, imd2019_decile_harmonised DOUBLE, "
+                         "imd2019_change_code VARCHAR)")
+            return dg.MaterializeResult(metadata={"present": False, "dagster/row_count": 0})
+        df = iod.read_iod2019(path)
+        out, rep = harmonise_lsoa11_to_lsoa21(df, lookup, cols)
+        out = out.rename(columns={"imd2019_rank": "imd2019_rank_harmonised",
+                                  "imd2019_decile": "imd2019_decile_harmonised",
+                                  "change_code": "imd2019_change_code"})
+        out = out[["lsoa21_code", "imd2019_rank_harmonised", "imd2019_decile_harmonised",
+                   "imd2019_change_code"]]
+        write_table(conn, "int_imd2019_lsoa21", out)
+        record_source(conn, "int_imd2019_lsoa21", file_record(path, df), len(df))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(out), "lsoa21_by_change_code": rep.lsoa21_by_change,
+        "complex_X_lsoa21": rep.complex_lsoa21, "lsoa11_not_in_lookup": rep.lsoa11_not_in_lookup,
+        "lsoa21_without_value": rep.lsoa21_without_value[:50],
+        "method": "U carried over; S copied; M and X mean of the 2011 ranks/deciles"})

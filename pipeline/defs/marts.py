@@ -43,7 +43,7 @@ def lsoa_set_report(conn) -> dict[str, list[str]]:
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["stg_iod2025", "int_lsoa_geography", "stg_census21_population",
-                "int_lsoa_population", "int_dedi_lsoa"],
+                "int_lsoa_population", "int_dedi_lsoa", "int_imd2019_lsoa21"],
           description="One row per England LSOA 2021: IMD 2025 and domains, DX, DEDI and its "
           "uncertainty, with geographies and population (assets/lsoa_index.sql).")
 def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:

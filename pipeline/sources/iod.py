@@ -131,3 +131,37 @@ def read_iod2025(path: Path) -> pd.DataFrame:
         if d.isna().any() or d.min() < 1 or d.max() > 10:
             raise SourceError(path, f"column '{DOMAINS[key][0]} {DECILE}': deciles outside 1..10")
     return df.reset_index(drop=True)
+
+
+# --- IoD 2019 (LSOA 2011), for comparison after harmonisation to LSOA 2021 ---------------
+
+FILE_PATTERNS_2019 = ["File_7*IoD2019*.csv", "File_7_ID_2019*.csv"]
+HEADER_MAP_2019 = {
+    "LSOA code (2011)": "lsoa11_code", "LSOA name (2011)": "lsoa11_name",
+    f"Index of Multiple Deprivation (IMD) {RANK}": "imd2019_rank",
+    f"Index of Multiple Deprivation (IMD) {DECILE}": "imd2019_decile",
+    "Index of Multiple Deprivation (IMD) Score": "imd2019_score",
+}
+FETCH.append(FetchSpec(
+    source="iod2019",
+    url="https://assets.publishing.service.gov.uk/government/uploads/system/uploads/"
+        "attachment_data/file/845345/"
+        "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+    target="iod/File_7_IoD2019_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+    description="English Indices of Deprivation 2019, File 7 (LSOA 2011), MHCLG"))
+
+
+def locate_2019(raw_dir: Path) -> Path:
+    """Path of the IoD 2019 File 7 (optional)."""
+    return find_one(raw_dir, TOPIC, FILE_PATTERNS_2019)
+
+
+def read_iod2019(path: Path) -> pd.DataFrame:
+    """IMD 2019 rank and decile (and score when present) by LSOA 2011."""
+    df = map_headers(read_table(path), HEADER_MAP_2019,
+                     ["lsoa11_code", "imd2019_rank", "imd2019_decile"], path)
+    for c in ("imd2019_rank", "imd2019_decile", "imd2019_score"):
+        if c in df:
+            df[c] = to_number(df, c, path)
+    check_lsoa_codes(df, path, column="lsoa11_code")
+    return df
