@@ -74,7 +74,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
     extra = [a for a in args.extra if a != "--"]
-    os.execvp("dagster", ["dagster", "dev", "-m", "pipeline.definitions", *extra])
+    beside = Path(sys.executable).with_name("dagster")  # the venv's, even if not activated
+    exe = str(beside) if beside.exists() else "dagster"
+    os.execvp(exe, [exe, "dev", "-m", "pipeline.definitions", *extra])
     return 0  # pragma: no cover
 
 

@@ -164,3 +164,19 @@ def test_w_zero_reproduces_the_published_imd_on_real_data():
 
 def test_orient_flips_direction():
     assert orient(pd.DataFrame({"a": [1.0, -2.0]}), {"a": -1})["a"].tolist() == [-1.0, 2.0]
+
+
+def test_factor_analysis_weights_follow_the_loadings():
+    rng = np.random.default_rng(5)
+    f = rng.normal(size=2000)
+    df = pd.DataFrame({"a": f + 0.3 * rng.normal(size=2000),   # strong loading
+                       "b": f + 1.0 * rng.normal(size=2000),   # weaker
+                       "c": -f + 0.5 * rng.normal(size=2000)})  # direction -1 in the spec
+    spec = _spec()
+    spec["dx"]["weighting"] = "factor_analysis"
+    dx, info = dx_domain(df, spec)
+    w = info["weights"]
+    assert sum(w.values()) == pytest.approx(1.0)
+    assert w["a"] > w["c"] > w["b"] > 0
+    assert set(info["factor_loadings"]) == {"a", "b", "c"}
+    assert sorted(dx["dx_rank"]) == list(range(1, 2001))
