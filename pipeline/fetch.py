@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,32 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
         "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"), "bytes": size,
         "sha256": h, "licence": spec.licence, "synthetic": False})
     print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
+    member = spec.extra.get("extract")
+    if member:
+        return _extract(target, member)
     return target
+
+
+def _extract(archive: Path, member: str) -> Path:
+    """Unpack one member of a downloaded zip next to it (atomically), recording provenance."""
+    out = archive.parent / member
+    part = out.with_name(out.name + ".part")
+    try:
+        with zipfile.ZipFile(archive) as z, z.open(member) as src, open(part, "wb") as dst:
+            while block := src.read(1 << 20):
+                dst.write(block)
+        os.replace(part, out)
+    except KeyError as exc:
+        part.unlink(missing_ok=True)
+        raise FetchError(f"{archive}: has no member {member}") from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    entry = read_provenance(archive.parent)["files"][archive.name]
+    _record(archive.parent, out.name, {**entry, "extracted_from": archive.name,
+                                       "bytes": out.stat().st_size,
+                                       "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
+    return out
 
 
 def fetch_all(specs: list[FetchSpec], raw_dir: Path, base_url: str | None = None,

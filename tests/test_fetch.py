@@ -164,3 +164,27 @@ def test_every_fetch_spec_lands_where_its_reader_looks(server, demo_build, tmp_p
                                               connectivity.locate_ofcom(tmp_path), "cov")
     assert facts["postcodes"] == 320 * 12 + 2
     assert len(schools.read_gias(schools.locate(tmp_path))) > 60
+
+
+def test_nomis_bulk_zip_fetched_and_member_extracted(server, tmp_path):
+    import io
+    import zipfile
+
+    from pipeline.sources import census
+
+    spec = next(s for s in census.FETCH if s.source == "census21_ts038")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("census2021-ts038-ltla.csv", "geography code\nE06000001\n")
+        z.writestr("census2021-ts038-lsoa.csv",
+                   "date,geography,geography code,Disability: Total: All usual residents,"
+                   "Disability: Disabled under the Equality Act\n2021,A,E01000001,1475,152\n")
+    Handler.files[urllib.parse.urlsplit(spec.url).path] = buf.getvalue()
+    out = fetch_one(spec, tmp_path, base_url=server)
+    assert out.name == "census2021-ts038-lsoa.csv"
+    df = census.read_long_table(census.locate_any(tmp_path, [census.BULK_FILES["ts038"]]),
+                                ["Disabled under the Equality Act"], "ts038")
+    assert df["Disabled under the Equality Act"].tolist() == [152]
+    prov = json.loads((tmp_path / "census2021" / "provenance.json").read_text())["files"]
+    assert prov[out.name]["extracted_from"] == "census2021-ts038.zip"
+    assert not list(tmp_path.rglob("*.part"))

@@ -231,3 +231,34 @@ def test_local_contract_rejects_unknown_names(tmp_path):
 def test_bng_transform_round_trip():
     e, n = local_proxies.to_bng(np.array([-3.0]), np.array([53.4]))
     assert 320000 < e[0] < 340000 and 380000 < n[0] < 400000
+
+
+def test_census_nomis_bulk_wide_csvs(tmp_path):
+    """The official Nomis bulk downloads (census2021-tsNNN-lsoa.csv) read like the tidy copies."""
+    f = tmp_path / "census2021-ts038-lsoa.csv"
+    pd.DataFrame({"date": 2021, "geography": ["City of London 001A", "Cardiff 001A"],
+                  "geography code": ["E01000001", "W01001701"],
+                  "Disability: Total: All usual residents": [1475, 1600],
+                  "Disability: Disabled under the Equality Act": [152, 300],
+                  "Disability: Not disabled under the Equality Act": [1323, 1300]}
+                 ).to_csv(f, index=False, encoding="utf-8-sig")
+    out = census.read_long_table(f, ["Disabled under the Equality Act"], "ts038")
+    assert out.to_dict("records") == [{"lsoa21_code": "E01000001", "total": 1475.0,
+                                       "Disabled under the Equality Act": 152.0}]
+    g = tmp_path / "census2021-ts052-lsoa.csv"
+    pd.DataFrame({"geography code": ["E01000001"],
+                  "Occupancy rating for bedrooms: Total: All households": [840],
+                  "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -1": [20],
+                  "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -2 or less": [3]}
+                 ).to_csv(g, index=False)
+    out = census.read_long_table(g, ["-1 (overcrowded)", "-2 or less (overcrowded)"], "ts052")
+    assert out[["-1 (overcrowded)", "-2 or less (overcrowded)", "total"]].iloc[0].tolist() == [
+        20, 3, 840]
+    h = tmp_path / "census2021-ts029-msoa.csv"
+    pre = "Proficiency in English language: "
+    pd.DataFrame({"geography code": ["E02000001"],
+                  pre + "Main language is English (English or Welsh in Wales)": [6624],
+                  pre + "Main language is not English (English or Welsh in Wales)": [1826],
+                  pre + census.PROF_WELL: [100], pre + census.PROF_NONE: [20]}).to_csv(h, index=False)
+    p = census.read_proficiency_msoa(h)
+    assert p[["residents", "cannot_speak_english_well"]].iloc[0].tolist() == [8450, 120]

@@ -35,7 +35,7 @@ def _children(path) -> pd.DataFrame:
 
 
 def _households(path) -> pd.DataFrame:
-    return census.read_long_table(path, []).rename(columns={"total": "households"})
+    return census.read_long_table(path, [], "ts054").rename(columns={"total": "households"})
 
 
 stg_census21_children = file_asset(
@@ -48,17 +48,19 @@ stg_census21_age65plus = file_asset(
 stg_census21_disability = file_asset(
     "stg_census21_disability", GROUP,
     "Census 2021 TS038: disabled under the Equality Act, per LSOA 2021.",
-    _locate(["census21_disability_lsoa21.parquet"]),
-    lambda p: census.read_long_table(p, ["Disabled under the Equality Act"]))
+    _locate(["census21_disability_lsoa21.parquet", census.BULK_FILES["ts038"]]),
+    lambda p: census.read_long_table(p, ["Disabled under the Equality Act"], "ts038"))
 stg_census21_overcrowding = file_asset(
     "stg_census21_overcrowding", GROUP,
     "Census 2021 TS052: households by occupancy rating (bedrooms), LSOA 2021.",
-    _locate(["census21_household_overcrowding_lsoa21.parquet"]),
-    lambda p: census.read_long_table(p, ["-1 (overcrowded)", "-2 or less (overcrowded)"]))
+    _locate(["census21_household_overcrowding_lsoa21.parquet", census.BULK_FILES["ts052"]]),
+    lambda p: census.read_long_table(p, ["-1 (overcrowded)", "-2 or less (overcrowded)"],
+                                     "ts052"))
 stg_census21_households = file_asset(
     "stg_census21_households", GROUP,
     "Census 2021 TS054 household totals per LSOA 2021 (proxy denominators).",
-    _locate(["census21_household_tenure_lsoa21.parquet"]), _households)
+    _locate(["census21_household_tenure_lsoa21.parquet", census.BULK_FILES["ts054"]]),
+    _households)
 stg_census21_proficiency_msoa = file_asset(
     "stg_census21_proficiency_msoa", GROUP, "Census 2021 TS029 English proficiency by MSOA 2021.",
     _locate(census.PROFICIENCY_FILES), census.read_proficiency_msoa)

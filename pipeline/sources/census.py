@@ -72,11 +72,17 @@ AGE65_MAP = {"lsoa21cd": "lsoa21_code", "lsoa21_code": "lsoa21_code", "total": "
 LONG_MAP = {"lsoa21_code": "lsoa21_code", "category": "category", "disability": "category",
             "occupancy_rating": "category", "tenure": "category", "n": "n",
             "total": "total", "total_residents": "total", "total_households": "total"}
-PROFICIENCY_FILES = ["census21_proficiency_msoa21.parquet", "census21_proficiency_msoa21.csv"]
+PROFICIENCY_FILES = ["census21_proficiency_msoa21.parquet", "census21_proficiency_msoa21.csv",
+                     "census2021-ts029-msoa.csv"]
 PROF_NONE = "Main language is not English (English or Welsh in Wales): Cannot speak English"
 PROF_WELL = "Main language is not English (English or Welsh in Wales): Cannot speak English well"
 PROFICIENCY_MAP = {
     "msoa21_code": "msoa21_code", "geography code": "msoa21_code",
+    # Nomis bulk census2021-ts029-msoa.csv prefixes every category with the variable name
+    **{f"Proficiency in English language: {h}": c for h, c in [
+        ("Main language is English (English or Welsh in Wales)", "main_english"),
+        ("Main language is not English (English or Welsh in Wales)", "main_not_english"),
+        (PROF_WELL, "cannot_speak_well"), (PROF_NONE, "cannot_speak")]},
     "Main language is English (English or Welsh in Wales)": "main_english",
     "Main language is not English (English or Welsh in Wales)": "main_not_english",
     PROF_WELL: "cannot_speak_well", PROF_NONE: "cannot_speak",
@@ -98,9 +104,46 @@ def read_age65plus(path: Path) -> pd.DataFrame:
     return df
 
 
-def read_long_table(path: Path, wanted: list[str]) -> pd.DataFrame:
-    """A tidy long Census table (lsoa21_code, category, n, total) -> wide counts of ``wanted``."""
-    df = map_headers(read_table(path), LONG_MAP, ["lsoa21_code", "category", "n", "total"], path)
+# Nomis bulk download (census2021-tsNNN-lsoa.csv): one row per area, one column per category.
+BULK = {
+    "ts038": {"total": "Disability: Total: All usual residents",
+              "Disabled under the Equality Act": "Disability: Disabled under the Equality Act"},
+    "ts052": {"total": "Occupancy rating for bedrooms: Total: All households",
+              "-1 (overcrowded)": "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -1",
+              "-2 or less (overcrowded)":
+                  "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -2 or less"},
+    "ts054": {"total": "Tenure of household: Total: All households"},
+}
+BULK_FILES = {k: f"census2021-{k}-lsoa.csv" for k in BULK}
+FETCH += [
+    FetchSpec(source=f"census21_{t}", url=f"https://www.nomisweb.co.uk/output/census/2021/"
+              f"census2021-{t}.zip", target=f"{TOPIC}/census2021-{t}.zip",
+              description=f"Census 2021 {t.upper()} bulk download (Nomis); the {geo} file is "
+                          "extracted", extra={"extract": f"census2021-{t}-{geo}.csv"})
+    for t, geo in (("ts038", "lsoa"), ("ts052", "lsoa"), ("ts054", "lsoa"), ("ts029", "msoa"))
+]
+
+
+def read_bulk_table(path: Path, table: str) -> pd.DataFrame:
+    """A Nomis bulk Census CSV (``geography code`` + one column per category) -> wide counts."""
+    spec = BULK[table]
+    hmap = {"geography code": "lsoa21_code", **{v: k for k, v in spec.items()}}
+    df = map_headers(read_table(path), hmap, ["lsoa21_code", *spec], path)
+    df = _number_cols(df, list(spec), path)
+    df = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+    check_lsoa_codes(df, path)
+    return df
+
+
+def read_long_table(path: Path, wanted: list[str], bulk: str | None = None) -> pd.DataFrame:
+    """A tidy long Census table (lsoa21_code, category, n, total) -> wide counts of ``wanted``.
+
+    A Nomis bulk CSV (with ``geography code``) is read with :func:`read_bulk_table` instead.
+    """
+    raw = read_table(path)
+    if bulk and "geography code" in {str(c).strip().lower() for c in raw.columns}:
+        return read_bulk_table(path, bulk)
+    df = map_headers(raw, LONG_MAP, ["lsoa21_code", "category", "n", "total"], path)
     df = _number_cols(df, ["n", "total"], path)
     df = df[df["lsoa21_code"].astype(str).str.startswith("E")]
     missing = sorted(set(wanted) - set(df["category"]))
