@@ -112,41 +112,11 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
                      .reset_index(drop=True), mc.lsoa.reset_index(drop=True)], axis=1)
     out["dx_synthetic_inputs"] = row_syn.to_numpy()
 
-    # Diagnostics.
-    z = info["normalised"]
-    nominal = info["weights"]
-    domain_scores = iod.set_index("lsoa21_code")[[f"{k}_score" for k in weights]]
-    domain_scores.columns = list(weights)
-    thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
-    parts = [
-        diag.correlation_long(oriented, thr),
-        pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": "",
-                       "value": diag.cronbach_alpha(z), "flag": False}]),
-        diag.dx_vs_domains(dx["dx_score"], domain_scores),
-        _core_effective_weights(z, nominal, [k for k in used if not cfg[k].get("local")]),
-        pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
-                       "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
-                      for k in used if cfg[k].get("double_counts")]),
-        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
-                       "flag": True} for k in synthetic_dx]),
-    ]
-    diagnostics = pd.concat([p for p in parts if not p.empty], ignore_index=True)
-    if "factor_loadings" in info:
-        diagnostics = pd.concat([diagnostics, pd.DataFrame(
-            [{"diagnostic": "factor_loading", "item": k, "other": "", "value": v, "flag": False}
-             for k, v in info["factor_loadings"].items()])], ignore_index=True)
+    diagnostics = _diagnostics(info, oriented, dx, iod, weights, cfg, used, synthetic_dx, spec)
     diagnostics["spec_sha256"] = h
     sens = mc.sensitivity.assign(spec_sha256=h)
     spec_table = pd.DataFrame(spec_rows(spec))
-    imd_dec = iod["imd_decile"].to_numpy()
-    changes = out.assign(imd_decile=imd_dec, imd_rank=iod["imd_rank"].to_numpy(),
-                         lsoa21_name=iod["lsoa21_name"].to_numpy())
-    changes = changes[(changes["imd_decile"] == 1) != (changes["dedi_decile"] == 1)]
-    changes = changes.assign(change=np.where(changes["dedi_decile"] == 1,
-                                             "enters most deprived decile",
-                                             "leaves most deprived decile"))[
-        ["lsoa21_code", "lsoa21_name", "change", "imd_rank", "dedi_rank", "imd_decile",
-         "dedi_decile", "dx_rank", "dedi_prob_most_deprived_decile"]]
+    changes = _decile1_changes(out, iod)
     with staging_db.get_connection() as conn:
         write_table(conn, "int_dedi_lsoa", out)
         write_table(conn, "int_dedi_area_uncertainty", mc.areas)
@@ -161,7 +131,7 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out), "spec_sha256": h, "dx_weight": w,
         "indicators_used": used, "indicators_absent": info["indicators_absent"],
-        "weights": nominal, "factor_loadings": info.get("factor_loadings", {}),
+        "weights": info["weights"], "factor_loadings": info.get("factor_loadings", {}),
         "synthetic_dx_indicators": synthetic_dx,
         "double_counting_pairs": flagged[["item", "other"]].values.tolist(),
         "monte_carlo_draws": int(spec["monte_carlo"]["draws"]),
@@ -171,3 +141,39 @@ def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
         "sensitivity": dg.MetadataValue.md(sens[["factor", "first_order_index"]]
                                            .to_markdown(index=False)),
         "preview": preview(out)})
+
+
+def _diagnostics(info: dict, oriented: pd.DataFrame, dx: pd.DataFrame, iod: pd.DataFrame,
+                 weights: dict, cfg: dict, used: list[str], synthetic_dx: list[str],
+                 spec: dict) -> pd.DataFrame:
+    """indicator_diagnostics rows: correlations, alpha, DX vs domains, effective weights, flags."""
+    z = info["normalised"]
+    domain_scores = iod.set_index("lsoa21_code")[[f"{k}_score" for k in weights]]
+    domain_scores.columns = list(weights)
+    thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
+    parts = [
+        diag.correlation_long(oriented, thr),
+        pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": "",
+                       "value": diag.cronbach_alpha(z), "flag": False}]),
+        diag.dx_vs_domains(dx["dx_score"], domain_scores),
+        _core_effective_weights(z, info["weights"], [k for k in used if not cfg[k].get("local")]),
+        pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
+                       "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
+                      for k in used if cfg[k].get("double_counts")]),
+        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
+                       "flag": True} for k in synthetic_dx]),
+        pd.DataFrame([{"diagnostic": "factor_loading", "item": k, "other": "", "value": v,
+                       "flag": False} for k, v in info.get("factor_loadings", {}).items()]),
+    ]
+    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+
+def _decile1_changes(out: pd.DataFrame, iod: pd.DataFrame) -> pd.DataFrame:
+    """LSOAs entering or leaving the most deprived decile when DX counts."""
+    c = out.assign(imd_decile=iod["imd_decile"].to_numpy(), imd_rank=iod["imd_rank"].to_numpy(),
+                   lsoa21_name=iod["lsoa21_name"].to_numpy())
+    c = c[(c["imd_decile"] == 1) != (c["dedi_decile"] == 1)]
+    c = c.assign(change=np.where(c["dedi_decile"] == 1, "enters most deprived decile",
+                                 "leaves most deprived decile"))
+    return c[["lsoa21_code", "lsoa21_name", "change", "imd_rank", "dedi_rank", "imd_decile",
+              "dedi_decile", "dx_rank", "dedi_prob_most_deprived_decile"]]

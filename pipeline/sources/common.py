@@ -136,18 +136,16 @@ def sql_bad_numbers(conn, relation: str, cols: str | list[str], key: str, label:
         return (f"(({sql_number(c)}) IS NULL AND {sql_ident(c)} IS NOT NULL "
                 f"AND trim({sql_ident(c)}) NOT IN ({markers}))")
 
-    fcol = sql_ident(file_column) if file_column else "NULL"
-    row = conn.execute(f"SELECT {fcol}, {', '.join(sql_ident(c) for c in cols)} FROM {relation} "
-                       f"WHERE {' OR '.join(is_bad(c) for c in cols)} LIMIT 1").fetchone()
-    if row is None:
+    counts = conn.execute("SELECT " + ", ".join(f"count(*) FILTER ({is_bad(c)})" for c in cols)
+                          + f" FROM {relation}").fetchone()
+    col = next((c for c, k in zip(cols, counts, strict=True) if k), None)
+    if col is None:
         return
-    col = next(c for c, v in zip(cols, row[1:], strict=True)
-               if conn.execute(f"SELECT {is_bad('v')} FROM (SELECT ?::VARCHAR AS v)",
-                               [v]).fetchone()[0])
-    bad = conn.execute(f"SELECT {sql_ident(key)}, {sql_ident(col)} FROM {relation} "
+    fcol = sql_ident(file_column) if file_column else "NULL"
+    bad = conn.execute(f"SELECT {fcol}, {sql_ident(key)}, {sql_ident(col)} FROM {relation} "
                        f"WHERE {is_bad(col)} LIMIT 5").fetchall()
-    raise SourceError(row[0] or label, f"column '{col}': non-numeric value(s) "
-                      f"{[v for _, v in bad]} at rows with {key} {[k for k, _ in bad]}")
+    raise SourceError(bad[0][0] or label, f"column '{col}': non-numeric value(s) "
+                      f"{[v for _, _, v in bad]} at rows with {key} {[k for _, k, _ in bad]}")
 
 
 def read_table(path: Path) -> pd.DataFrame:
