@@ -135,7 +135,7 @@ def test_arcgis_lookup_is_paged_and_readable(server, tmp_path):
 
 def test_arcgis_boundaries_geojson_readable(server, tmp_path):
     spec = next(s for s in geography.FETCH if s.target.endswith("boundaries_lsoa21.geojson"))
-    gdf = geography.read_boundaries(fetch_one(spec, tmp_path, base_url=server), "lsoa21")
+    gdf = geography.read_lsoa_boundaries(fetch_one(spec, tmp_path, base_url=server))
     assert len(gdf) == N_LOOKUP - N_LOOKUP // 10 and gdf.crs.to_epsg() == 4326
 
 

@@ -5,17 +5,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.demo import generate
 from pipeline.sources import census, geography, iod
 from pipeline.sources.common import SourceError, to_number
 from tests.conftest import SHARED, requires_shared
 
 
 @pytest.fixture(scope="module")
-def demo_raw(tmp_path_factory) -> Path:
-    raw = tmp_path_factory.mktemp("raw")
-    generate(raw)
-    return raw
+def demo_raw(demo_build) -> Path:
+    """The session's demo raw folder (read only here; tests write modified copies)."""
+    return demo_build.raw
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import zipfile
 
 import duckdb
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
@@ -227,10 +226,6 @@ def test_local_contract_rejects_unknown_names(tmp_path):
     with pytest.raises(SourceError, match="local authority code"):
         local_proxies.discover(tmp_path)
 
-
-def test_bng_transform_round_trip():
-    e, n = local_proxies.to_bng(np.array([-3.0]), np.array([53.4]))
-    assert 320000 < e[0] < 340000 and 380000 < n[0] < 400000
 
 
 def test_census_nomis_bulk_wide_csvs(tmp_path):

@@ -31,7 +31,7 @@ stg_msoa21_names = _file("stg_msoa21_names", "boundaries_msoa21", geo.read_msoa_
 
 
 def _read_lsoa_boundaries(path) -> pd.DataFrame:
-    gdf = geo.read_boundaries(path, "lsoa21")
+    gdf = geo.read_lsoa_boundaries(path)
     return pd.DataFrame({"lsoa21_code": gdf["code"], "lsoa21_name": gdf["name"],
                          "geometry_wkb": gdf.geometry.to_wkb()})
 

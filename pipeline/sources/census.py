@@ -41,11 +41,6 @@ FETCH = [
 ]
 
 
-def locate(raw_dir: Path) -> Path:
-    """Path of the Census population file in the raw layout."""
-    return find_one(raw_dir, TOPIC, FILES)
-
-
 def read_population(path: Path) -> pd.DataFrame:
     """Usual residents per England LSOA 2021 (sums age bands when the file is long)."""
     df = map_headers(read_table(path), HEADER_MAP, ["lsoa21_code", "usual_residents"], path)

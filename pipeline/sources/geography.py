@@ -47,12 +47,8 @@ LTLA_REGION_MAP = {
     "RGN24CD": "region_code", "region24_code": "region_code",
     "RGN24NM": "region_name", "region24_name": "region_name",
 }
-BOUNDARY_MAPS = {
-    "lsoa21": {"LSOA21CD": "code", "lsoa21_code": "code", "LSOA21NM": "name", "lsoa21_name": "name"},
-    "ltla24": {"LAD24CD": "code", "ltla24_code": "code", "LAD24NM": "name", "ltla24_name": "name"},
-    "icb24": {"ICB24CD": "code", "icb24_code": "code", "icb22_code": "code",
-              "ICB24NM": "name", "icb24_name": "name", "icb22_name": "name"},
-}
+LSOA_BOUNDARY_MAP = {"LSOA21CD": "code", "lsoa21_code": "code",
+                     "LSOA21NM": "name", "lsoa21_name": "name"}
 
 LSOA11_21_MAP = {
     "LSOA11CD": "lsoa11_code", "lsoa11_code": "lsoa11_code",
@@ -69,9 +65,6 @@ FILES = {
     "lsoa_icb": ["lookup_lsoa21_icb24.parquet", "lookup_lsoa21_icb24.csv"],
     "ltla_region": ["lookup_ltla24_region24.parquet", "lookup_ltla24_region24.csv"],
     "boundaries_lsoa21": ["boundaries_lsoa21.parquet", "boundaries_lsoa21.geojson"],
-    "boundaries_ltla24": ["boundaries_ltla24.parquet", "boundaries_ltla24.geojson"],
-    "boundaries_icb24": ["boundaries_icb24.parquet", "boundaries_icb22.parquet",
-                         "boundaries_icb24.geojson"],
 }
 
 
@@ -100,10 +93,6 @@ FETCH = [
     _arcgis("Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V5",
             "boundaries_lsoa21.geojson", "LSOA (Dec 2021) boundaries, generalised clipped",
             geometry=True),
-    _arcgis("Local_Authority_Districts_May_2024_Boundaries_UK_BGC", "boundaries_ltla24.geojson",
-            "LAD (May 2024) boundaries, generalised clipped", geometry=True),
-    _arcgis("Integrated_Care_Boards_April_2024_EN_BGC", "boundaries_icb24.geojson",
-            "ICB (April 2024) boundaries, generalised clipped", geometry=True),
 ]
 
 
@@ -142,19 +131,18 @@ def read_ltla_region(path: Path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def read_boundaries(path: Path, level: str) -> gpd.GeoDataFrame:
-    """Boundaries as a GeoDataFrame with ``code``, ``name``, ``geometry`` (EPSG:4326)."""
+def read_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """England LSOA 2021 boundaries: ``code``, ``name``, ``geometry`` (EPSG:4326)."""
     if not path.exists():
         raise SourceError(path, "file not found")
     try:
         gdf = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
         raise SourceError(path, f"cannot read boundaries: {exc}") from exc
-    df = map_headers(pd.DataFrame(gdf.drop(columns="geometry")), BOUNDARY_MAPS[level],
+    df = map_headers(pd.DataFrame(gdf.drop(columns="geometry")), LSOA_BOUNDARY_MAP,
                      ["code", "name"], path)
     out = gpd.GeoDataFrame(df, geometry=gdf.geometry.values, crs=gdf.crs or "EPSG:4326")
-    if level == "lsoa21":
-        out = out[out["code"].astype(str).str.startswith("E")]
+    out = out[out["code"].astype(str).str.startswith("E")]
     return out.to_crs("EPSG:4326").reset_index(drop=True)
 
 

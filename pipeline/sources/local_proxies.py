@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from pipeline.sources.common import (
     SourceError,
@@ -158,7 +157,3 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
     out = pd.DataFrame({"lsoa21_code": la_polys["lsoa21_code"], "count": counts})
     return out, report
 
-
-def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat -> British National Grid easting/northing."""
-    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(lon, lat)
