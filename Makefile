@@ -10,6 +10,7 @@ setup:
 	$(UV) sync --frozen
 
 demo: setup          ## install, generate the synthetic demo area and build the marts
+	$(UV) run dedi demo
 	$(UV) run dedi build
 
 test: setup          ## install, lint and run the whole test suite

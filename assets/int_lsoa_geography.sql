@@ -13,9 +13,7 @@ SELECT
     i.icb24_code,
     i.icb24_name,
     r.region_code,
-    r.region_name,
-    CASE WHEN 'synthetic' IN (l.data_status, i.data_status, r.data_status)
-         THEN 'synthetic' ELSE 'real' END AS data_status
+    r.region_name
 FROM stg_lsoa21_ltla24 AS l
 LEFT JOIN stg_lsoa21_icb24 AS i ON i.lsoa21_code = l.lsoa21_code
 LEFT JOIN stg_ltla24_region AS r ON r.ltla24_code = l.ltla24_code

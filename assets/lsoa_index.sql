@@ -5,7 +5,10 @@
 --   stg_iod2025          IoD 2025 File 7 (official scores, ranks, deciles)
 --   int_lsoa_geography   LTLA 2024, ICB 2024 and region of each LSOA
 --   int_lsoa_population  population denominator (File 7 mid-2022, else Census 2021)
---   int_dedi_lsoa        DX and DEDI (pipeline/method/dx.py, uncertainty.py)
+--   int_dx_lsoa          DX and its sub-domains (pipeline/method/dx.py)
+--   int_dedi_lsoa        DEDI (pipeline/method/dx.py)
+--   int_dedi_uncertainty DEDI rank percentiles (pipeline/method/uncertainty.py)
+--   lsoa_indicators      connectivity_source
 --   int_imd2019_lsoa21   IMD 2019 harmonised from LSOA 2011 (NULL when not supplied)
 -- Ranks: 1 = most deprived / most excluded. dedi_rank_change = imd_rank - dedi_rank
 -- (positive: more deprived once digital exclusion counts).
@@ -28,24 +31,25 @@ SELECT
     iod.crime_score, iod.crime_rank, iod.crime_decile,
     iod.barriers_score, iod.barriers_rank, iod.barriers_decile,
     iod.living_environment_score, iod.living_environment_rank, iod.living_environment_decile,
-    dedi.dx_score, dedi.dx_rank, dedi.dx_decile, dedi.dx_indicator_count,
+    dx.dx_score, dx.dx_rank, dx.dx_decile, dx.dx_indicator_count,
     dedi.dedi_score, dedi.dedi_rank, dedi.dedi_decile,
     iod.imd_rank - dedi.dedi_rank AS dedi_rank_change,
     iod.imd_decile - dedi.dedi_decile AS dedi_decile_change,
-    dedi.dedi_rank_p05, dedi.dedi_rank_p50, dedi.dedi_rank_p95,
-    dedi.dedi_prob_most_deprived_decile,
+    unc.dedi_rank_p05, unc.dedi_rank_p50, unc.dedi_rank_p95,
+    unc.dedi_prob_most_deprived_decile,
     prev.imd2019_rank_harmonised,
     prev.imd2019_decile_harmonised,
-    -- real: every input real; synthetic: IMD/geography/population inputs synthetic (demo);
-    -- mixed: IMD real but DX/DEDI rest on the synthetic inputs listed in dx_synthetic_inputs.
-    CASE WHEN 'synthetic' IN (iod.data_status, geo.data_status,
-                              COALESCE(pop.census_data_status, 'real')) THEN 'synthetic'
-         WHEN COALESCE(dedi.dx_synthetic_inputs, '') <> '' THEN 'mixed'
-         ELSE 'real' END AS data_status,
-    dedi.dx_synthetic_inputs
+    dx.dx_synthetic_inputs,
+    -- DX sub-domain scores (standardised; NULL where the sub-domain has no data)
+    dx.dx_access_score, dx.dx_later_life_score, dx.dx_capability_score, dx.dx_use_score,
+    dx.dx_local_layer,            -- true where a local proxy reordered the LSOA within its LA
+    ind.connectivity_source       -- which connectivity source the LSOA's DX used
 FROM stg_iod2025 AS iod
 LEFT JOIN int_lsoa_geography AS geo ON geo.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_lsoa_population AS pop ON pop.lsoa21_code = iod.lsoa21_code
+LEFT JOIN int_dx_lsoa AS dx ON dx.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_dedi_lsoa AS dedi ON dedi.lsoa21_code = iod.lsoa21_code
+LEFT JOIN int_dedi_uncertainty AS unc ON unc.lsoa21_code = iod.lsoa21_code
+LEFT JOIN lsoa_indicators AS ind ON ind.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_imd2019_lsoa21 AS prev ON prev.lsoa21_code = iod.lsoa21_code
 ORDER BY iod.lsoa21_code

@@ -1,14 +1,17 @@
 -- lsoa_indicators: every digital-exclusion input per LSOA 2021, one row per LSOA, each
 -- oriented so that a HIGHER value means MORE excluded. Sources, vintages and real/synthetic
 -- status of each indicator are in the coverage mart; the asset then adds synthetic_inputs
--- (the indicators of the row that rest on synthetic data) and data_status.
+-- (the indicators of the row that rest on synthetic data) and blanks local counts below the
+-- suppression threshold (and their rates) BEFORE the index reads this table, so DX can be
+-- reproduced from the published values.
 -- Inputs: int_lsoa_geography, int_connectivity_lsoa, int_nhs_app_uptake_lsoa,
---   int_census_indicators, int_school_fsm_lsoa, int_local_proxy_rates.
+--   int_census_indicators, int_file8_indicators, int_school_fsm_lsoa, int_local_proxy_rates.
 SELECT
     geo.lsoa21_code,
     geo.lsoa21_name,
     geo.ltla24_code,
-    -- Connectivity: Ofcom % premises unable to receive 30 Mbit/s, or the DERI component (0-10)
+    -- Connectivity: Ofcom % premises unable to receive 30 Mbit/s, else the IoD 2025 broadband
+    -- speeds indicator, else the DERI component (see connectivity_source)
     con.connectivity_exclusion,
     con.connectivity_source,
     con.connectivity_imputed,
@@ -21,6 +24,11 @@ SELECT
     cen.pct_disabled,
     cen.pct_households_overcrowded,
     cen.pct_cannot_speak_english_well,
+    cen.pct_aged_75plus,
+    cen.pct_households_social_rented,
+    -- IoD 2025 File 8
+    f8.adult_skills_english_pct,
+    f8.pct_older_income_deprived,
     -- Schools: pupil-premium proxy, % free school meals of the schools serving the LSOA
     fsm.fsm_pct AS school_fsm_pct,
     -- Local-authority proxies (missing outside the supplying LA)
@@ -36,6 +44,7 @@ FROM int_lsoa_geography AS geo
 LEFT JOIN int_connectivity_lsoa AS con ON con.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_nhs_app_uptake_lsoa AS app ON app.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_census_indicators AS cen ON cen.lsoa21_code = geo.lsoa21_code
+LEFT JOIN int_file8_indicators AS f8 ON f8.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_school_fsm_lsoa AS fsm ON fsm.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_local_proxy_rates AS pp
        ON pp.lsoa21_code = geo.lsoa21_code AND pp.proxy = 'pupil_premium'

@@ -99,9 +99,19 @@ def build_lock(staging: Path) -> Iterator[None]:
 
 
 def run_build(quiet: bool = False) -> BuildOutcome:
-    """Materialise every asset in-process; paths come from DEDI_* env vars / settings."""
+    """Materialise every asset in-process; paths come from DEDI_* env vars / settings.
+
+    Raises :class:`pipeline.rawdir.RawDirError` (creating nothing) when the raw folder is
+    missing, empty or mixes demo and real files. Staging starts empty, so nothing of an
+    earlier build (tables, provenance rows) can leak into this one.
+    """
+    from pipeline.rawdir import require_buildable
+
     p = paths()
+    require_buildable(p.raw)
     with build_lock(p.staging):
+        for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal")):
+            f.unlink(missing_ok=True)
         return _run(p, quiet)
 
 

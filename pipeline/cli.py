@@ -15,7 +15,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     raw = Path(args.raw_dir) if args.raw_dir else paths().raw
     try:
-        files = generate(raw, force=args.force)
+        files = generate(raw)
     except FileExistsError as exc:
         print(f"dedi demo: {exc}", file=sys.stderr)
         return 2
@@ -25,8 +25,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from pipeline.fetch import FetchError, all_specs, fetch_all
+    from pipeline.rawdir import RawDirError, require_not_demo
 
     raw = Path(args.raw_dir) if args.raw_dir else paths().raw
+    try:
+        require_not_demo(raw, "fetching official files")
+    except RawDirError as exc:
+        print(f"dedi fetch: {exc}", file=sys.stderr)
+        return 2
     specs = all_specs(args.source)
     if not specs:
         print(f"no fetch spec matches {args.source}", file=sys.stderr)
@@ -41,19 +47,25 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import BuildLocked, run_build
-    from pipeline.demo import generate, raw_dir_is_empty
+    from pipeline.rawdir import RawDirError, require_buildable
 
     p = paths()
-    if raw_dir_is_empty(p.raw):
-        print(f"{p.raw} has no raw files: generating the SYNTHETIC demo area first "
-              "(run `dedi fetch` for the official files)", file=sys.stderr)
-        generate(p.raw)
-    print(f"dedi build: raw={p.raw} staging={p.staging} marts={p.marts}", file=sys.stderr)
+    try:
+        state = require_buildable(p.raw)  # before anything is created
+    except RawDirError as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 2
+    print(f"dedi build: raw={p.raw} ({'SYNTHETIC demo' if state.kind == 'demo' else 'real'} "
+          f"files: {len(state.synthetic) + len(state.real)}) staging={p.staging} "
+          f"marts={p.marts}", file=sys.stderr)
     try:
         outcome = run_build(quiet=args.quiet)
     except BuildLocked as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 3
+    except RawDirError as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 2
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:
@@ -71,6 +83,17 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Compare the published DX, DEDI and IMD with a reference; publish ``validation``."""
+    from pipeline.validate_cli import run_validate
+
+    try:
+        return run_validate(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"dedi validate: {exc}", file=sys.stderr)
+        return 1
+
+
 def _cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
     extra = [a for a in args.extra if a != "--"]
@@ -85,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="dedi", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="write the deterministic SYNTHETIC demo raw files")
-    d.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw)")
-    d.add_argument("--force", action="store_true", help="write even into a non-demo raw folder")
+    d.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw); "
+                   "must be empty or hold an earlier demo")
     d.set_defaults(func=_cmd_demo)
     f = sub.add_parser("fetch", help="download the official files with checksums and provenance")
     f.add_argument("source", nargs="*", help="sources to fetch (default: all)")
@@ -97,6 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="materialise all assets and publish the marts")
     b.add_argument("--quiet", action="store_true", help="no progress lines")
     b.set_defaults(func=_cmd_build)
+    r = sub.add_parser("validate", help="compare DX, DEDI and the IMD with an external LSOA "
+                       "reference; adds the results (table validation + a calibration PNG) to "
+                       "the published marts")
+    r.add_argument("--reference", required=True, help="CSV or parquet, LSOA 2011 or 2021 codes")
+    r.add_argument("--column", required=True, help="the reference measure (higher = more "
+                   "excluded unless --direction -1)")
+    r.add_argument("--code-column", help="LSOA code column (found by name if omitted)")
+    r.add_argument("--group-column", help="a column defining a binary group (for the AUC)")
+    r.add_argument("--group-values", nargs="+", default=[], help="values of --group-column "
+                   "that mark a group member")
+    r.add_argument("--direction", type=int, choices=[1, -1], default=1)
+    r.add_argument("--name", help="name of the reference in the validation table")
+    r.set_defaults(func=_cmd_validate)
     v = sub.add_parser("dev", help="open the Dagster UI (dagster dev) on these definitions")
     v.add_argument("extra", nargs=argparse.REMAINDER)
     v.set_defaults(func=_cmd_dev)

@@ -37,10 +37,6 @@ class Paths:
     def staging_db(self) -> Path:
         return self.staging / "staging.duckdb"
 
-    @property
-    def marts_db(self) -> Path:
-        return self.marts / "dedi.duckdb"
-
 
 def paths() -> Paths:
     """Resolve paths: environment variables first, then ``settings.yaml``."""

@@ -18,10 +18,12 @@ from pipeline.defs import (
     marts,
     nhs_app,
     schools,
+    validation,
 )
 from pipeline.resources import build_resources
 
-MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, index, marts]
+MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, index,
+           validation, marts]
 
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all(),

@@ -8,11 +8,9 @@ every name contains "Synthshire". Codes use the unused ``...99xx`` ranges (e.g. 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,10 +18,13 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
+from pipeline import rawdir
 from pipeline.config import settings
 from pipeline.method.iod import combine_domain_ranks, decile, rank_most_deprived_first
+from pipeline.rawdir import DEMO_MARKER
 from pipeline.sources import iod
-from pipeline.sources.common import PROVENANCE_FILE, SYNTHETIC_COLUMN, sha256_file
+from pipeline.sources.common import SYNTHETIC_COLUMN
+from pipeline.synthetic import write_provenance
 
 SEED = 20251030
 LTLAS = [("E06009901", "Synthshire North"), ("E06009902", "Synthshire Coast"),
@@ -123,8 +124,11 @@ def _file7(df: pd.DataFrame, scores: dict[str, np.ndarray], pop: np.ndarray) -> 
 
 def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop: np.ndarray,
                     age6: np.ndarray, older: np.ndarray, shapes: gpd.GeoDataFrame,
-                    imd_rank: np.ndarray, rng: np.random.Generator, save) -> None:
-    """Census demography, MSOAs, schools, GP practices, NHS App, Ofcom + ONSPD, local files."""
+                    rng: np.random.Generator, save) -> None:
+    """Census demography, MSOAs, schools, GP practices, NHS App, Ofcom + ONSPD, local files.
+
+    Every value derives from the generator's own latent state (``c["latent"]``, ``older``),
+    never from a file the index reads (no IMD ranks or domains, no Census indicators)."""
     from pipeline import synthetic
 
     n = len(c)
@@ -154,10 +158,16 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
         codes, "occupancy_rating", ["+2 or more (under-occupied)", "+1 (under-occupied)",
                                     "0 (ideal)", "-1 (overcrowded)", "-2 or less (overcrowded)"],
         np.round(occ * households[:, None]), "total_households"))
-    ten = rng.dirichlet([3, 3, 1, 1.5, 1.5], n)
+    social = np.clip(0.15 + 0.12 * z + rng.normal(0, 0.04, n), 0.01, 0.7)
+    ten = rng.dirichlet([3, 3, 0.3, 1.5, 0.3], n) * (1 - social)[:, None]
+    ten = np.column_stack([ten[:, :3], social * 0.6, social * 0.4, ten[:, 3:]])
     save("census2021", "census21_household_tenure_lsoa21.parquet", _long(
         codes, "tenure", ["Owned: Owns outright", "Owned: Owns with a mortgage or loan",
-                          "Shared ownership", "Social rented", "Private rented"],
+                          "Shared ownership: Shared ownership",
+                          "Social rented: Rents from council or Local Authority",
+                          "Social rented: Other social rented",
+                          "Private rented: Private landlord or letting agency",
+                          "Lives rent free"],
         np.round(ten * households[:, None]), "total_households"))
     msoa = c.assign(msoa21_name=[nm[:-1] for nm in names],
                     msoa21_code=[f"E0299{i:04d}" for i in c["ltla_i"] * 100 + c["msoa_seq"]],
@@ -225,10 +235,24 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
         prac.rename(columns={"organisation_code": "practice_code", "name": "practice_name"}),
         lsoas, seed=SEED)
     save("gp", "gp-reg-pat-prac-lsoa-all.csv", patients)
-    need = pd.DataFrame({"lsoa21_code": codes, "imd_rank": imd_rank, "n_lsoa": n,
-                         "pct_65plus": over65 / census_pop})
+    need = pd.DataFrame({"lsoa21_code": codes, "latent": z, "older_share": older})
     save("nhs_app", "nhs_app_practice_registrations.csv",
          synthetic.nhs_app_practice_uptake(patients, need, seed=SEED))
+
+    # IoD 2025 File 8 underlying indicators (official header text; demo as CSV).
+    rural_lsoa = np.clip(0.1 + 0.6 * (c["x"].to_numpy() / GRID[0]) ** 3, 0, 1)
+    idaopi = np.round(census_pop * older * np.clip(0.12 + 0.08 * z, 0.01, 0.6))
+    save("iod", "File_8_IoD2025_Underlying_Indicators_synthshire.csv", pd.DataFrame({
+        "LSOA code (2021)": codes, "LSOA name (2021)": names,
+        "Income Deprivation Affecting Older People Index (IDAOPI) numerator":
+            np.where(idaopi < 5, np.nan, idaopi),  # suppressed small counts, as published
+        "Adult skills and English language proficiency indicator":
+            np.round(np.clip(0.12 + 0.07 * z + rng.normal(0, 0.02, n), 0.01, 0.7), 3),
+        "Comparative illness and disability ratio indicator":
+            np.round(np.clip(90 + 30 * z + rng.normal(0, 8, n), 20, 300), 3),
+        "Digital connectivity (broadband download and upload speeds)":
+            np.round(3 * rural_lsoa - 0.6 + rng.normal(0, 0.3, n), 3),
+        SYNTHETIC_COLUMN: True}))
 
     # Ofcom postcode coverage (zip of per-area CSVs) and the ONS Postcode Directory.
     per = 12
@@ -268,7 +292,7 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
             info = zipfile.ZipInfo(f"202601_fixed_postcode_coverage_r01_{a}.csv",
                                    date_time=(2026, 1, 15, 0, 0, 0))  # fixed: deterministic
             zf.writestr(info, part.to_csv(index=False), zipfile.ZIP_DEFLATED)
-    save.files.setdefault("connectivity", []).append(zpath)
+    save(folder.relative_to(raw_dir).as_posix(), zpath.name, None)
     # ONSPD: postcode centroids jittered inside their LSOA; some terminated.
     jx = cx[pc_lsoa] + rng.uniform(-300, 300, len(pcs))
     jy = cy[pc_lsoa] + rng.uniform(-300, 300, len(pcs))
@@ -280,9 +304,8 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
     save("geography", "ONSPD_SYNTHSHIRE_UK.csv", onspd)
 
     # Local-authority proxy files, one of each form of the local data contract.
-    need_ab = pd.DataFrame({"lsoa21_code": codes, "households": households,
-                            "pct_70plus": bands[:, 2:].sum(axis=1) / census_pop,
-                            "pct_disabled": disabled / census_pop})
+    need_ab = pd.DataFrame({"lsoa21_code": codes, "households": households, "latent": z,
+                            "older_share": older})
     la0 = LTLAS[0][0]
     recs = synthetic.assisted_bin_records(shapes[c["ltla24_code"] == la0], need_ab, seed=SEED)
     save(f"local/{la0}", "assisted_bin_collection.csv", recs)
@@ -320,28 +343,18 @@ def _long(codes: pd.Series, category: str, labels: list[str], counts: np.ndarray
         SYNTHETIC_COLUMN: True})
 
 
-def _write_provenance(topic_dir: Path, files: list[Path]) -> None:
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    record = {"files": {f.name: {"synthetic": True, "generator": DESCRIPTION, "seed": SEED,
-                                 "sha256": sha256_file(f), "bytes": f.stat().st_size,
-                                 "retrieved_at": now, "url": None,
-                                 "licence": "synthetic (no licence needed)"} for f in files}}
-    (topic_dir / PROVENANCE_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
-
-
-MARKER = "SYNTHETIC_DEMO_DATA.txt"
-
-
-def generate(raw_dir: Path, force: bool = False) -> list[Path]:
+def generate(raw_dir: Path) -> list[Path]:
     """Write the demo raw files under ``raw_dir``; returns the files written.
 
     Everything is generated in a temporary sibling folder and moved into place only when
-    complete. A raw folder holding other (real) data is refused unless ``force``.
+    complete. Only an empty folder or an earlier demo is written to: synthetic files never
+    join real ones.
     """
-    if not raw_dir_is_empty(raw_dir) and not (raw_dir / MARKER).exists() and not force:
-        raise FileExistsError(f"{raw_dir} already holds raw data that is not the demo's; "
-                              "refusing to mix synthetic files into it (use another "
-                              "DEDI_RAW_DIR, or --force)")
+    state = rawdir.inspect(raw_dir)
+    if state.kind in ("real", "mixed"):
+        raise FileExistsError(f"{raw_dir} holds real raw files ({len(state.real)}); refusing to "
+                              "mix synthetic demo files into it. Use another folder: "
+                              "DEDI_RAW_DIR=data/demo dedi demo")
     raw_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=raw_dir.parent))
     try:
@@ -364,21 +377,21 @@ def _generate(raw_dir: Path) -> list[Path]:
     scores = _scores(cells, rng)
     written: dict[str, list[Path]] = {}
 
-    def save(topic: str, name: str, frame: pd.DataFrame) -> None:
+    def save(topic: str, name: str, frame: pd.DataFrame | None) -> None:
+        """Write ``frame`` (None: the file is already written) and remember it."""
         d = raw_dir / topic
         d.mkdir(parents=True, exist_ok=True)
         f = d / name
-        if name.endswith(".csv"):
+        if frame is None:
+            pass
+        elif name.endswith(".csv"):
             frame.to_csv(f, index=False, encoding="utf-8")
         else:
             frame.to_parquet(f, index=False)
         written.setdefault(topic, []).append(f)
 
-    save.files = written  # type: ignore[attr-defined]
-
     file7 = _file7(cells, scores, pop)
     save("iod", iod.FILE_PATTERNS[0], file7)
-    imd_rank = file7[f"{iod.DOMAINS['imd'][0]} {iod.RANK}"].to_numpy()
 
     c = cells
     ward_code = [f"E0599{i:04d}" for i in c["ltla_i"] * 100 + c["msoa_seq"] // 3]
@@ -423,19 +436,13 @@ def _generate(raw_dir: Path) -> list[Path]:
         "lsoa21_code": np.repeat(c["lsoa21_code"], 6), "lsoa21_name": np.repeat(c["lsoa21_name"], 6),
         "age_group": AGE_GROUPS * n, "usual_residents": counts.ravel(), SYNTHETIC_COLUMN: True}))
 
-    _digital_inputs(raw_dir, cells, pop, census_pop, counts, older, lsoa_shapes, imd_rank, rng,
-                    save)
+    _digital_inputs(raw_dir, cells, pop, census_pop, counts, older, lsoa_shapes, rng, save)
 
     for topic, files in written.items():
-        _write_provenance(raw_dir / topic, files)
-    (raw_dir / MARKER).write_text(
+        write_provenance(raw_dir / topic, files, DESCRIPTION, SEED)
+    (raw_dir / DEMO_MARKER).write_text(
         "Everything in this folder was generated by `dedi demo`. It is SYNTHETIC: invented\n"
         "values for the invented area Synthshire. Do not use it as statistics.\n",
         encoding="utf-8")
     return [f for files in written.values() for f in files]
 
-
-def raw_dir_is_empty(raw_dir: Path) -> bool:
-    """True when the raw folder has no data files (only placeholders such as .gitkeep)."""
-    return not raw_dir.exists() or not any(
-        p.is_file() and not p.name.startswith(".") for p in raw_dir.rglob("*"))

@@ -47,7 +47,8 @@ def _symlink_atomic(link: Path, target: str) -> None:
 
 
 def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-                   geo: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+                   geo: dict[str, gpd.GeoDataFrame],
+                   extra: dict[str, Path]) -> dict[str, Any]:
     with duckdb.connect(str(folder / "dedi.duckdb")) as conn:
         meta_rows = pd.DataFrame([(k, json.dumps(v, default=str)) for k, v in metadata.items()],
                                  columns=["key", "value"])
@@ -63,20 +64,28 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
     for name, gdf in geo.items():
         gdf.to_parquet(folder / f"{name}.geoparquet", index=False)
         files.append(f"{name}.geoparquet")
+    for name, src in extra.items():  # charts and other finished files, copied as they are
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, folder / name)
+        files.append(name)
     for name, n in counts.items():  # re-read before switching
         if pq.read_metadata(folder / f"{name}.parquet").num_rows != n:
             raise RuntimeError(f"publish: {name}.parquet row count differs from DuckDB")
     manifest = {**metadata, "files": files + [MANIFEST], "row_counts": counts}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
-    for f in folder.iterdir():  # flush to disk before the switch
+    for f in folder.rglob("*"):  # flush to disk before the switch
+        if not f.is_file():
+            continue
         with open(f, "rb") as fh:
             os.fsync(fh.fileno())
     return manifest
 
 
 def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-            geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3) -> dict[str, Any]:
-    """Publish ``tables`` (DuckDB + parquet) and ``geo`` (GeoParquet) as a new release.
+            geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3,
+            extra: dict[str, Path] | None = None) -> dict[str, Any]:
+    """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet) and ``extra`` files
+    (release-relative name -> finished file, e.g. charts) as a new release.
 
     ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
     parquet's key-value metadata under ``dedi`` and to ``manifest.json``. Returns the manifest.
@@ -88,7 +97,7 @@ def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str
     tmp = releases / f".incomplete-{name}"
     tmp.mkdir()
     try:
-        manifest = _write_release(tmp, tables, metadata, geo or {})
+        manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {})
         os.rename(tmp, releases / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,9 +1,10 @@
-"""Deterministic SYNTHETIC inputs for sources with no open data: NHS App practice uptake,
-GP patients by LSOA, and local-authority record files (assisted bin collection).
+"""Deterministic SYNTHETIC inputs in the exact official formats, for the demo only: NHS App
+practice uptake, GP patients by LSOA, and local-authority record files (assisted bins).
 
-Used by ``dedi demo`` and, for a real build whose raw folder lacks these sources, written to
-``<staging>/synthetic_raw/`` and labelled synthetic in data, provenance and every output.
-Formats are exactly those the real readers take.
+Used by ``dedi demo`` (and by tests building format-faithful fixtures), never by a build: a
+real build with no file for a source leaves that source absent. The generators take the demo
+generator's own latent state (deprivation, older share), never a file the index reads: no IMD
+ranks or domains, no Census indicators (``tests/test_synthetic_independence.py``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from pipeline.sources.common import PROVENANCE_FILE, SYNTHETIC_COLUMN, sha256_fi
 SEED = 2021
 
 
-def write_provenance(topic_dir: Path, files: list[Path], generator: str) -> None:
+def write_provenance(topic_dir: Path, files: list[Path], generator: str, seed: int = SEED) -> None:
     """Mark generated files synthetic in the topic folder's provenance.json."""
     f = topic_dir / PROVENANCE_FILE
     prov = json.loads(f.read_text()) if f.exists() else {"files": {}}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for p in files:
-        prov["files"][p.name] = {"synthetic": True, "generator": generator, "seed": SEED,
+        prov["files"][p.name] = {"synthetic": True, "generator": generator, "seed": seed,
                                  "sha256": sha256_file(p), "bytes": p.stat().st_size,
                                  "retrieved_at": now, "url": None,
                                  "licence": "synthetic (no licence needed)"}
@@ -82,21 +83,21 @@ def gp_patients_by_lsoa(practices: pd.DataFrame, lsoas: pd.DataFrame,
     return df
 
 
-def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_need: pd.DataFrame,
+def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_state: pd.DataFrame,
                             seed: int = SEED) -> pd.DataFrame:
     """DEDI practice-level NHS App layout (practice_code, month, registrations, ...).
 
     Uptake falls with deprivation and age, as published evidence shows (registrations about
-    25% lower in the most deprived practices). ``lsoa_need``: lsoa21_code, imd_rank (1 = most
-    deprived), n_lsoa, pct_65plus.
+    25% lower in the most deprived practices). ``lsoa_state`` is the generator's own state:
+    lsoa21_code, latent (deprivation, higher = more deprived), older_share.
     """
     rng = np.random.default_rng(seed + 1)
     p = patients.rename(columns={"PRACTICE_CODE": "practice_code", "LSOA_CODE": "lsoa21_code",
                                  "NUMBER_OF_PATIENTS": "patients"})
-    p = p.merge(lsoa_need, on="lsoa21_code", how="left")
-    p["dep"] = 1 - (p["imd_rank"] - 1) / (p["n_lsoa"] - 1)  # 1 = most deprived
-    p["dep"] = p["dep"].fillna(0.5)
-    p["pct_65plus"] = p["pct_65plus"].fillna(0.18)
+    p = p.merge(lsoa_state, on="lsoa21_code", how="left")
+    lat = p["latent"]
+    p["dep"] = ((lat - lat.min()) / (lat.max() - lat.min())).fillna(0.5)  # 1 = most deprived
+    p["pct_65plus"] = p["older_share"].fillna(0.18)
     p["w_dep"], p["w_old"] = p["dep"] * p["patients"], p["pct_65plus"] * p["patients"]
     g = p.groupby("practice_code")[["patients", "w_dep", "w_old"]].sum()
     prac = pd.DataFrame({"list_size": g["patients"], "dep": g["w_dep"] / g["patients"],
@@ -121,17 +122,17 @@ def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_need: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
-def assisted_bin_records(lsoa: gpd.GeoDataFrame, need: pd.DataFrame, seed: int = SEED,
+def assisted_bin_records(lsoa: gpd.GeoDataFrame, state: pd.DataFrame, seed: int = SEED,
                          scale: float = 1.0) -> pd.DataFrame:
     """Record-level assisted bin collections: one row per household, easting/northing inside
-    its LSOA polygon. More likely where older and disabled residents live (alone).
+    its LSOA polygon. More likely where older people live and where deprivation is higher.
 
-    ``lsoa``: lsoa21_code + polygons; ``need``: lsoa21_code, households, pct_70plus,
-    pct_disabled.
+    ``lsoa``: lsoa21_code + polygons; ``state`` (the generator's own): lsoa21_code,
+    households, latent (deprivation), older_share.
     """
     rng = np.random.default_rng(seed + 2)
-    g = lsoa.to_crs("EPSG:27700").merge(need, on="lsoa21_code")
-    rate = np.clip(0.004 + 0.12 * g["pct_70plus"] + 0.08 * g["pct_disabled"], 0, 0.5)
+    g = lsoa.to_crs("EPSG:27700").merge(state, on="lsoa21_code")
+    rate = np.clip(0.004 + 0.10 * g["older_share"] + 0.01 * g["latent"], 0, 0.5)
     n = rng.poisson(rate * g["households"].fillna(0) * scale)
     xs, ys, codes = [], [], []
     for geom, k, code in zip(g.geometry, n, g["lsoa21_code"], strict=True):

@@ -1,7 +1,6 @@
 """Helpers shared by the staging assets: write a frame to DuckDB and describe it."""
 
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -56,28 +55,36 @@ def stage_source(conn, table: str, df: pd.DataFrame, record: dict[str, Any],
     df = df.drop(columns=["dedi_synthetic"], errors="ignore").copy()
     df["data_status"] = record["data_status"]
     write_table(conn, table, df)
+    forget_sources(conn, table)
     record_source(conn, table, record, len(df))
     return dg.MaterializeResult(metadata={**source_metadata(record, df), **(extra or {})})
 
 
+SOURCES_DDL = ("CREATE TABLE IF NOT EXISTS _sources (staging_table VARCHAR PRIMARY KEY, "
+               "file VARCHAR, sha256 VARCHAR, bytes BIGINT, data_status VARCHAR, url VARCHAR, "
+               "retrieved_at VARCHAR, licence VARCHAR, rows BIGINT)")
+
+
+def forget_sources(conn, table: str) -> None:
+    """Drop the provenance rows of ``table`` (and its ``table:file`` parts) before restaging it,
+    so ``sources`` lists exactly the files of this build."""
+    conn.execute(SOURCES_DDL)
+    conn.execute("DELETE FROM _sources WHERE staging_table = ? OR staging_table LIKE ?",
+                 [table, table + ":%"])
+
+
 def record_source(conn, table: str, record: dict[str, Any], rows: int) -> None:
     """Keep the provenance of every staged file in ``_sources`` (published with the marts)."""
-    conn.execute("CREATE TABLE IF NOT EXISTS _sources (staging_table VARCHAR PRIMARY KEY, "
-                 "file VARCHAR, sha256 VARCHAR, bytes BIGINT, data_status VARCHAR, url VARCHAR, "
-                 "retrieved_at VARCHAR, licence VARCHAR, rows BIGINT)")
+    conn.execute(SOURCES_DDL)
     conn.execute("INSERT OR REPLACE INTO _sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  [table, record["file"], record["sha256"], record["bytes"], record["data_status"],
                   record.get("url"), record.get("retrieved_at"), record.get("licence"), rows])
 
 
-def synthetic_dir(staging_dir: str) -> Path:
-    """Where SYNTHETIC stand-ins for absent sources are written (same layout as raw)."""
-    return Path(staging_dir) / "synthetic_raw"
-
-
 def stage_absent(conn, table: str, columns_sql: str, reason: str) -> dg.MaterializeResult:
     """An optional source that is not present: an empty table with its usual columns."""
     conn.execute(f'CREATE OR REPLACE TABLE "{table}" ({columns_sql})')
+    forget_sources(conn, table)
     return dg.MaterializeResult(metadata={"dagster/row_count": 0, "present": False,
                                           "reason": reason})
 
@@ -102,3 +109,29 @@ def file_asset(name: str, group: str, description: str, locate, reader, extra=No
                                 extra(df) if extra else None)
 
     return _asset
+
+
+def combine_status(statuses) -> str:
+    """The one vocabulary: ``real`` (every input real), ``synthetic`` (every input synthetic),
+    ``mixed`` (both); ``absent`` when there is no input at all."""
+    s = set(statuses) - {"absent", None}
+    if not s:
+        return "absent"
+    return "synthetic" if s == {"synthetic"} else "mixed" if "synthetic" in s else "real"
+
+
+def build_status(conn) -> str:
+    """The build's data status, derived once from the provenance of every staged file.
+
+    A build never publishes a mixture: if real and synthetic files were both staged (e.g. a
+    demo parquet copied into a real raw folder), this raises naming them.
+    """
+    conn.execute(SOURCES_DDL)
+    rows = conn.execute("SELECT file, data_status FROM _sources ORDER BY file").fetchall()
+    status = combine_status(s for _, s in rows)
+    if status == "mixed":
+        syn = [f for f, s in rows if s == "synthetic"]
+        raise ValueError(f"this build staged synthetic demo files ({', '.join(syn[:3])}) beside "
+                         "real ones; a build uses one or the other. Remove the synthetic files "
+                         "from the raw folder, or build the demo from its own folder")
+    return status

@@ -34,10 +34,6 @@ def _children(path) -> pd.DataFrame:
     return out[out["lsoa21_code"].str.startswith("E")]
 
 
-def _households(path) -> pd.DataFrame:
-    return census.read_long_table(path, [], "ts054").rename(columns={"total": "households"})
-
-
 stg_census21_children = file_asset(
     "stg_census21_children", GROUP,
     "Census 2021 residents aged 15 and under (TS007A) per LSOA 2021.",
@@ -58,9 +54,10 @@ stg_census21_overcrowding = file_asset(
                                      "ts052"))
 stg_census21_households = file_asset(
     "stg_census21_households", GROUP,
-    "Census 2021 TS054 household totals per LSOA 2021 (proxy denominators).",
+    "Census 2021 TS054 tenure per LSOA 2021: households (proxy denominators) and socially "
+    "rented households.",
     _locate(["census21_household_tenure_lsoa21.parquet", census.BULK_FILES["ts054"]]),
-    _households)
+    census.read_tenure)
 stg_census21_proficiency_msoa = file_asset(
     "stg_census21_proficiency_msoa", GROUP, "Census 2021 TS029 English proficiency by MSOA 2021.",
     _locate(census.PROFICIENCY_FILES), census.read_proficiency_msoa)
@@ -68,7 +65,8 @@ stg_census21_proficiency_msoa = file_asset(
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
-                stg_census21_overcrowding, stg_census21_proficiency_msoa, "stg_msoa21_names"],
+                stg_census21_overcrowding, stg_census21_households, stg_census21_proficiency_msoa,
+                "stg_msoa21_names"],
           description="Census 2021 indicators per LSOA 2021 (assets/int_census_indicators.sql).")
 def int_census_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
@@ -84,3 +82,12 @@ def int_census_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
 
 
 int_census_indicators_expectations = gx_check(int_census_indicators, "census_indicators")
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=["stg_iod2025", stg_census21_population],
+          description="Population denominator per LSOA (assets/int_lsoa_population.sql).")
+def int_lsoa_population(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "int_lsoa_population")
+    return dg.MaterializeResult(metadata={"dagster/row_count": n})

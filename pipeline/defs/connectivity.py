@@ -3,11 +3,13 @@
 import re
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
+    forget_sources,
     read_table,
     record_source,
     run_sql_model,
@@ -15,7 +17,7 @@ from pipeline.defs._staging import (
     stage_source,
     write_table,
 )
-from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
+from pipeline.method.harmonise import fill_on_primary_scale, harmonise_lsoa11_to_lsoa21
 from pipeline.resources import DediPaths
 from pipeline.sources import connectivity
 from pipeline.sources.common import SourceError, file_record
@@ -24,6 +26,10 @@ GROUP = "connectivity"
 OFCOM_SOURCE = "Ofcom Connected Nations fixed coverage by postcode"
 DERI_SOURCE = ("GMCA Digital Exclusion Risk Index v1.6 broadband component (from Ofcom "
                "Connected Nations May 2022 output-area data), LSOA 2011 harmonised to LSOA 2021")
+FILE8_SOURCE = ("IoD 2025 broadband download and upload speeds indicator (File 8, Barriers "
+                "domain)")
+VINTAGES = {OFCOM_SOURCE: "unknown", FILE8_SOURCE: "IoD 2025 (Ofcom Connected Nations data)",
+            DERI_SOURCE: "2022-05"}
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
@@ -41,6 +47,7 @@ def stg_ofcom_postcode_coverage(context: dg.AssetExecutionContext, dedi_paths: D
         context.log.info(f"reading {len(files)} Ofcom file(s)")
         facts = connectivity.stage_ofcom_coverage(conn, files, "stg_ofcom_postcode_coverage")
         recs = [file_record(f) for f in files]
+        forget_sources(conn, "stg_ofcom_postcode_coverage")
         status = "synthetic" if any(r["data_status"] == "synthetic" for r in recs) else "real"
         conn.execute("ALTER TABLE stg_ofcom_postcode_coverage ADD COLUMN data_status VARCHAR "
                      f"DEFAULT '{status}'")
@@ -69,39 +76,71 @@ def stg_deri_broadband(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},
           deps=[stg_ofcom_postcode_coverage, stg_deri_broadband, "stg_postcode_directory",
-                "stg_lsoa11_lsoa21", "int_lsoa_geography"],
-          description="Best connectivity input per LSOA 2021: Ofcom postcode coverage when "
-          "present (premises-weighted % premises unable to receive 30 Mbit/s), otherwise the "
-          "DERI broadband component harmonised from LSOA 2011.")
+                "stg_lsoa11_lsoa21", "int_lsoa_geography", "int_file8_indicators"],
+          description="Best connectivity input per LSOA 2021, in order: Ofcom postcode coverage "
+          "(premises-weighted % premises unable to receive 30 Mbit/s) when supplied with the "
+          "ONS Postcode Directory; the IoD 2025 broadband speeds indicator (File 8, default); the "
+          "DERI broadband component harmonised from LSOA 2011. connectivity_source says which "
+          "each LSOA used; fallbacks are quantile-mapped onto the primary source's scale.")
 def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
+        geo = conn.execute("SELECT lsoa21_code FROM int_lsoa_geography ORDER BY 1").df()
+        candidates, meta = [], {}
         n_ofcom = conn.execute("SELECT count(*) FROM stg_ofcom_postcode_coverage").fetchone()[0]
         n_pcd = conn.execute("SELECT count(*) FROM stg_postcode_directory").fetchone()[0]
         if n_ofcom and n_pcd:
-            return _from_ofcom(conn)
+            values, meta["ofcom"] = _from_ofcom(conn)
+            candidates.append((OFCOM_SOURCE, values))
+        elif n_ofcom:
+            meta["note"] = "Ofcom files present but no ONS Postcode Directory to place them"
+        f8 = conn.execute("SELECT lsoa21_code, broadband_speeds FROM int_file8_indicators").df()
+        if f8["broadband_speeds"].notna().any():
+            candidates.append((FILE8_SOURCE, f8.set_index("lsoa21_code")["broadband_speeds"]))
         if conn.execute("SELECT count(*) FROM stg_deri_broadband").fetchone()[0]:
-            return _from_deri(conn, note="" if not n_ofcom else
-                              "Ofcom files present but no ONS Postcode Directory to place them")
-    raise SourceError("connectivity/", "no connectivity input: supply Ofcom postcode coverage "
-                      "files plus the ONS Postcode Directory, or the DERI broadband component")
+            values, meta["deri"] = _from_deri(conn)
+            candidates.append((DERI_SOURCE, values))
+        if not candidates:
+            raise SourceError("connectivity/", "no connectivity input: supply IoD 2025 File 8 "
+                              "(iod/), Ofcom postcode coverage files plus the ONS Postcode "
+                              "Directory (connectivity/, geography/), or the DERI broadband "
+                              "component (connectivity/)")
+        vintages = {**VINTAGES, OFCOM_SOURCE: ",".join(meta.get("ofcom", {}).get("vintage", []))
+                    or "unknown"}
+        idx = geo["lsoa21_code"]
+        value = candidates[0][1].reindex(idx)
+        source = pd.Series(np.where(value.notna(), candidates[0][0], None), index=idx)
+        for name, fallback in candidates[1:]:
+            gap = value.isna() & fallback.reindex(idx).notna()
+            value = fill_on_primary_scale(value, fallback.reindex(idx))
+            source[gap] = name
+        imputed = source.ne(candidates[0][0]) & value.notna()
+        frame = pd.DataFrame({
+            "lsoa21_code": idx.to_numpy(), "connectivity_exclusion": value.to_numpy(),
+            "connectivity_source": source.to_numpy(),
+            "connectivity_vintage": source.map(vintages).to_numpy(),
+            "connectivity_imputed": imputed.to_numpy()})
+        if DERI_SOURCE in source.to_numpy():
+            h = meta["deri"].pop("harmonised_lsoa21")
+            frame["connectivity_imputed"] |= (frame["connectivity_source"] == DERI_SOURCE) & \
+                frame["lsoa21_code"].isin(h)
+        write_table(conn, "int_connectivity_lsoa", frame)
+    used = frame["connectivity_source"].value_counts().to_dict()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(frame), "primary_source": candidates[0][0],
+        "lsoas_by_source": {str(k): int(v) for k, v in used.items()},
+        "lsoas_with_value": int(frame["connectivity_exclusion"].notna().sum()),
+        "fallback_method": "quantile-mapped onto the primary source's distribution",
+        **{k: v for k, v in meta.items() if v}})
 
 
-def _from_ofcom(conn) -> dg.MaterializeResult:
+def _from_ofcom(conn) -> tuple[pd.Series, dict]:
+    """% premises unable to receive 30 Mbit/s per LSOA, and a placement report."""
     run_sql_model(conn, "int_connectivity_postcode_lsoa")
     files = [r[0] for r in conn.execute(
         "SELECT DISTINCT source_file FROM stg_ofcom_postcode_coverage").fetchall()]
     vintage = sorted({m.group(1) for f in files if (m := re.search(r"(\d{6})_fixed", f))})
-    status = conn.execute("SELECT any_value(data_status) FROM stg_ofcom_postcode_coverage"
-                          ).fetchone()[0]
-    conn.execute(f"""
-        CREATE OR REPLACE TABLE int_connectivity_lsoa AS
-        SELECT g.lsoa21_code, c.pct_premises_below_30mbit AS connectivity_exclusion,
-               '{OFCOM_SOURCE}' AS connectivity_source,
-               '{",".join(vintage) or "unknown"}' AS connectivity_vintage,
-               false AS connectivity_imputed, '{status}' AS data_status,
-               c.postcodes, c.pct_premises_without_gigabit
-        FROM int_lsoa_geography g LEFT JOIN int_connectivity_postcode_lsoa c USING (lsoa21_code)
-        ORDER BY 1""")
+    values = conn.execute("SELECT lsoa21_code, pct_premises_below_30mbit FROM "
+                          "int_connectivity_postcode_lsoa").df()
     placed = conn.execute("""
         SELECT sum(COALESCE(c.premises, 1)),
                sum(COALESCE(c.premises, 1)) FILTER (WHERE d.postcode IS NULL),
@@ -112,45 +151,32 @@ def _from_ofcom(conn) -> dg.MaterializeResult:
         FROM stg_ofcom_postcode_coverage c
         LEFT JOIN stg_postcode_directory d USING (postcode)""").fetchone()
     total, not_found, not_england, terminated, pc_not_found = (v or 0 for v in placed)
-    n, with_value = conn.execute("SELECT count(*), count(connectivity_exclusion) "
-                                 "FROM int_connectivity_lsoa").fetchone()
     share = (not_found + not_england) / total if total else None
     write_table(conn, "connectivity_placement", pd.DataFrame([{
         "premises": total, "premises_postcode_not_in_directory": not_found,
         "premises_outside_england": not_england, "premises_in_terminated_postcodes": terminated,
         "postcodes_not_in_directory": pc_not_found, "share_premises_not_placed": share}]))
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": n, "connectivity_source": OFCOM_SOURCE, "vintage": vintage,
+    return values.set_index("lsoa21_code")["pct_premises_below_30mbit"], {
+        "vintage": vintage,
         "indicator": "% premises unable to receive 30 Mbit/s (premises-weighted over postcodes)",
-        "lsoas_with_value": with_value,
         "share_premises_not_placed": round(share, 6) if share is not None else None,
         "premises_postcode_not_in_directory": not_found, "postcodes_not_in_directory": pc_not_found,
         "premises_outside_england": not_england,
-        "premises_in_terminated_postcodes_placed": terminated})
+        "premises_in_terminated_postcodes_placed": terminated}
 
 
-def _from_deri(conn, note: str) -> dg.MaterializeResult:
+def _from_deri(conn) -> tuple[pd.Series, dict]:
+    """The DERI broadband component harmonised to LSOA 2021, and a harmonisation report."""
     values = read_table(conn, "stg_deri_broadband")
     lookup = read_table(conn, "stg_lsoa11_lsoa21")
     out, rep = harmonise_lsoa11_to_lsoa21(values, lookup, ["broadband_component"])
-    status = values["data_status"].iloc[0]
-    geo = conn.execute("SELECT lsoa21_code FROM int_lsoa_geography").df()
-    out = geo.merge(out, on="lsoa21_code", how="left")
-    frame = out.assign(
-        connectivity_exclusion=out["broadband_component"], connectivity_source=DERI_SOURCE,
-        connectivity_vintage="2022-05", connectivity_imputed=out["change_code"].isin(["S", "M", "X"]),
-        data_status=status)[["lsoa21_code", "connectivity_exclusion", "connectivity_source",
-                             "connectivity_vintage", "connectivity_imputed", "data_status",
-                             "change_code", "n_lsoa11_sources"]]
-    write_table(conn, "int_connectivity_lsoa", frame)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(frame), "connectivity_source": DERI_SOURCE,
-        "lsoas_with_value": int(frame["connectivity_exclusion"].notna().sum()),
+    return out.set_index("lsoa21_code")["broadband_component"], {
+        "harmonised_lsoa21": out.loc[out["change_code"].isin(["S", "M", "X"]),
+                                     "lsoa21_code"].tolist(),
         "lsoa21_by_change_code": rep.lsoa21_by_change, "complex_X_lsoa21": rep.complex_lsoa21,
         "lsoa11_not_in_lookup": rep.lsoa11_not_in_lookup[:50],
         "lsoa21_without_value": rep.lsoa21_without_value[:50],
-        "merged_weighting": rep.weighting + " (no LSOA 2011 populations available)",
-        "note": note})
+        "merged_weighting": rep.weighting + " (no LSOA 2011 populations available)"}
 
 
 stg_ofcom_expectations = gx_check(stg_ofcom_postcode_coverage, "ofcom_postcode_coverage")

@@ -83,7 +83,7 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
                            staging_db: DuckDBResource) -> dg.MaterializeResult:
     import tempfile
 
-    from pipeline.defs._staging import record_source, stage_absent
+    from pipeline.defs._staging import forget_sources, record_source, stage_absent
     from pipeline.sources import postcodes
     from pipeline.sources.common import file_record
 
@@ -100,6 +100,7 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
         rec = file_record(found[0])
         conn.execute("ALTER TABLE stg_postcode_directory ADD COLUMN data_status VARCHAR "
                      f"DEFAULT '{rec['data_status']}'")
+        forget_sources(conn, "stg_postcode_directory")
         record_source(conn, "stg_postcode_directory", rec, facts["postcodes"])
     return dg.MaterializeResult(metadata={**facts, "dagster/row_count": facts["postcodes"],
                                           "sha256": rec["sha256"],

@@ -1,4 +1,8 @@
-"""The index: DX domain, DEDI, Monte Carlo uncertainty, diagnostics (pipeline/method/*)."""
+"""The index: spec, DX domain, DEDI, Monte Carlo uncertainty, diagnostics (pipeline/method/*).
+
+One asset per method step, each reading the spec resolved once by ``index_spec``:
+index_spec -> int_dx_lsoa -> int_dedi_lsoa -> int_dedi_uncertainty -> indicator_diagnostics.
+"""
 
 import json
 import time
@@ -9,28 +13,14 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
-from pipeline.defs._staging import preview, run_sql_model, write_table
+from pipeline.defs._staging import preview, write_table
 from pipeline.method import diagnostics as diag
-from pipeline.method.dx import dedi_index, dx_domain, orient
-from pipeline.method.iod import exponential_transform, normalise_rank
+from pipeline.method.dx import dedi_index, dx_domain, resolve_structure, transform_domains
 from pipeline.method.spec import load_spec, spec_hash, spec_rows
-from pipeline.method.uncertainty import run_monte_carlo
+from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
 
 GROUP = "index"
-
-
-def _core_effective_weights(z: pd.DataFrame, nominal: dict[str, float],
-                            core: list[str]) -> pd.DataFrame:
-    """Effective weights over the LSOAs whose DX rests on exactly the core (non-local)
-    indicators - almost all of England - with the core weights re-normalised."""
-    only_core = z[core].notna().all(axis=1) & z.drop(columns=core).isna().all(axis=1)
-    zc = z.loc[only_core, core]
-    total = sum(nominal[c] for c in core)
-    wc = {c: nominal[c] / total for c in core}
-    dx_core = sum(zc[c] * wc[c] for c in core)
-    out = diag.effective_weights(zc, wc, dx_core)
-    out["other"] = f"nominal (core indicators, {int(only_core.sum())} LSOAs)"
-    return out
+IMD_DOMAINS = list(settings()["iod"]["domain_weights"])
 
 
 class IndexRunConfig(dg.Config):
@@ -40,140 +30,217 @@ class IndexRunConfig(dg.Config):
     dx_weight: float | None = None
     indicator_weights: dict[str, float] = {}
     normalisation: str | None = None
+    variant: str | None = None
     monte_carlo_draws: int | None = None
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=["stg_iod2025", "stg_census21_population"],
-          description="Population denominator per LSOA (assets/int_lsoa_population.sql).")
-def int_lsoa_population(staging_db: DuckDBResource) -> dg.MaterializeResult:
+def _present(ind: pd.DataFrame) -> set[str]:
+    return {c for c in ind.columns if ind[c].notna().any()}
+
+
+def read_spec(conn) -> dict:
+    """The spec this build resolved (written by the ``index_spec`` asset)."""
+    return json.loads(conn.execute("SELECT spec FROM _index_spec_json").fetchone()[0])
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "yaml"}, deps=["lsoa_indicators"],
+          description="The index spec (pipeline/index_spec.yaml, or run config) validated and "
+          "resolved against this build's data: which indicators DX uses, which are absent and "
+          "why, the Monte Carlo range of w. Published as the index_spec mart.")
+def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
+               staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_lsoa_population")
-    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+        ind = conn.execute("SELECT * FROM lsoa_indicators").df()
+    spec = load_spec(config.spec_file, {
+        "dx_weight": config.dx_weight, "indicator_weights": config.indicator_weights,
+        "normalisation": config.normalisation, "variant": config.variant,
+        "monte_carlo_draws": config.monte_carlo_draws}, set(ind.columns))
+    cols = {k: v["column"] for k, v in spec["dx"]["indicators"].items()}
+    st = resolve_structure(spec, {k for k, c in cols.items() if c in _present(ind)})
+    h = spec_hash(spec)
+    resolved = {
+        "indicators_used": st.indicators, "indicators_absent": st.dropped,
+        "subdomain_weights": st.subdomain_weights,
+        "local_layer_weight": st.local_weight, "min_indicators": st.min_indicators,
+        "monte_carlo_dx_weight_range": list(dx_weight_range(
+            spec["dedi"]["dx_weight"], spec["monte_carlo"].get("dx_weight_half_width", 0)))}
+    rows = pd.DataFrame(spec_rows(spec) + [{"key": f"resolved.{k}", "value": json.dumps(v)}
+                                           for k, v in resolved.items()])
+    with staging_db.get_connection() as conn:
+        write_table(conn, "index_spec", rows)
+        write_table(conn, "_index_spec_json", pd.DataFrame({
+            "spec": [json.dumps(spec)], "sha256": [h], "resolved": [json.dumps(resolved)]}))
+    for name, why in st.dropped.items():
+        context.log.info(f"DX indicator {name} not used: {why}")
+    return dg.MaterializeResult(metadata={"spec_sha256": h, "variant": spec["dx"]["variant"],
+                                          "resolved": dg.MetadataValue.json(resolved)})
 
 
-def _spec(config: IndexRunConfig, known: set[str]) -> dict:
-    spec = load_spec(config.spec_file, {"dx_weight": config.dx_weight,
-                                        "indicator_weights": config.indicator_weights,
-                                        "normalisation": config.normalisation}, known)
-    if config.monte_carlo_draws:
-        spec["monte_carlo"]["draws"] = config.monte_carlo_draws
-    return spec
+def _lsoa_frame(conn) -> pd.DataFrame:
+    return conn.execute("SELECT i.*, g.ltla24_code AS _ltla, g.icb24_code AS _icb, "
+                        "g.region_code AS _region, p.population AS _population "
+                        "FROM lsoa_indicators i JOIN int_lsoa_geography g USING (lsoa21_code) "
+                        "JOIN int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code"
+                        ).df().set_index("lsoa21_code")
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"},
-          deps=["lsoa_indicators", "stg_iod2025", "int_lsoa_geography", int_lsoa_population],
-          description="DX domain, DEDI (IoD combination with DX as an eighth domain), Monte "
-          "Carlo uncertainty and sensitivity, diagnostics. Spec: pipeline/index_spec.yaml.")
-def int_dedi_lsoa(context: dg.AssetExecutionContext, config: IndexRunConfig,
-                  staging_db: DuckDBResource) -> dg.MaterializeResult:
-    iod_cfg = settings()["iod"]
-    weights = iod_cfg["domain_weights"]
+          deps=[index_spec, "lsoa_indicators", "int_lsoa_geography", "int_lsoa_population"],
+          description="The digital-exclusion domain DX per LSOA: indicators normalised, "
+          "sub-domains (access, later life, capability, use) aggregated and standardised, "
+          "combined, local proxies layered within their LA (pipeline/method/dx.py).")
+def int_dx_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        ind = conn.execute("SELECT * FROM lsoa_indicators ORDER BY lsoa21_code").df()
-        iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
-        geo = conn.execute("SELECT g.*, p.population FROM int_lsoa_geography g JOIN "
-                           "int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code").df()
-    if not (ind["lsoa21_code"].tolist() == iod["lsoa21_code"].tolist()
-            == geo["lsoa21_code"].tolist()):
-        raise ValueError("lsoa_indicators, stg_iod2025 and geography disagree on the LSOA set")
-    spec = _spec(config, set(ind.columns))
-    h = spec_hash(spec)
-    dx, info = dx_domain(ind.set_index("lsoa21_code"), spec)
-    ranks = iod.set_index("lsoa21_code")[[f"{k}_rank" for k in weights]]
-    ranks.columns = list(weights)
+        spec = read_spec(conn)
+        df = _lsoa_frame(conn)
+    res = dx_domain(df, spec, df["_ltla"], df["_population"])
+    st, cfg = res.structure, spec["dx"]["indicators"]
+    syn = {c for s in df["synthetic_inputs"].fillna("") for c in s.split(",") if c}
+    out = res.frame.reset_index().assign(dx_synthetic_inputs=",".join(
+        k for k in st.indicators if cfg[k]["column"] in syn))
+    for s in spec["dx"]["subdomains"]:  # a stable schema: absent sub-domains stay NULL
+        if f"dx_{s}_score" not in out:
+            out[f"dx_{s}_score"] = np.nan
+    weights = pd.DataFrame({"indicator": st.indicators,
+                            "subdomain": [st.subdomain_of.get(k, "local_layer")
+                                          for k in st.indicators],
+                            "weight": [res.weights[k] for k in st.indicators],
+                            "loading": [res.loadings.get(k, np.nan) for k in st.indicators]})
+    with staging_db.get_connection() as conn:
+        write_table(conn, "int_dx_lsoa", out)
+        write_table(conn, "int_dx_indicators", res.oriented.reset_index())
+        write_table(conn, "int_dx_weights", weights)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(out), "indicators_used": st.indicators,
+        "indicators_absent": dg.MetadataValue.json(st.dropped),
+        "subdomain_weights": dg.MetadataValue.json(st.subdomain_weights),
+        "weights": dg.MetadataValue.json(res.weights),
+        "lsoas_with_local_layer": int(out["dx_local_layer"].sum()), "preview": preview(out)})
+
+
+def _domain_ranks(conn) -> pd.DataFrame:
+    iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
+    return iod.set_index("lsoa21_code")[[f"{d}_rank" for d in IMD_DOMAINS]].set_axis(
+        IMD_DOMAINS, axis=1)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"}, deps=[int_dx_lsoa, "stg_iod2025"],
+          description="DEDI per LSOA: the IoD combination of the seven exponentially "
+          "transformed domain ranks (weights scaled by 1 - w) and DX at w (pipeline/method/dx.py).")
+def int_dedi_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    iod_cfg = settings()["iod"]
+    with staging_db.get_connection() as conn:
+        spec = read_spec(conn)
+        ranks = _domain_ranks(conn)
+        dx = conn.execute("SELECT lsoa21_code, dx_rank FROM int_dx_lsoa ORDER BY 1").df()
+    if ranks.index.tolist() != dx["lsoa21_code"].tolist():
+        raise ValueError("stg_iod2025 and int_dx_lsoa disagree on the LSOA set")
     w = float(spec["dedi"]["dx_weight"])
-    dedi = dedi_index(ranks, dx["dx_rank"], weights, w, iod_cfg["exponential_constant"])
-
-    # Monte Carlo over the same indicators.
-    used = info["indicators_used"]
-    cfg = spec["dx"]["indicators"]
-    values = ind.set_index("lsoa21_code")[[cfg[k]["column"] for k in used]]
-    values.columns = used
-    oriented = orient(values, {k: cfg[k]["direction"] for k in used})
-    n = len(ranks)
-    x = pd.DataFrame({k: exponential_transform(normalise_rank(ranks[k], n), iod_cfg[
-        "exponential_constant"]) for k in weights}, index=ranks.index)
-    imd_part = (x * pd.Series(weights) / 100).sum(axis=1).to_numpy()
-    t0 = time.perf_counter()
-    mc = run_monte_carlo(oriented, np.array([float(cfg[k]["weight"]) for k in used]), imd_part,
-                         sum(weights.values()), spec["monte_carlo"],
-                         {"ltla24": geo["ltla24_code"].to_numpy(),
-                          "icb24": geo["icb24_code"].to_numpy(),
-                          "region": geo["region_code"].to_numpy()},
-                         geo["population"].to_numpy(dtype="float64"))
-    mc_seconds = time.perf_counter() - t0
-
-    synthetic_dx = [k for k in used if cfg[k]["column"] in
-                    {c for s in ind["synthetic_inputs"].fillna("") for c in s.split(",") if c}]
-    row_syn = ind["synthetic_inputs"].fillna("").map(
-        lambda s: ",".join(k for k in used if cfg[k]["column"] in s.split(",")))
-    out = pd.concat([dx.reset_index(), dedi.rename(columns=lambda c: f"dedi_{c}")
-                     .reset_index(drop=True), mc.lsoa.reset_index(drop=True)], axis=1)
-    out["dx_synthetic_inputs"] = row_syn.to_numpy()
-
-    diagnostics = _diagnostics(info, oriented, dx, iod, weights, cfg, used, synthetic_dx, spec)
-    diagnostics["spec_sha256"] = h
-    sens = mc.sensitivity.assign(spec_sha256=h)
-    spec_table = pd.DataFrame(spec_rows(spec))
-    changes = _decile1_changes(out, iod)
+    dedi = dedi_index(ranks, dx.set_index("lsoa21_code")["dx_rank"], iod_cfg["domain_weights"],
+                      w, iod_cfg["exponential_constant"])
+    out = dedi.rename(columns=lambda c: f"dedi_{c}").reset_index()
     with staging_db.get_connection() as conn:
         write_table(conn, "int_dedi_lsoa", out)
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "dx_weight": w,
+                                          "preview": preview(out)})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"},
+          deps=[int_dx_lsoa, int_dedi_lsoa, "stg_iod2025"],
+          description="Monte Carlo uncertainty and first-order sensitivity of DEDI: w, "
+          "indicator weights, normalisation and left-out indicator perturbed; DX and DEDI "
+          "recomputed by the same functions as the point estimate (pipeline/method/uncertainty.py).")
+def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    iod_cfg = settings()["iod"]
+    with staging_db.get_connection() as conn:
+        spec = read_spec(conn)
+        df = _lsoa_frame(conn)
+        oriented = conn.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code"
+                                ).df().set_index("lsoa21_code")
+        weights = conn.execute("SELECT * FROM int_dx_weights").df()
+        ranks = _domain_ranks(conn)
+    st = resolve_structure(spec, set(weights["indicator"]))
+    t0 = time.perf_counter()
+    mc = run_monte_carlo(
+        oriented[st.indicators], st, weights.set_index("indicator").loc[st.indicators, "weight"]
+        .to_numpy(), transform_domains(ranks, iod_cfg["exponential_constant"]),
+        iod_cfg["domain_weights"], float(spec["dedi"]["dx_weight"]), spec["monte_carlo"],
+        {"ltla24": df["_ltla"].to_numpy(), "icb24": df["_icb"].to_numpy(),
+         "region": df["_region"].to_numpy()},
+        df["_population"].to_numpy(dtype="float64"), df["_ltla"].to_numpy(),
+        iod_cfg["exponential_constant"])
+    seconds = time.perf_counter() - t0
+    h = spec_hash(spec)
+    with staging_db.get_connection() as conn:
+        write_table(conn, "int_dedi_uncertainty", mc.lsoa.reset_index())
         write_table(conn, "int_dedi_area_uncertainty", mc.areas)
-        write_table(conn, "indicator_diagnostics", diagnostics)
-        write_table(conn, "sensitivity", sens)
-        write_table(conn, "index_spec", spec_table)
-        write_table(conn, "dedi_decile1_changes", changes)
-        write_table(conn, "_index_spec_json", pd.DataFrame({"spec": [json.dumps(spec)],
-                                                            "sha256": [h]}))
-    flagged = diagnostics[(diagnostics["diagnostic"] == "indicator_correlation")
-                          & diagnostics["flag"]]
+        write_table(conn, "sensitivity", mc.sensitivity.assign(spec_sha256=h))
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(out), "spec_sha256": h, "dx_weight": w,
-        "indicators_used": used, "indicators_absent": info["indicators_absent"],
-        "weights": info["weights"], "factor_loadings": info.get("factor_loadings", {}),
-        "synthetic_dx_indicators": synthetic_dx,
-        "double_counting_pairs": flagged[["item", "other"]].values.tolist(),
-        "monte_carlo_draws": int(spec["monte_carlo"]["draws"]),
-        "monte_carlo_seconds": round(mc_seconds, 2),
-        "lsoas_entering_decile_1": int((changes["change"].str.startswith("enters")).sum()),
-        "lsoas_leaving_decile_1": int((changes["change"].str.startswith("leaves")).sum()),
-        "sensitivity": dg.MetadataValue.md(sens[["factor", "first_order_index"]]
-                                           .to_markdown(index=False)),
-        "preview": preview(out)})
+        "dagster/row_count": len(mc.lsoa), "monte_carlo_draws": int(spec["monte_carlo"]["draws"]),
+        "monte_carlo_seconds": round(seconds, 2),
+        "sensitivity": dg.MetadataValue.md(mc.sensitivity[["factor", "first_order_index"]]
+                                           .to_markdown(index=False))})
 
 
-def _diagnostics(info: dict, oriented: pd.DataFrame, dx: pd.DataFrame, iod: pd.DataFrame,
-                 weights: dict, cfg: dict, used: list[str], synthetic_dx: list[str],
-                 spec: dict) -> pd.DataFrame:
-    """indicator_diagnostics rows: correlations, alpha, DX vs domains, effective weights, flags."""
-    z = info["normalised"]
-    domain_scores = iod.set_index("lsoa21_code")[[f"{k}_score" for k in weights]]
-    domain_scores.columns = list(weights)
+@dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
+          deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
+          description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
+          "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
+          "indicators absent) and the LSOAs entering or leaving the most deprived decile.")
+def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        spec = read_spec(conn)
+        resolved = json.loads(conn.execute("SELECT resolved FROM _index_spec_json").fetchone()[0])
+        oriented = conn.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code"
+                                ).df().set_index("lsoa21_code")
+        weights = conn.execute("SELECT * FROM int_dx_weights").df()
+        dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
+        iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
+        changes = conn.execute("""
+            SELECT i.lsoa21_code, i.lsoa21_name,
+                   CASE WHEN d.dedi_decile = 1 THEN 'enters most deprived decile'
+                        ELSE 'leaves most deprived decile' END AS change,
+                   i.imd_rank, d.dedi_rank, i.imd_decile, d.dedi_decile, x.dx_rank,
+                   u.dedi_prob_most_deprived_decile
+            FROM stg_iod2025 i JOIN int_dedi_lsoa d USING (lsoa21_code)
+            JOIN int_dx_lsoa x USING (lsoa21_code) JOIN int_dedi_uncertainty u USING (lsoa21_code)
+            WHERE (i.imd_decile = 1) <> (d.dedi_decile = 1)
+            ORDER BY change, d.dedi_rank""").df()
+    st = resolve_structure(spec, set(weights["indicator"]))
+    cfg = spec["dx"]["indicators"]
+    z = pd.DataFrame({k: oriented[k] for k in st.indicators})
+    from pipeline.method.dx import normalise
+
+    z = normalise(z, spec["dx"]["normalisation"])
+    domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
+    domain_scores.columns = IMD_DOMAINS + ["imd"]
     thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
+    w = weights.set_index("indicator")["weight"].to_dict()
     parts = [
-        diag.correlation_long(oriented, thr),
-        pd.DataFrame([{"diagnostic": "cronbach_alpha", "item": "dx", "other": "",
-                       "value": diag.cronbach_alpha(z), "flag": False}]),
-        diag.dx_vs_domains(dx["dx_score"], domain_scores),
-        _core_effective_weights(z, info["weights"], [k for k in used if not cfg[k].get("local")]),
+        diag.correlation_long(oriented[st.indicators], thr),
+        diag.subdomain_reliability(z, st.subdomain_of, weights.set_index("indicator")["loading"]),
+        diag.dx_vs_domains(dx.set_index("lsoa21_code")["dx_score"], domain_scores),
+        diag.effective_weights_structured(z[st.national], st.subdomain_of, st.subdomain_weights,
+                                          w),
         pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
                        "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
-                      for k in used if cfg[k].get("double_counts")]),
+                      for k in st.indicators if cfg[k].get("double_counts")]),
+        pd.DataFrame([{"diagnostic": "indicator_not_used", "item": k, "other": why,
+                       "value": np.nan, "flag": True}
+                      for k, why in resolved["indicators_absent"].items()]),
         pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
-                       "flag": True} for k in synthetic_dx]),
-        pd.DataFrame([{"diagnostic": "factor_loading", "item": k, "other": "", "value": v,
-                       "flag": False} for k, v in info.get("factor_loadings", {}).items()]),
+                       "flag": True} for k in (dx["dx_synthetic_inputs"].iloc[0] or "").split(",")
+                      if k]),
     ]
-    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
-
-
-def _decile1_changes(out: pd.DataFrame, iod: pd.DataFrame) -> pd.DataFrame:
-    """LSOAs entering or leaving the most deprived decile when DX counts."""
-    c = out.assign(imd_decile=iod["imd_decile"].to_numpy(), imd_rank=iod["imd_rank"].to_numpy(),
-                   lsoa21_name=iod["lsoa21_name"].to_numpy())
-    c = c[(c["imd_decile"] == 1) != (c["dedi_decile"] == 1)]
-    c = c.assign(change=np.where(c["dedi_decile"] == 1, "enters most deprived decile",
-                                 "leaves most deprived decile"))
-    return c[["lsoa21_code", "lsoa21_name", "change", "imd_rank", "dedi_rank", "imd_decile",
-              "dedi_decile", "dx_rank", "dedi_prob_most_deprived_decile"]]
+    out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    out["spec_sha256"] = spec_hash(spec)
+    with staging_db.get_connection() as conn:
+        write_table(conn, "indicator_diagnostics", out)
+        write_table(conn, "dedi_decile1_changes", changes)
+    eff = out[out["diagnostic"] == "effective_weight"].set_index("item")["value"].round(3)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(out),
+        "effective_weights": dg.MetadataValue.json(eff.to_dict()),
+        "lsoas_entering_decile_1": int(changes["change"].str.startswith("enters").sum()),
+        "lsoas_leaving_decile_1": int(changes["change"].str.startswith("leaves").sum()),
+        "preview": preview(out, 20)})

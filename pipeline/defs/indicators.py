@@ -4,8 +4,16 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import preview, run_sql_model, write_table
+from pipeline.defs._staging import (
+    combine_status,
+    preview,
+    read_table,
+    run_sql_model,
+    write_table,
+)
+from pipeline.method.disclosure import suppress_small_count_rates
 
 GROUP = "indicators"
 
@@ -14,12 +22,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "connectivity_exclusion": {
         "description": "Fixed broadband: % premises unable to receive 30 Mbit/s (Ofcom postcode "
                        "files), or the DERI broadband component 0-10 (fallback)",
-        "status_from": "int_connectivity_lsoa", "vintage": "see connectivity_source",
-        "imputation": "DERI values for split/merged/complex LSOAs harmonised from LSOA 2011"},
+        "status_from": "stg_ofcom_postcode_coverage,stg_iod2025_file8,stg_deri_broadband",
+        "vintage": "see connectivity_source",
+        "imputation": "fallback sources quantile-mapped onto the primary's scale; DERI values "
+                      "for split/merged/complex LSOAs harmonised from LSOA 2011"},
     "nhs_app_non_uptake_pct": {
         "description": "% of registered patients not registered for the NHS App, apportioned "
                        "from GP practices by where patients live",
-        "status_from": "stg_nhs_app_practice", "vintage": "latest month in the practice file",
+        "status_from": "stg_nhs_app_practice,stg_gp_patients_lsoa",
+        "vintage": "latest month in the practice file",
         "imputation": "none; LSOAs below the minimum registered population are missing"},
     "pct_aged_70plus": {"description": "Census 2021 RM121: % residents aged 70+",
                         "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
@@ -27,6 +38,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "pct_aged_65plus": {"description": "Census 2021 RM121: % residents aged 65+",
                         "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
                         "imputation": "none"},
+    "pct_aged_75plus": {"description": "Census 2021 RM121: % residents aged 75+",
+                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "imputation": "none"},
+    "pct_households_social_rented": {
+        "description": "Census 2021 TS054: % households renting from a council or housing "
+                       "association", "status_from": "stg_census21_households",
+        "vintage": "2021-03-21", "imputation": "none"},
+    "adult_skills_english_pct": {
+        "description": "IoD 2025 File 8 adult skills and English language proficiency "
+                       "indicator: % adults 25-66 with no/low qualifications or little English",
+        "status_from": "stg_iod2025_file8", "vintage": "IoD 2025 (Census 2021)",
+        "imputation": "none"},
+    "pct_older_income_deprived": {
+        "description": "IoD 2025 File 8 IDAOPI numerator (people 60+ in income-deprived "
+                       "families) per 100 residents", "status_from": "stg_iod2025_file8",
+        "vintage": "IoD 2025 (2022 benefits data)",
+        "imputation": "none; suppressed numerators stay missing"},
     "pct_disabled": {"description": "Census 2021 TS038: % disabled under the Equality Act",
                      "status_from": "stg_census21_disability", "vintage": "2021-03-21",
                      "imputation": "none"},
@@ -61,22 +89,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 
 def _status_and_source(conn, status_from: str) -> tuple[str, str]:
+    """Status of an indicator (real / synthetic / absent) and its files, from provenance."""
     if status_from.startswith("local:"):
         rows = conn.execute("SELECT DISTINCT data_status, la_code FROM stg_local_proxies "
                             "WHERE proxy = ?", [status_from[6:]]).fetchall()
         if not rows:
             return "absent", "no local files"
-        status = "synthetic" if any(s == "synthetic" for s, _ in rows) else "real"
-        return status, "local authority file(s): " + ", ".join(sorted(la for _, la in rows))
-    status = conn.execute(f"SELECT CASE WHEN bool_or(data_status = 'synthetic') THEN "
-                          f"'synthetic' ELSE 'real' END FROM {status_from}").fetchone()[0]
-    src = conn.execute("SELECT string_agg(DISTINCT file, '; ') FROM _sources WHERE "
-                       "staging_table = ? OR staging_table LIKE ?",
-                       [status_from, status_from + ":%"]).fetchone()[0]
-    if status_from == "int_connectivity_lsoa":
-        src = conn.execute("SELECT any_value(connectivity_source) FROM int_connectivity_lsoa"
-                           ).fetchone()[0]
-    return status or "absent", src or status_from
+        return (combine_status(s for s, _ in rows),
+                "local authority file(s): " + ", ".join(sorted(la for _, la in rows)))
+    tables = status_from.split(",")
+    rows = conn.execute("SELECT data_status, file FROM _sources WHERE staging_table IN "
+                        f"({', '.join('?' * len(tables))}) OR "
+                        + " OR ".join("staging_table LIKE ?" for _ in tables),
+                        tables + [t + ":%" for t in tables]).fetchall()
+    status = combine_status(s for s, _ in rows)
+    if "stg_iod2025_file8" in tables:  # connectivity: name the sources LSOAs actually used
+        src = conn.execute("SELECT string_agg(DISTINCT connectivity_source, '; ') "
+                           "FROM int_connectivity_lsoa").fetchone()[0]
+    else:
+        src = "; ".join(sorted({f for _, f in rows}))
+    return status, src or "no file supplied"
 
 
 def coverage_table(conn) -> pd.DataFrame:
@@ -94,6 +126,8 @@ def coverage_table(conn) -> pd.DataFrame:
         else:
             imputed = 0
         status, source = _status_and_source(conn, meta["status_from"])
+        if with_value == 0:
+            status = "absent"
         rows.append({"indicator": name, "description": meta["description"], "source": source,
                      "vintage": meta["vintage"], "data_status": status, "lsoas": n,
                      "lsoas_with_value": with_value, "lsoas_missing": n - with_value,
@@ -103,30 +137,43 @@ def coverage_table(conn) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# count column -> the rate built on it: both blanked when the count is in 1..threshold-1
+SUPPRESSED = {"pupil_premium_count": "pupil_premium_rate_pct",
+              "assisted_bin_collection_count": "assisted_bin_collection_rate_pct",
+              "english_second_language_count": "english_second_language_rate_pct",
+              "housing_condition_count": "housing_condition_rate_pct",
+              "nhs_app_registered_patients": "nhs_app_non_uptake_pct"}
+
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["int_lsoa_geography", "int_connectivity_lsoa", "int_nhs_app_uptake_lsoa",
-                "int_census_indicators", "int_school_fsm_lsoa", "int_local_proxy_rates"],
+                "int_census_indicators", "int_file8_indicators", "int_school_fsm_lsoa",
+                "int_local_proxy_rates"],
           description="All digital-exclusion inputs per LSOA 2021, higher = more excluded "
           "(assets/lsoa_indicators.sql), with a coverage report per indicator.")
 def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "lsoa_indicators")
+        threshold = int(settings()["suppression"]["min_count"])
+        raw = read_table(conn, "lsoa_indicators")
+        safe = suppress_small_count_rates(raw, SUPPRESSED, threshold)
+        suppressed = {c: int(raw[c].notna().sum() - safe[c].notna().sum()) for c in SUPPRESSED}
+        write_table(conn, "lsoa_indicators", safe)
         cov = coverage_table(conn)
         write_table(conn, "coverage", cov)
         synthetic = cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist()
         flags = ", ".join(f"CASE WHEN {i} IS NOT NULL THEN '{i}' END" for i in synthetic)
         conn.execute("ALTER TABLE lsoa_indicators ADD COLUMN synthetic_inputs VARCHAR")
-        conn.execute("ALTER TABLE lsoa_indicators ADD COLUMN data_status VARCHAR")
         conn.execute(f"UPDATE lsoa_indicators SET synthetic_inputs = "
                      f"{f'concat_ws(chr(44), {flags})' if flags else chr(39) * 2}")
-        conn.execute("UPDATE lsoa_indicators SET data_status = CASE WHEN synthetic_inputs <> '' "
-                     "THEN 'synthetic' ELSE 'real' END")
         head = conn.execute("SELECT * FROM lsoa_indicators LIMIT 5").df()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n,
         "coverage": dg.MetadataValue.md(cov[["indicator", "data_status", "lsoas_with_value",
                                              "lsoas_imputed", "source"]].to_markdown(index=False)),
         "synthetic_indicators": cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist(),
+        "absent_indicators": cov.loc[cov["data_status"] == "absent", "indicator"].tolist(),
+        "suppressed_small_counts": suppressed, "suppression_min_count": threshold,
         "preview": preview(head)})
 
 

@@ -36,6 +36,44 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         })
 
 
+FILE8_COLUMNS = ("lsoa21_code VARCHAR, idaopi_numerator DOUBLE, adult_skills_english DOUBLE, "
+                 "cidr DOUBLE, broadband_speeds DOUBLE, data_status VARCHAR")
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "xlsx"},
+          description="IoD 2025 File 8 underlying indicators used by DX: IDAOPI numerator, adult "
+          "skills and English proficiency, comparative illness and disability ratio, broadband "
+          "download and upload speeds. Optional: absent when no File 8 is supplied.")
+def stg_iod2025_file8(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                      staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import stage_absent
+    from pipeline.sources.common import SourceError
+
+    try:
+        path = iod.locate_file8(dedi_paths.raw)
+    except SourceError as exc:
+        path, reason = None, str(exc)
+    with staging_db.get_connection() as conn:
+        if path is None:
+            return stage_absent(conn, "stg_iod2025_file8", FILE8_COLUMNS, reason)
+        context.log.info(f"reading {path}")
+        df = iod.read_file8(path)
+        return stage_source(conn, "stg_iod2025_file8", df, file_record(path, df), {
+            "idaopi_numerator_missing": int(df["idaopi_numerator"].isna().sum())})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=[stg_iod2025_file8, "int_lsoa_population"],
+          description="DX indicators from IoD 2025 File 8 per LSOA 2021 "
+          "(assets/int_file8_indicators.sql).")
+def int_file8_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import run_sql_model
+
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "int_file8_indicators")
+    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+
+
 stg_iod2025_expectations = gx_check(stg_iod2025, "iod2025_file7", name="stg_iod2025_expectations")
 
 
@@ -64,13 +102,14 @@ def imd_reproduction(staging_db: DuckDBResource) -> dg.AssetCheckResult:
           "(pipeline/method/harmonise.py), for comparison. Optional.")
 def int_imd2019_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                        staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import record_source, write_table
+    from pipeline.defs._staging import forget_sources, record_source, write_table
     from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
     from pipeline.sources.common import SourceError
 
     cols = ["imd2019_rank", "imd2019_decile"]
     with staging_db.get_connection() as conn:
         lookup = read_table(conn, "stg_lsoa11_lsoa21")
+        forget_sources(conn, "int_imd2019_lsoa21")
         try:
             path = iod.locate_2019(dedi_paths.raw)
         except SourceError:

@@ -5,10 +5,9 @@ import geopandas as gpd
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipeline import synthetic
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import record_source, run_sql_model, synthetic_dir, write_table
+from pipeline.defs._staging import forget_sources, record_source, run_sql_model, write_table
 from pipeline.resources import DediPaths
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.common import file_record
@@ -26,34 +25,11 @@ def _polygons(conn) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
-def _synthetic_assisted_bins(conn, staging_dir: str, polys: gpd.GeoDataFrame, context
-                             ) -> list[lp.LocalFile]:
-    """SYNTHETIC record-level assisted bin files for the configured LAs present here."""
-    las = settings()["indicators"]["synthetic_fallback"]["assisted_bin_collection_las"]
-    need = conn.execute("SELECT c.lsoa21_code, h.households, c.pct_aged_70plus / 100 AS "
-                        "pct_70plus, c.pct_disabled / 100 AS pct_disabled FROM "
-                        "int_census_indicators c JOIN stg_census21_households h "
-                        "USING (lsoa21_code)").df()
-    out = []
-    for la in las:
-        shapes = polys[polys["ltla24_code"] == la]
-        if shapes.empty:
-            continue
-        target = synthetic_dir(staging_dir) / lp.TOPIC / la / "assisted_bin_collection.csv"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        synthetic.assisted_bin_records(shapes, need).to_csv(target, index=False)
-        synthetic.write_provenance(target.parent, [target], "DEDI synthetic fallback")
-        context.log.warning(f"no assisted bin collection data: generated SYNTHETIC {target}")
-        out.append(lp.LocalFile(la, "assisted_bin_collection", target))
-    return out
-
-
 @dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"},
-          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "int_census_indicators",
-                "stg_census21_households", "stg_postcode_directory"],
+          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directory"],
           description="Every local proxy file under <raw>/local/<LA code>/, as counts per LSOA "
-          "of the supplying LA (record files placed with a geopandas spatial join). Assisted "
-          "bin collection has no open data: SYNTHETIC records for the configured LAs if none.")
+          "of the supplying LA (record files placed with a geopandas spatial join). A proxy "
+          "nobody supplies is absent.")
 def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                       staging_db: DuckDBResource) -> dg.MaterializeResult:
     denominators = settings()["indicators"]["local_proxies"]["denominators"]
@@ -61,8 +37,7 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     frames, reports = [], {}
     with staging_db.get_connection() as conn:
         polys = _polygons(conn)
-        if not any(f.proxy == "assisted_bin_collection" for f in files):
-            files += _synthetic_assisted_bins(conn, dedi_paths.staging_dir, polys, context)
+        forget_sources(conn, "stg_local_proxies")
         la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
         has_pcd = conn.execute("SELECT count(*) FROM stg_postcode_directory").fetchone()[0] > 0
         for f in files:

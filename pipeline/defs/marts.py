@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 
 import dagster as dg
 import geopandas as gpd
@@ -13,15 +14,19 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import preview, read_table, run_sql_model, write_table
+from pipeline.defs._staging import build_status, preview, read_table, run_sql_model, write_table
 from pipeline.method.area_summary import MEASURES, summarise
-from pipeline.method.disclosure import suppress_small_count_rates, suppress_small_counts
+from pipeline.method.disclosure import suppress_small_counts
 from pipeline.publish import publish
 from pipeline.resources import DediPaths
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
                "v3.0. Contains OS data © Crown copyright and database right. Contains ONS data.")
+# Every published table (besides sources and build_metadata), one staging table each.
+MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
+               "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
+               "validation")
 GEOGRAPHIES = {"ltla24": ("ltla24_code", "ltla24_name"), "icb24": ("icb24_code", "icb24_name"),
                "region": ("region_code", "region_name")}
 
@@ -43,7 +48,8 @@ def lsoa_set_report(conn) -> dict[str, list[str]]:
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["stg_iod2025", "int_lsoa_geography", "stg_census21_population",
-                "int_lsoa_population", "int_dedi_lsoa", "int_imd2019_lsoa21"],
+                "int_lsoa_population", "int_dx_lsoa", "int_dedi_lsoa", "int_dedi_uncertainty",
+                "int_imd2019_lsoa21", "lsoa_indicators"],
           description="One row per England LSOA 2021: IMD 2025 and domains, DX, DEDI and its "
           "uncertainty, with geographies and population (assets/lsoa_index.sql).")
 def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
@@ -55,11 +61,11 @@ def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
         df = conn.execute("SELECT * FROM lsoa_index LIMIT 5").df()
         pop_source = conn.execute("SELECT population_source, count(*) FROM lsoa_index "
                                   "GROUP BY 1").fetchall()
-        status = conn.execute("SELECT DISTINCT data_status FROM lsoa_index").fetchall()
+        status = build_status(conn)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n,
         "population_denominator": {str(k): int(v) for k, v in pop_source},
-        "data_status": ",".join(sorted(s[0] for s in status)),
+        "data_status": status,
         "lsoa_set_differences": {k: {"count": len(v), "first": v[:10]} for k, v in report.items()},
         "preview": preview(df),
     })
@@ -72,8 +78,8 @@ def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     with staging_db.get_connection() as conn:
         rep = conn.execute("SELECT problem, count(*), min(lsoa21_code) FROM _lsoa_set_report "
                            "GROUP BY 1").fetchall()
-        n, real = conn.execute("SELECT count(*), bool_and(data_status <> 'synthetic') "
-                               "FROM lsoa_index").fetchone()
+        n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
+        real = build_status(conn) == "real"
     expected = settings()["iod"]["england_lsoa_count"]
     problems = {p: f"{c} (e.g. {e})" for p, c, e in rep}
     if real and n != expected:
@@ -114,15 +120,8 @@ def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         lsoa = read_table(conn, "lsoa_index")
         unc = read_table(conn, "int_dedi_area_uncertainty")
-        base = "synthetic" if (lsoa["data_status"] == "synthetic").any() else "real"
-        dx_status = base if base == "synthetic" or not (
-            lsoa["dx_synthetic_inputs"].fillna("") != "").any() else "mixed"
-        parts = []
-        for index, status in (("imd", base), ("dx", dx_status), ("dedi", dx_status)):
-            part = build_area_summary(lsoa, index)
-            part["data_status"] = status
-            parts.append(part)
-        out = pd.concat(parts, ignore_index=True)
+        out = pd.concat([build_area_summary(lsoa, index) for index in ("imd", "dx", "dedi")],
+                        ignore_index=True)
         unc = unc.assign(index="dedi")[["geography", "area_code", "index",
                                         "average_score_rank_p05", "average_score_rank_p95"]]
         out = out.merge(unc, on=["geography", "area_code", "index"], how="left")
@@ -144,48 +143,41 @@ def settings_hash() -> str:
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
           deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries", "lsoa_indicators",
-                "int_dedi_lsoa"],
+                "indicator_diagnostics", "int_dedi_uncertainty", "index_spec", "validation"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                     staging_db: DuckDBResource) -> dg.MaterializeResult:
     threshold = settings()["suppression"]["min_count"]
     with staging_db.get_connection() as conn:
-        lsoa = read_table(conn, "lsoa_index")
-        summary = read_table(conn, "area_summary")
-        indicators = read_table(conn, "lsoa_indicators")
-        coverage = read_table(conn, "coverage")
-        index_tables = {t: read_table(conn, t) for t in
-                        ("indicator_diagnostics", "sensitivity", "index_spec",
-                         "dedi_decile1_changes")}
-        spec_sha = conn.execute("SELECT sha256 FROM _index_spec_json").fetchone()[0]
+        status = build_status(conn)  # the one derivation; raises on a mix
+        tables = {t: read_table(conn, t) for t in MART_TABLES}
+        spec_sha, resolved = conn.execute("SELECT sha256, resolved FROM _index_spec_json"
+                                          ).fetchone()
         sources = read_table(conn, "_sources")
         shapes = conn.execute("SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries").df()
-    lsoa = suppress_small_counts(lsoa, ["population"], threshold)
-    summary = suppress_small_counts(summary, ["population"], threshold)
-    indicators = suppress_small_count_rates(indicators, {
-        "pupil_premium_count": "pupil_premium_rate_pct",
-        "assisted_bin_collection_count": "assisted_bin_collection_rate_pct",
-        "english_second_language_count": "english_second_language_rate_pct",
-        "housing_condition_count": "housing_condition_rate_pct",
-        "nhs_app_registered_patients": "nhs_app_non_uptake_pct"}, threshold)
-    synthetic_sources = sources.loc[sources["data_status"] == "synthetic", "staging_table"].tolist()
-    status = ("real" if not synthetic_sources else
-              "synthetic" if len(synthetic_sources) == len(sources) else "mixed")
+    # lsoa_indicators was suppressed before the index read it (indicators.SUPPRESSED)
+    for t in ("lsoa_index", "area_summary"):
+        tables[t] = suppress_small_counts(tables[t], ["population"], threshold)
+    tables = {t: df.assign(data_status=status) for t, df in tables.items()}
+    lsoa, coverage = tables["lsoa_index"], tables["coverage"]
+    resolved = json.loads(resolved)
     geo = lsoa.merge(shapes, on="lsoa21_code", how="inner")
     geo = gpd.GeoDataFrame(geo.drop(columns="geometry_wkb"),
                            geometry=gpd.GeoSeries.from_wkb(geo["geometry_wkb"].map(bytes)), crs="EPSG:4326")
     metadata = {
         "data_status": status,
-        "warning": {"real": "",
-                    "synthetic": "SYNTHETIC DEMO DATA - not real statistics",
-                    "mixed": "Contains SYNTHETIC inputs (see synthetic_sources): indicators "
-                             "resting on them are not real statistics"}[status],
-        "synthetic_sources": synthetic_sources,
+        "warning": "SYNTHETIC DEMO DATA - not real statistics" if status == "synthetic" else "",
+        "synthetic_sources": sources.loc[sources["data_status"] == "synthetic",
+                                         "staging_table"].tolist(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "dedi_version": version("dedi"),
         "synthetic_indicators": coverage.loc[coverage["data_status"] == "synthetic",
                                              "indicator"].tolist(),
+        "absent_indicators": coverage.loc[coverage["data_status"] == "absent",
+                                          "indicator"].tolist(),
+        "dx_indicators_used": resolved["indicators_used"],
+        "dx_indicators_not_used": resolved["indicators_absent"],
         "run_id": context.run.run_id,
         "settings_sha256": settings_hash(),
         "index_spec_sha256": spec_sha,
@@ -194,10 +186,10 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "sources": sources.to_dict(orient="records"),
         "attribution": ATTRIBUTION,
     }
-    manifest = publish(dedi_paths.marts,
-                       {"lsoa_index": lsoa, "area_summary": summary, "lsoa_indicators": indicators,
-                        "coverage": coverage, "sources": sources, **index_tables},
+    charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
+    manifest = publish(dedi_paths.marts, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo},
+                       extra={f"validation_{c.name}": c for c in charts},
                        keep=settings()["publish"]["keep_releases"])
     context.log.info(f"published {manifest['files']} to {dedi_paths.marts}")
     return dg.MaterializeResult(metadata={

@@ -5,23 +5,15 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline import synthetic
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import (
-    file_asset,
-    read_table,
-    run_sql_model,
-    stage_source,
-    synthetic_dir,
-)
+from pipeline.defs._staging import file_asset, run_sql_model, stage_absent, stage_source
 from pipeline.resources import DediPaths
 from pipeline.sources import gp, nhs_app
 from pipeline.sources.common import SourceError, file_record
 
 GROUP = "nhs_app"
 PATIENTS_FILE = "gp-reg-pat-prac-lsoa-all.csv"
-APP_FILE = "nhs_app_practice_registrations.csv"
 
 
 stg_gp_practices = file_asset(
@@ -30,41 +22,33 @@ stg_gp_practices = file_asset(
     lambda df: {"by_status": df["status_code"].value_counts().to_dict()})
 
 
-def _locate_or_generate(raw: Path, staging_dir: str, topic: str, locate, name: str,
-                        generate, context) -> Path:
-    """The real file if present; otherwise a SYNTHETIC stand-in written to staging."""
+PATIENT_COLUMNS = ("practice_code VARCHAR, lsoa_code VARCHAR, patients DOUBLE, "
+                   "extract_date VARCHAR, data_status VARCHAR")
+APP_COLUMNS = ("practice_code VARCHAR, month VARCHAR, registrations DOUBLE, "
+               "p9_registrations DOUBLE, logins DOUBLE, list_size DOUBLE, data_status VARCHAR")
+
+
+def _locate(locate, raw: Path) -> Path | None:
     try:
         return locate(raw)
     except SourceError:
-        target = synthetic_dir(staging_dir) / topic / name
-        context.log.warning(f"no {topic} file in {raw}: generating SYNTHETIC {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        generate().to_csv(target, index=False)
-        synthetic.write_provenance(target.parent, [target], "DEDI synthetic fallback")
-        return target
+        return None
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
-          deps=[stg_gp_practices, "stg_lsoa21_icb24", "stg_census21_population"],
           description="NHS Digital patients registered at a GP practice by LSOA "
-          "(gp-reg-pat-prac-lsoa-all). SYNTHETIC stand-in when absent.")
+          "(gp-reg-pat-prac-lsoa-all). Optional: absent when no file is supplied.")
 def stg_gp_patients_lsoa(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                          staging_db: DuckDBResource) -> dg.MaterializeResult:
+    path = _locate(gp.locate_patients, dedi_paths.raw)
     with staging_db.get_connection() as conn:
-        def generate():
-            practices = read_table(conn, "stg_gp_practices")
-            lsoas = conn.execute(
-                "SELECT i.lsoa21_code, i.sicbl24_code_nhs, p.usual_residents AS population "
-                "FROM stg_lsoa21_icb24 i JOIN stg_census21_population p USING (lsoa21_code)").df()
-            return synthetic.gp_patients_by_lsoa(practices, lsoas)
-
-        path = _locate_or_generate(
-            dedi_paths.raw, dedi_paths.staging_dir, gp.TOPIC,
-            lambda raw: gp.locate_patients(raw), PATIENTS_FILE, generate, context)
+        if path is None:
+            return stage_absent(conn, "stg_gp_patients_lsoa", PATIENT_COLUMNS,
+                                f"no {PATIENTS_FILE} under {dedi_paths.raw / gp.TOPIC}")
+        context.log.info(f"reading {path}")
         df = gp.read_patients_by_lsoa(path)
-        rec = file_record(path, df)
         eng = df["lsoa_code"].str.match(r"^E01\d{6}$")
-        return stage_source(conn, "stg_gp_patients_lsoa", df, rec, {
+        return stage_source(conn, "stg_gp_patients_lsoa", df, file_record(path, df), {
             "practices": int(df["practice_code"].nunique()),
             "patients": int(df["patients"].sum()),
             "patients_outside_england_lsoas": int(df.loc[~eng, "patients"].sum()),
@@ -72,25 +56,16 @@ def stg_gp_patients_lsoa(context: dg.AssetExecutionContext, dedi_paths: DediPath
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
-          deps=[stg_gp_patients_lsoa, "stg_iod2025", "stg_census21_age65plus"],
           description="NHS App registrations by GP practice, latest month (DEDI practice-level "
-          "layout). SYNTHETIC stand-in when absent.")
+          "layout). Optional: absent when no file is supplied.")
 def stg_nhs_app_practice(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                          staging_db: DuckDBResource) -> dg.MaterializeResult:
+    path = _locate(nhs_app.locate, dedi_paths.raw)
     with staging_db.get_connection() as conn:
-        def generate():
-            patients = conn.execute(
-                "SELECT practice_code AS PRACTICE_CODE, lsoa_code AS LSOA_CODE, "
-                "patients AS NUMBER_OF_PATIENTS FROM stg_gp_patients_lsoa").df()
-            need = conn.execute("""
-                SELECT i.lsoa21_code, i.imd_rank, count(*) OVER () AS n_lsoa,
-                       (a.aged_65 + a.aged_66_69 + a.aged_70_74 + a.aged_75_79 + a.aged_80_84
-                        + a.aged_85_plus) / a.total AS pct_65plus
-                FROM stg_iod2025 i LEFT JOIN stg_census21_age65plus a USING (lsoa21_code)""").df()
-            return synthetic.nhs_app_practice_uptake(patients, need)
-
-        path = _locate_or_generate(dedi_paths.raw, dedi_paths.staging_dir, nhs_app.TOPIC,
-                                   nhs_app.locate, APP_FILE, generate, context)
+        if path is None:
+            return stage_absent(conn, "stg_nhs_app_practice", APP_COLUMNS,
+                                f"no NHS App practice file under {dedi_paths.raw / nhs_app.TOPIC}")
+        context.log.info(f"reading {path}")
         df = nhs_app.read_practice_uptake(path)
         return stage_source(conn, "stg_nhs_app_practice", df, file_record(path, df), {
             "practices": len(df), "latest_month": str(df["month"].max()),

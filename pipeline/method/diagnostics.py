@@ -33,16 +33,52 @@ def dx_vs_domains(dx_score: pd.Series, domain_scores: pd.DataFrame) -> pd.DataFr
                           "flag": False} for d in domain_scores])
 
 
-def effective_weights(normalised: pd.DataFrame, nominal: dict[str, float],
-                      dx_score: pd.Series) -> pd.DataFrame:
-    """Realised share of DX variance from each indicator, wᵢ·cov(zᵢ, DX) / Var(DX)
-    (sums to 1 over complete cases), beside its nominal weight."""
-    x = normalised.dropna()
-    dx = dx_score.loc[x.index]
-    var = dx.var(ddof=1)
+def subdomain_reliability(normalised: pd.DataFrame, subdomain_of: dict[str, str],
+                          loadings: pd.Series | None = None) -> pd.DataFrame:
+    """Per sub-domain of 2+ indicators: Cronbach's alpha; of 3+: one-factor ML loadings."""
+    from pipeline.method.dx import factor_analysis_weights
+
     rows = []
-    for c in x:
-        eff = nominal[c] * x[c].cov(dx) / var if var > 0 else np.nan
-        rows.append({"diagnostic": "effective_weight", "item": c, "other": "nominal",
-                     "value": float(eff), "nominal_weight": float(nominal[c]), "flag": False})
+    for s in dict.fromkeys(subdomain_of.values()):
+        cols = [k for k, v in subdomain_of.items() if v == s]
+        if len(cols) < 2:
+            continue
+        rows.append({"diagnostic": "cronbach_alpha", "item": s, "other": ",".join(cols),
+                     "value": cronbach_alpha(normalised[cols]), "flag": False})
+        if len(cols) >= 3:
+            have = loadings.reindex(cols) if loadings is not None else pd.Series(dtype=float)
+            load = have if have.notna().all() and len(have) else factor_analysis_weights(
+                normalised[cols])[1]
+            rows += [{"diagnostic": "factor_loading", "item": k, "other": s,
+                      "value": float(load[k]), "flag": bool(load[k] <= 0)} for k in cols]
     return pd.DataFrame(rows)
+
+
+def effective_weights_structured(normalised: pd.DataFrame, subdomain_of: dict[str, str],
+                                 subdomain_weights: dict[str, float],
+                                 within: dict[str, float]) -> pd.DataFrame:
+    """Effective weight of each national indicator in DX, over complete cases.
+
+    DX ≈ Σ_s W_s·S_s/sd(S_s), S_s = Σ_i∈s w_i·z_i, i.e. DX ≈ Σ_i a_i·z_i with a_i =
+    W_s·w_i/sd(S_s) (the sub-domain standardisation is monotone). The effective weight
+    a_i·cov(z_i, DX)/Var(DX) is the share of DX's variance that indicator i carries; they sum
+    to 1. A negative one flags an indicator working against the others.
+    """
+    x = normalised.dropna()
+    a = {}
+    for s, ws in subdomain_weights.items():
+        cols = [k for k in x if subdomain_of[k] == s]
+        tot = sum(within[k] for k in cols)
+        score = sum(x[k] * within[k] / tot for k in cols)
+        sd = score.std(ddof=1)
+        for k in cols:
+            a[k] = ws * within[k] / tot / sd if sd > 0 else 0.0
+    dx = sum(x[k] * a[k] for k in a)
+    var = dx.var(ddof=1)
+    return pd.DataFrame([{"diagnostic": "effective_weight", "item": k,
+                          "other": f"nominal {subdomain_of[k]} (complete cases: {len(x)} LSOAs)",
+                          "value": float(a[k] * x[k].cov(dx) / var) if var > 0 else np.nan,
+                          "nominal_weight": float(subdomain_weights[subdomain_of[k]] * within[k]
+                                                  / sum(within[j] for j in a
+                                                        if subdomain_of[j] == subdomain_of[k])),
+                          "flag": bool(a[k] * x[k].cov(dx) <= 0)} for k in a])

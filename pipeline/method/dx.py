@@ -1,21 +1,89 @@
 """The digital-exclusion domain (DX) and DEDI, built as the IoD builds its domains.
 
-DX, as the IoD Health and Education domains: orient each indicator (higher = more excluded),
-**normalise** (rank -> normal score Φ⁻¹((r − 0.5)/n)), **weight** (spec or factor-analysis
-weights) and **aggregate** (weighted mean over the indicators an LSOA has), then rank.
+DX, as the IoD Education and Barriers domains, in named steps:
+
+1. **orient** each indicator (higher = more excluded);
+2. **normalise** it (rank -> normal score Φ⁻¹((r − 0.5)/n)); local-authority proxies are
+   normalised *within* each supplying LA;
+3. **weight** indicators within their sub-domain (spec weights, or factor-analysis loadings);
+4. **aggregate** each sub-domain (weighted mean over the indicators an LSOA has) and
+   **standardise** its score (the IoD ranks sub-domain scores and transforms them to a
+   normal distribution before combining them);
+5. **combine** the sub-domains with their weights into national DX;
+6. **layer** local proxies: within each supplying LA they reorder LSOAs around the LA's own
+   population-weighted mean DX, which they leave unchanged (see docs/method.md);
+7. **rank** DX (1 = most excluded).
+
 DEDI, as the IMD: **transform** every domain rank exponentially and combine with the seven
 official weights scaled by (1 − w) plus DX at w × (sum of official weights).
+
+Every step is vectorised over a batch of B weight sets ("draws"), so the point estimate
+(B = 1, spec values) and the Monte Carlo (pipeline/method/uncertainty.py) run the very same
+code; sums run in a fixed order so results do not depend on the batch size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
+from scipy.stats import rankdata
 
-from pipeline.method.iod import combine_domain_ranks, decile, rank_most_deprived_first
+from pipeline.method.iod import decile, exponential_transform, normalise_rank
+
+METHODS = ("normal_scores", "ranks", "zscores")
+
+
+@dataclass(frozen=True)
+class DxStructure:
+    """The spec resolved for one build: which indicators are used, where each one sits."""
+
+    indicators: list[str]                 # column order of every indicator matrix (K)
+    subdomain_of: dict[str, str]          # national indicator -> sub-domain
+    subdomain_weights: dict[str, float]   # present sub-domains, weights summing to 1
+    local: list[str]                      # local-authority proxies (layer)
+    local_weight: float                   # share of DX given to the local layer, where supplied
+    min_indicators: int
+    dropped: dict[str, str] = field(default_factory=dict)  # indicator -> why it is not used
+
+    @property
+    def national(self) -> list[str]:
+        return [k for k in self.indicators if k not in self.local]
+
+    def members(self, subdomain: str) -> list[int]:
+        """Positions (in ``indicators``) of a sub-domain's indicators."""
+        return [i for i, k in enumerate(self.indicators) if self.subdomain_of.get(k) == subdomain]
+
+
+def resolve_structure(spec: dict, present: set[str]) -> DxStructure:
+    """Indicators used by this build: present in the data, and kept by the spec's variant."""
+    cfg = spec["dx"]
+    variant = cfg.get("variant", "full_risk")
+    dropped: dict[str, str] = {}
+    used = []
+    for name, ind in cfg["indicators"].items():
+        if name not in present:
+            dropped[name] = "absent: no data supplied"
+        elif variant == "net_of_imd" and ind.get("double_counts"):
+            dropped[name] = f"net_of_imd: the IMD {ind['double_counts']} domain counts it"
+        elif float(ind["weight"]) == 0:
+            dropped[name] = "weight 0"
+        else:
+            used.append(name)
+    local = [k for k in used if cfg["indicators"][k].get("local")]
+    national = [k for k in used if k not in local]
+    sub_of = {k: cfg["indicators"][k]["subdomain"] for k in national}
+    raw = {s: float(v["weight"]) for s, v in cfg["subdomains"].items() if s in sub_of.values()}
+    if not raw:
+        raise ValueError("no national DX indicator has data (supply at least one of "
+                         f"{sorted(k for k, v in cfg['indicators'].items() if not v.get('local'))})")
+    total = sum(raw.values())
+    return DxStructure(national + local, sub_of, {s: w / total for s, w in raw.items()}, local,
+                       float(cfg.get("local_layer", {}).get("weight", 0.0)) if local else 0.0,
+                       min(int(cfg.get("min_indicators", 1)), len(national)), dropped)
 
 
 def orient(values: pd.DataFrame, directions: Mapping[str, int]) -> pd.DataFrame:
@@ -23,22 +91,40 @@ def orient(values: pd.DataFrame, directions: Mapping[str, int]) -> pd.DataFrame:
     return pd.DataFrame({k: values[k] * d for k, d in directions.items()}, index=values.index)
 
 
-def normalise(values: pd.DataFrame, method: str = "normal_scores") -> pd.DataFrame:
+def _standardise(x: np.ndarray, method: str) -> np.ndarray:
+    """Standardise each row of ``x`` (B × N) over its non-missing values."""
+    have = ~np.isnan(x)
+    n = have.sum(axis=-1, keepdims=True)
+    if method == "zscores":
+        mean = np.nanmean(x, axis=-1, keepdims=True)
+        sd = np.nanstd(x, axis=-1, keepdims=True)
+        return np.divide(x - mean, sd, out=np.zeros_like(x), where=sd > 0) + np.where(have, 0, np.nan)
+    if method not in METHODS:
+        raise ValueError(f"unknown normalisation {method!r} (one of {METHODS})")
+    p = (rankdata(x, axis=-1, method="average", nan_policy="omit") - 0.5) / np.maximum(n, 1)
+    return ndtri(p) if method == "normal_scores" else p
+
+
+def normalise(values: pd.DataFrame, method: str = "normal_scores",
+              groups: Mapping[str, pd.Series] | None = None) -> pd.DataFrame:
     """Put oriented indicators on a common scale, column by column, ignoring missing values.
 
     normal_scores: Φ⁻¹((r − 0.5)/n), r the ascending rank (ties averaged) among the n LSOAs
-    with a value (IoD); ranks: (r − 0.5)/n; zscores: (x − mean)/sd.
+    with a value (IoD); ranks: (r − 0.5)/n; zscores: (x − mean)/sd. A column named in
+    ``groups`` is normalised separately within each group (e.g. within each supplying LA).
     """
     out = {}
     for c in values:
-        x = values[c]
-        n = x.notna().sum()
-        if method == "zscores":
-            sd = x.std(ddof=0)
-            out[c] = (x - x.mean()) / sd if sd > 0 else x * 0.0
+        x = values[c].to_numpy(dtype="float64")
+        g = (groups or {}).get(c)
+        if g is None:
+            out[c] = _standardise(x[None, :], method)[0]
             continue
-        p = (x.rank(method="average") - 0.5) / n
-        out[c] = pd.Series(ndtri(p), index=x.index) if method == "normal_scores" else p
+        z = np.full(len(x), np.nan)
+        for _, pos in pd.Series(np.arange(len(x))).groupby(g.to_numpy()).groups.items():
+            pos = np.asarray(pos)
+            z[pos] = _standardise(x[pos][None, :], method)[0]
+        out[c] = z
     return pd.DataFrame(out, index=values.index)
 
 
@@ -52,75 +138,204 @@ def factor_analysis_weights(normalised: pd.DataFrame) -> tuple[pd.Series, pd.Ser
     """Maximum-likelihood one-factor model on complete cases: (weights, loadings).
 
     Weights are the loadings scaled to sum 1 (negative loadings set to 0), as the IoD derives
-    domain weights from factor analysis.
+    domain weights from factor analysis. Fewer than 3 indicators identify no factor: equal.
     """
     from sklearn.decomposition import FactorAnalysis
 
+    cols = normalised.columns
+    if len(cols) < 3:
+        equal = pd.Series(1.0 / len(cols), index=cols)
+        return equal, pd.Series(np.nan, index=cols)
     complete = normalised.dropna()
     fa = FactorAnalysis(n_components=1, random_state=0).fit(complete.to_numpy())
-    load = pd.Series(fa.components_[0], index=normalised.columns)
+    load = pd.Series(fa.components_[0], index=cols)
     if load.sum() < 0:
         load = -load
     w = load.clip(lower=0)
     return w / w.sum(), load
 
 
-def aggregate(normalised: pd.DataFrame, w: np.ndarray,
-              min_indicators: int = 1) -> tuple[pd.Series, pd.Series]:
+def indicator_weights(z: pd.DataFrame, spec: dict, structure: DxStructure
+                      ) -> tuple[np.ndarray, dict[str, float]]:
+    """Weights of the used indicators (each sub-domain's, and the local layer's, sum to 1)
+    and factor loadings when ``dx.weighting`` is ``factor_analysis``."""
+    ind = spec["dx"]["indicators"]
+    w = pd.Series({k: float(ind[k]["weight"]) for k in structure.indicators})
+    loadings: dict[str, float] = {}
+    groups = {s: [k for k in structure.national if structure.subdomain_of[k] == s]
+              for s in structure.subdomain_weights}
+    if structure.local:
+        groups["local_layer"] = structure.local
+    for _, cols in groups.items():
+        if spec["dx"].get("weighting", "equal") == "factor_analysis" and len(cols) >= 3:
+            fw, load = factor_analysis_weights(z[cols])
+            w[cols] = fw
+            loadings.update(load.round(4).to_dict())
+        else:
+            w[cols] = w[cols] / w[cols].sum()
+    return w.to_numpy(), loadings
+
+
+def aggregate(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted mean over the indicators each LSOA has (weights re-normalised per LSOA).
 
-    Returns (score, indicator count). LSOAs with fewer than ``min_indicators`` get NaN.
+    ``z``: K × N (or K × B × N) normalised indicators, NaN = missing. ``w``: K or B × K
+    weights. Returns B × N scores (B = 1 for a single weight vector); NaN where an LSOA has
+    no indicator with positive weight. Sums run over k in order, whatever B is.
     """
-    z = normalised.to_numpy(dtype="float64")
-    have = ~np.isnan(z)
-    num = np.where(have, z, 0.0) @ w
-    den = have.astype("float64") @ w
-    count = have.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where((count >= min_indicators) & (den > 0), num / den, np.nan)
-    return (pd.Series(score, index=normalised.index),
-            pd.Series(count, index=normalised.index))
+    w = np.atleast_2d(w)
+    num = den = 0.0
+    for k in range(w.shape[1]):
+        zk = z[k]
+        have = ~np.isnan(zk)
+        wk = w[:, k, None]
+        num = num + np.where(have, zk, 0.0) * wk
+        den = den + have * wk
+    num, den = np.broadcast_arrays(num, den)
+    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-def dx_domain(indicators: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dict]:
-    """DX score, rank (1 = most excluded), decile and indicator count per LSOA.
-
-    ``indicators`` holds the spec's input columns. Indicators with no values at all are
-    dropped (and reported). Raises ValueError if an LSOA rests on too few indicators.
+def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
+                population: np.ndarray, weight_share: float) -> np.ndarray:
+    """Fair local layering: DX = (1 − λ)·national + λ·v where a local proxy is supplied, with
+    v = m + s·(L − L̄)/s_L per supplying LA (m, s: population-weighted mean and sd of national
+    DX; L̄, s_L: of the within-LA layer score L, over the LSOAs with L). The LA's
+    population-weighted mean DX is unchanged; its LSOAs reorder in the proxy's direction.
+    ``national`` and ``layer`` are B × N; LSOAs with no layer value keep national DX.
     """
-    cfg = spec["dx"]
-    ind = cfg["indicators"]
-    present = {k: v for k, v in ind.items() if indicators[v["column"]].notna().any()}
-    absent = sorted(set(ind) - set(present))
-    values = indicators[[v["column"] for v in present.values()]].copy()
-    values.columns = list(present)
-    z = normalise(orient(values, {k: v["direction"] for k, v in present.items()}),
-                  cfg["normalisation"])
-    info: dict = {"indicators_used": list(present), "indicators_absent": absent}
-    if cfg.get("weighting", "equal") == "factor_analysis":
-        fw, load = factor_analysis_weights(z)
-        w = fw.to_numpy()
-        info["factor_loadings"] = load.round(4).to_dict()
-    else:
-        w = weight({k: v["weight"] for k, v in present.items()}, list(present))
-    info["weights"] = dict(zip(present, np.round(w, 6).tolist(), strict=True))
-    score, count = aggregate(z, w, int(cfg.get("min_indicators", 1)))
-    if score.isna().any():
-        few = indicators.index[score.isna()][:10].tolist()
-        raise ValueError(f"{int(score.isna().sum())} LSOA(s) have fewer than "
-                         f"{cfg.get('min_indicators')} DX indicators (e.g. rows {few}); lower "
-                         "dx.min_indicators or supply the missing inputs")
-    rank = rank_most_deprived_first(score)
-    out = pd.DataFrame({"dx_score": score, "dx_rank": rank,
-                        "dx_decile": decile(rank, len(rank)), "dx_indicator_count": count},
-                       index=indicators.index)
-    return out, {**info, "normalised": z}
+    out = national.copy()
+    if weight_share <= 0:
+        return out
+    have = ~np.isnan(layer)
+    for la in pd.unique(la_codes[have.any(axis=0)]):
+        cols = np.flatnonzero(la_codes == la)
+        h = have[:, cols]
+        p = np.where(h, population[cols][None, :], 0.0)
+        tot = p.sum(axis=1, keepdims=True)
+        nat, lay = national[:, cols], np.where(h, layer[:, cols], 0.0)
+
+        def wmean(x: np.ndarray, p=p, tot=tot) -> np.ndarray:
+            return np.divide((p * x).sum(axis=1, keepdims=True), tot, out=np.zeros_like(tot),
+                             where=tot > 0)
+
+        m, lbar = wmean(np.where(h, nat, 0.0)), wmean(lay)
+        s = np.sqrt(wmean(np.where(h, (nat - m) ** 2, 0.0)))
+        s_l = np.sqrt(wmean(np.where(h, (lay - lbar) ** 2, 0.0)))
+        v = m + s * np.divide(lay - lbar, s_l, out=np.zeros_like(lay), where=s_l > 0)
+        out[:, cols] = np.where(h, (1 - weight_share) * nat + weight_share * v, nat)
+    return out
 
 
-def dedi_weights(imd_weights: Mapping[str, float], dx_weight: float) -> dict[str, float]:
+def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
+              la_codes: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, dict]:
+    """DX scores (B × N) from normalised indicators ``z`` (K × N, in ``structure`` order) and
+    weights ``w`` (B × K): aggregate and standardise each sub-domain, combine, layer.
+
+    Also returns the standardised sub-domain scores (B × N each) and the local layer score.
+    """
+    w = np.atleast_2d(w)
+    subs, sub_w = {}, []
+    for s, ws in structure.subdomain_weights.items():
+        idx = structure.members(s)
+        score = aggregate(z[idx], w[:, idx])
+        # one indicator: already on the common scale (standardising again changes nothing)
+        subs[s] = score if len(idx) == 1 else _standardise(score, method)
+        sub_w.append(ws)
+    national = aggregate(np.stack(list(subs.values())), np.array(sub_w))
+    local_idx = [structure.indicators.index(k) for k in structure.local]
+    layer = (aggregate(z[local_idx], w[:, local_idx]) if local_idx
+             else np.full(national.shape, np.nan))
+    dx = layer_local(national, layer, la_codes, population, structure.local_weight)
+    return dx, {"subdomains": subs, "national": national, "layer": layer}
+
+
+def rank_rows(scores: np.ndarray) -> np.ndarray:
+    """Row-wise ranks of a B × N matrix, 1 = highest score; ties by position (as the IoD
+    ranks and :func:`pipeline.method.iod.rank_most_deprived_first`)."""
+    scores = np.atleast_2d(scores)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranks = np.empty(scores.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1)[None, :], axis=1)
+    return ranks
+
+
+def dedi_weights(imd_weights: Mapping[str, float], dx_weight: float | np.ndarray
+                 ) -> dict[str, float | np.ndarray]:
     """The seven IMD weights scaled by (1 − w), and DX at w × their sum (per cent)."""
     total = sum(imd_weights.values())
     return {**{k: v * (1 - dx_weight) for k, v in imd_weights.items()}, "dx": dx_weight * total}
+
+
+def dedi_scores(transformed: Mapping[str, np.ndarray], dx_rank: np.ndarray,
+                imd_weights: Mapping[str, float], dx_weight: np.ndarray,
+                constant: float = 23.0) -> np.ndarray:
+    """DEDI scores (B × N): Σ_d X_d·w′_d/100 over the seven transformed IMD domains (in
+    ``imd_weights`` order) plus DX's transformed rank at w·Σw_d. With w = 0 this is the
+    IMD recomputed exactly as :func:`pipeline.method.iod.combine_domain_ranks` does."""
+    dx_rank = np.atleast_2d(dx_rank)
+    w = np.asarray(dx_weight, dtype="float64").reshape(-1, 1)
+    dw = dedi_weights(imd_weights, w)
+    score = 0.0
+    for d in imd_weights:
+        score = score + transformed[d][None, :] * (dw[d] / 100.0)
+    x_dx = exponential_transform(normalise_rank(dx_rank, dx_rank.shape[1]), constant)
+    return score + x_dx * (dw["dx"] / 100.0)
+
+
+def transform_domains(domain_ranks: pd.DataFrame, constant: float = 23.0) -> dict[str, np.ndarray]:
+    """Exponentially transformed domain ranks (1 = most deprived), per domain."""
+    n = len(domain_ranks)
+    return {d: exponential_transform(normalise_rank(domain_ranks[d], n), constant)
+            for d in domain_ranks}
+
+
+@dataclass
+class DxResult:
+    """The point estimate of DX with everything downstream steps and diagnostics need."""
+
+    frame: pd.DataFrame            # dx_score, dx_rank, dx_decile, dx_indicator_count, ...
+    structure: DxStructure
+    weights: dict[str, float]      # per used indicator (within its sub-domain / layer)
+    loadings: dict[str, float]
+    normalised: pd.DataFrame       # z of every used indicator (N × K)
+    oriented: pd.DataFrame
+
+
+def dx_domain(indicators: pd.DataFrame, spec: dict, la_codes: pd.Series | None = None,
+              population: pd.Series | None = None) -> DxResult:
+    """DX per LSOA from ``indicators`` (the spec's input columns, one row per LSOA).
+
+    ``la_codes`` (the LSOA's LTLA) and ``population`` are needed for local proxies. Raises
+    ValueError naming LSOAs that rest on too few national indicators.
+    """
+    cfg = spec["dx"]["indicators"]
+    present = {k for k, v in cfg.items()
+               if v["column"] in indicators and indicators[v["column"]].notna().any()}
+    st = resolve_structure(spec, present)
+    values = indicators[[cfg[k]["column"] for k in st.indicators]].set_axis(st.indicators, axis=1)
+    oriented = orient(values, {k: cfg[k]["direction"] for k in st.indicators})
+    n = len(indicators)
+    la = (la_codes if la_codes is not None else pd.Series("", index=indicators.index))
+    pop = (population if population is not None else pd.Series(1.0, index=indicators.index))
+    method = spec["dx"]["normalisation"]
+    z = normalise(oriented, method, {k: la for k in st.local})
+    w, loadings = indicator_weights(z, spec, st)
+    count = z[st.national].notna().sum(axis=1)
+    few = count < st.min_indicators
+    if few.any():
+        raise ValueError(f"{int(few.sum())} LSOA(s) have fewer than {st.min_indicators} "
+                         f"national DX indicators (e.g. {indicators.index[few][:10].tolist()}); "
+                         "lower dx.min_indicators or supply the missing inputs")
+    score, parts = dx_scores(z.T.to_numpy(), w, st, method, la.to_numpy(),
+                             pop.to_numpy(dtype="float64"))
+    rank = rank_rows(score)[0]
+    frame = pd.DataFrame({"dx_score": score[0], "dx_rank": rank, "dx_decile": decile(rank, n),
+                          "dx_indicator_count": z.notna().sum(axis=1).to_numpy(),
+                          **{f"dx_{s}_score": v[0] for s, v in parts["subdomains"].items()},
+                          "dx_local_layer": ~np.isnan(parts["layer"][0])},
+                         index=indicators.index)
+    return DxResult(frame, st, dict(zip(st.indicators, np.round(w, 6).tolist(), strict=True)),
+                    loadings, z, oriented)
 
 
 def dedi_index(domain_ranks: pd.DataFrame, dx_rank: pd.Series, imd_weights: Mapping[str, float],
@@ -129,5 +344,8 @@ def dedi_index(domain_ranks: pd.DataFrame, dx_rank: pd.Series, imd_weights: Mapp
 
     With ``dx_weight`` = 0 this is exactly the IMD recomputed from the domain ranks.
     """
-    ranks = domain_ranks.assign(dx=dx_rank.to_numpy())
-    return combine_domain_ranks(ranks, dedi_weights(imd_weights, dx_weight), constant)
+    x = transform_domains(domain_ranks[list(imd_weights)], constant)
+    score = dedi_scores(x, dx_rank.to_numpy(), imd_weights, np.array([dx_weight]), constant)[0]
+    rank = rank_rows(score)[0]
+    return pd.DataFrame({"score": score, "rank": rank, "decile": decile(rank, len(rank))},
+                        index=domain_ranks.index)

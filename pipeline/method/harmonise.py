@@ -59,3 +59,18 @@ def harmonise_lsoa11_to_lsoa21(values: pd.DataFrame, lookup: pd.DataFrame, value
         weighting="equal weights" if weights is None else "weighted by supplied LSOA 2011 weights",
     )
     return out, report
+
+
+def fill_on_primary_scale(primary: pd.Series, fallback: pd.Series) -> pd.Series:
+    """Fill gaps in ``primary`` from ``fallback`` put on the primary's scale by quantile
+    mapping: an LSOA at the p-th percentile of the fallback takes the primary's p-th
+    percentile. Keeps one scale when sources differ by LSOA (e.g. Ofcom % premises with
+    IoD broadband scores), so ranks stay meaningful. Both share one index."""
+    out = primary.copy()
+    gap = primary.isna() & fallback.notna()
+    have = primary.dropna()
+    if not gap.any() or have.empty:
+        return out if not have.empty else fallback.copy()
+    p = fallback.rank(pct=True, method="average")[gap]
+    out[gap] = have.quantile(p.clip(0, 1).to_numpy(), interpolation="linear").to_numpy()
+    return out

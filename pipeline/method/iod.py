@@ -39,8 +39,12 @@ def weight(transformed: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFr
 
 
 def aggregate(weighted: pd.DataFrame) -> pd.Series:
-    """Sum the weighted domain scores into the combined index score."""
-    return weighted.sum(axis=1)
+    """Sum the weighted domain scores into the combined index score, column by column in
+    order (the same order DEDI uses, so that DEDI with w = 0 is the IMD bit for bit)."""
+    total = pd.Series(0.0, index=weighted.index)
+    for c in weighted:
+        total = total + weighted[c]
+    return total
 
 
 def decile(rank: pd.Series | np.ndarray, n: int) -> np.ndarray:

@@ -13,6 +13,7 @@ import yaml
 SPEC_FILE = Path(__file__).resolve().parents[1] / "index_spec.yaml"
 NORMALISATIONS = ("normal_scores", "ranks", "zscores")
 WEIGHTINGS = ("equal", "factor_analysis")
+VARIANTS = ("full_risk", "net_of_imd")
 IMD_DOMAINS = ("income", "employment", "education", "health", "crime", "barriers",
                "living_environment")
 
@@ -35,12 +36,17 @@ def load_spec(path: Path | str | None = None, overrides: dict[str, Any] | None =
 
 
 def apply_overrides(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy with ``dx_weight``, ``indicator_weights`` or ``normalisation`` replaced."""
+    """Return a copy with ``dx_weight``, ``indicator_weights``, ``normalisation``, ``variant``
+    or ``monte_carlo_draws`` replaced."""
     out = copy.deepcopy(spec)
     if overrides.get("dx_weight") is not None:
         out["dedi"]["dx_weight"] = overrides["dx_weight"]
     if overrides.get("normalisation"):
         out["dx"]["normalisation"] = overrides["normalisation"]
+    if overrides.get("variant"):
+        out["dx"]["variant"] = overrides["variant"]
+    if overrides.get("monte_carlo_draws"):
+        out["monte_carlo"]["draws"] = overrides["monte_carlo_draws"]
     for name, w in (overrides.get("indicator_weights") or {}).items():
         if name not in out["dx"]["indicators"]:
             raise SpecError(f"run config: unknown indicator '{name}' "
@@ -61,6 +67,18 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
     inds = spec["dx"].get("indicators") or {}
     if not inds:
         fail("dx.indicators is empty")
+    subs = spec["dx"].get("subdomains") or {}
+    if not subs:
+        fail("dx.subdomains is empty")
+    for name, sd in subs.items():
+        if not isinstance(sd, dict) or not isinstance(sd.get("weight"), int | float) \
+                or sd["weight"] < 0:
+            fail(f"dx.subdomains.{name}.weight must be a non-negative number")
+    if spec["dx"].get("variant", "full_risk") not in VARIANTS:
+        fail(f"dx.variant must be one of {VARIANTS}, got {spec['dx'].get('variant')!r}")
+    lw = (spec["dx"].get("local_layer") or {}).get("weight", 0)
+    if not isinstance(lw, int | float) or not 0 <= lw < 1:
+        fail(f"dx.local_layer.weight must be in [0, 1), got {lw}")
     for name, ind in inds.items():
         for k in ("column", "direction", "weight"):
             if k not in ind:
@@ -72,6 +90,9 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
             fail(f"dx.indicators.{name}.direction must be 1 or -1, got {ind['direction']}")
         if not isinstance(ind["weight"], int | float) or ind["weight"] < 0:
             fail(f"dx.indicators.{name}.weight must be a non-negative number, got {ind['weight']}")
+        if not ind.get("local") and ind.get("subdomain") not in subs:
+            fail(f"dx.indicators.{name}.subdomain must be one of {sorted(subs)} "
+                 f"(or set local: true), got {ind.get('subdomain')!r}")
         if ind.get("double_counts") not in (None, *IMD_DOMAINS):
             fail(f"dx.indicators.{name}.double_counts must be an IMD domain {IMD_DOMAINS}")
     if sum(i["weight"] for i in inds.values()) <= 0:
@@ -84,16 +105,17 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
     if not isinstance(w, int | float) or not 0 <= w < 1:
         fail(f"dedi.dx_weight must be in [0, 1), got {w}")
     mc = spec["monte_carlo"]
-    lo, hi = mc.get("dx_weight_range", [w, w])
-    if not 0 <= lo <= hi < 1:
-        fail(f"monte_carlo.dx_weight_range must satisfy 0 <= low <= high < 1, got {[lo, hi]}")
+    h = mc.get("dx_weight_half_width", 0)
+    if not isinstance(h, int | float) or h < 0:
+        fail(f"monte_carlo.dx_weight_half_width must be a non-negative number, got {h}")
     if int(mc.get("draws", 0)) < 1:
         fail("monte_carlo.draws must be at least 1")
     bad = set(mc.get("normalisations", [])) - set(NORMALISATIONS)
     if bad:
         fail(f"monte_carlo.normalisations: unknown {sorted(bad)}")
-    if mc.get("dirichlet_concentration", 1) <= 0:
-        fail("monte_carlo.dirichlet_concentration must be positive")
+    c = mc.get("dirichlet_concentration")
+    if c is not None and (not isinstance(c, int | float) or c < 0):
+        fail("monte_carlo.dirichlet_concentration must be a non-negative number or null")
 
 
 def spec_hash(spec: dict[str, Any]) -> str:

@@ -1,9 +1,12 @@
-"""COINr-style Monte Carlo uncertainty and sensitivity of DX and DEDI, fully vectorised.
+"""COINr-style Monte Carlo uncertainty and sensitivity of DX and DEDI.
 
-Each draw perturbs: the DX weight w ~ U(range); the indicator weights ~ Dirichlet(c × spec
-weights); the normalisation (one of the spec's methods, uniformly); and, if enabled, drops one
-indicator (or none) uniformly. DX and DEDI are recomputed for every LSOA with matrix
-products over batches of draws (no Python loop over LSOAs), and ranked per draw.
+Each draw perturbs: the DX weight w ~ U(w₀ − h, w₀ + h), centred on the spec's w₀; the
+indicator weights ~ Dirichlet(c·K·w̄) centred on the weights the point estimate used (spec or
+factor-analysis weights); the normalisation (one of the spec's methods, uniformly); and, if
+enabled, drops one indicator (or none) uniformly. DX and DEDI are then recomputed for every
+LSOA by the very functions of the point estimate (:func:`pipeline.method.dx.dx_scores`,
+:func:`~pipeline.method.dx.dedi_scores`), over batches of draws, and ranked per draw. With
+every perturbation off, each draw reproduces the point estimate exactly.
 
 First-order sensitivity index of factor f (variance decomposition, "binning" estimator):
 S_f = Var_f(E[rank | f]) / Var(rank), per LSOA, then averaged over LSOAs weighted by
@@ -19,8 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline.method.dx import normalise
-from pipeline.method.iod import exponential_transform, normalise_rank
+from pipeline.method.dx import DxStructure, dedi_scores, dx_scores, normalise, rank_rows
 
 
 @dataclass
@@ -30,57 +32,59 @@ class MonteCarloResult:
     lsoa: pd.DataFrame
     areas: pd.DataFrame
     sensitivity: pd.DataFrame
-    draws: pd.DataFrame
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Row-wise ranks of a draws × units matrix, 1 = highest score, as int32."""
-    order = np.argsort(-scores, axis=1)
-    ranks = np.empty(scores.shape, dtype=np.int32)
-    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1, dtype=np.int32)[None, :],
-                      axis=1)
-    return ranks
+def dx_weight_range(dx_weight: float, half_width: float) -> tuple[float, float]:
+    """[w − h, w + h], with h shrunk so that the range stays inside [0, 1) and centred on w."""
+    h = max(0.0, min(float(half_width), dx_weight, 0.999 - dx_weight))
+    return dx_weight - h, dx_weight + h
 
 
-def draw_factors(k: int, spec_weights: np.ndarray, mc: dict, rng: np.random.Generator
+def draw_factors(centre: np.ndarray, mc: dict, dx_weight: float, rng: np.random.Generator
                  ) -> pd.DataFrame:
-    """The perturbed inputs of every draw: w, method, dropped indicator, weights."""
-    d = int(mc["draws"])
-    lo, hi = mc["dx_weight_range"]
+    """The perturbed inputs of every draw: w, normalisation, dropped indicator, weights.
+
+    ``centre``: the point estimate's indicator weights (K). ``mc["dirichlet_concentration"]``
+    null or 0 keeps the weights fixed; ``dx_weight_half_width`` 0 keeps w fixed.
+    """
+    d, k = int(mc["draws"]), len(centre)
+    lo, hi = dx_weight_range(dx_weight, mc.get("dx_weight_half_width", 0.0))
     methods = list(mc["normalisations"])
-    w = rng.uniform(lo, hi, d)
+    w = rng.uniform(lo, hi, d) if hi > lo else np.full(d, float(dx_weight))
     method = rng.integers(0, len(methods), d)
     drop = rng.integers(-1, k, d) if mc.get("leave_one_out", True) else np.full(d, -1)
-    alpha = float(mc["dirichlet_concentration"]) * spec_weights / spec_weights.sum() * k
-    weights = rng.dirichlet(alpha, d)
-    mask = np.ones((d, k))
+    conc = mc.get("dirichlet_concentration")
+    pos = centre > 0
+    weights = np.tile(centre.astype("float64"), (d, 1))
+    if conc and pos.sum() > 1:
+        alpha = float(conc) * centre[pos] / centre[pos].sum() * pos.sum()
+        weights[:, pos] = rng.dirichlet(alpha, d)
     keep = drop >= 0
-    mask[np.flatnonzero(keep), drop[keep]] = 0.0
-    weights = weights * mask
-    weights /= weights.sum(axis=1, keepdims=True)
+    weights[np.flatnonzero(keep), drop[keep]] = 0.0
     out = pd.DataFrame({"dx_weight": w, "normalisation": [methods[i] for i in method],
                         "dropped": drop})
     out["weights"] = list(weights)
     return out
 
 
-def run_monte_carlo(oriented: pd.DataFrame, spec_weights: np.ndarray, imd_part: np.ndarray,
-                    imd_weight_total: float, mc: dict, areas: dict[str, np.ndarray],
-                    population: np.ndarray, batch: int = 100) -> MonteCarloResult:
+def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.ndarray,
+                    transformed: dict[str, np.ndarray], imd_weights: dict[str, float],
+                    dx_weight: float, mc: dict, areas: dict[str, np.ndarray],
+                    population: np.ndarray, la_codes: np.ndarray, constant: float = 23.0,
+                    batch: int = 100) -> MonteCarloResult:
     """Run the draws.
 
-    ``oriented``: N × K indicators (higher = more excluded, NaN = missing). ``imd_part``: the
-    IMD score from the seven transformed domain ranks (Σ wᵢXᵢ). ``areas``: geography -> area
-    code of each LSOA (for area average-score ranks). ``population``: LSOA weights.
+    ``oriented``: N × K indicators in ``structure.indicators`` order (higher = more
+    excluded, NaN = missing). ``transformed``: the seven exponentially transformed IMD domain
+    ranks. ``areas``: geography -> area code of each LSOA (for area average-score ranks).
+    ``population``: LSOA weights; ``la_codes``: each LSOA's LTLA (local layer).
     """
-    n, k = oriented.shape
+    n = len(oriented)
     rng = np.random.default_rng(int(mc["seed"]))
-    draws = draw_factors(k, spec_weights, mc, rng)
+    draws = draw_factors(centre, mc, dx_weight, rng)
     d = len(draws)
-    have = ~np.isnan(oriented.to_numpy(dtype="float64"))
-    zfill = {m: np.where(have, normalise(oriented, m).to_numpy(dtype="float64"), 0.0).T.copy()
-             for m in mc["normalisations"]}  # K × N
-    avail = have.astype("float64").T.copy()
+    groups = {k: pd.Series(la_codes, index=oriented.index) for k in structure.local}
+    z = {m: normalise(oriented, m, groups).T.to_numpy() for m in mc["normalisations"]}  # K × N
     ranks = np.empty((d, n), dtype=np.int32)  # draws × LSOAs
     mats, area_ranks = {}, {}
     for g, codes in areas.items():
@@ -93,21 +97,19 @@ def run_monte_carlo(oriented: pd.DataFrame, spec_weights: np.ndarray, imd_part: 
         area_ranks[g] = np.empty((d, len(uniq)), dtype=np.int32)
     w_all = np.vstack(draws["weights"].to_numpy())
     method_of = draws["normalisation"].to_numpy()
+    wd_all = draws["dx_weight"].to_numpy()
     for start in range(0, d, batch):
         idx = np.arange(start, min(start + batch, d))
-        dx = np.zeros((len(idx), n))
-        for m in zfill:
+        dedi = np.empty((len(idx), n))
+        for m in z:
             rows = np.flatnonzero(method_of[idx] == m)
             if len(rows):
-                wm = w_all[idx[rows]]  # B × K
-                num, den = wm @ zfill[m], wm @ avail
-                dx[rows] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-        x_dx = exponential_transform(normalise_rank(_ranks(dx), n))
-        wd = draws["dx_weight"].to_numpy()[idx][:, None]
-        dedi = imd_part[None, :] * (1 - wd) + (wd * imd_weight_total / 100.0) * x_dx
-        ranks[idx] = _ranks(dedi)
+                dx, _ = dx_scores(z[m], w_all[idx[rows]], structure, m, la_codes, population)
+                dedi[rows] = dedi_scores(transformed, rank_rows(dx), imd_weights,
+                                         wd_all[idx[rows]], constant)
+        ranks[idx] = rank_rows(dedi)
         for g, (_, mt, pop) in mats.items():
-            area_ranks[g][idx] = _ranks(np.asarray(mt.T.dot(dedi.T)).T / pop[None, :])
+            area_ranks[g][idx] = rank_rows(np.asarray(mt.T.dot(dedi.T)).T / pop[None, :])
     by_lsoa = np.sort(ranks.T, axis=1)  # LSOAs × draws
     pct = _percentiles(by_lsoa, [5, 50, 95])
     lsoa = pd.DataFrame({"dedi_rank_p05": pct[0], "dedi_rank_p50": pct[1],
@@ -116,14 +118,12 @@ def run_monte_carlo(oriented: pd.DataFrame, spec_weights: np.ndarray, imd_part: 
                         index=oriented.index)
     out_areas = []
     for g, (uniq, _, _) in mats.items():
-        p = _percentiles(np.sort(area_ranks[g].T, axis=1), [5, 50, 95])
+        p = _percentiles(np.sort(area_ranks[g].T, axis=1), [5, 95])
         out_areas.append(pd.DataFrame({"geography": g, "area_code": uniq,
                                        "average_score_rank_p05": p[0],
-                                       "average_score_rank_p50": p[1],
-                                       "average_score_rank_p95": p[2]}))
+                                       "average_score_rank_p95": p[1]}))
     sens = first_order_indices(ranks, draws)
-    return MonteCarloResult(lsoa, pd.concat(out_areas, ignore_index=True), sens,
-                            draws.drop(columns="weights"))
+    return MonteCarloResult(lsoa, pd.concat(out_areas, ignore_index=True), sens)
 
 
 def _percentiles(sorted_rows: np.ndarray, qs: list[float]) -> list[np.ndarray]:

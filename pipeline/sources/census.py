@@ -107,8 +107,14 @@ BULK = {
               "-1 (overcrowded)": "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -1",
               "-2 or less (overcrowded)":
                   "Occupancy rating for bedrooms: Occupancy rating of bedrooms: -2 or less"},
-    "ts054": {"total": "Tenure of household: Total: All households"},
+    "ts054": {"total": "Tenure of household: Total: All households",
+              "Social rented: Rents from council or Local Authority":
+                  "Tenure of household: Social rented: Rents from council or Local Authority",
+              "Social rented: Other social rented":
+                  "Tenure of household: Social rented: Other social rented"},
 }
+SOCIAL_RENTED = ["Social rented: Rents from council or Local Authority",
+                 "Social rented: Other social rented"]
 BULK_FILES = {k: f"census2021-{k}-lsoa.csv" for k in BULK}
 FETCH += [
     FetchSpec(source=f"census21_{t}", url=f"https://www.nomisweb.co.uk/output/census/2021/"
@@ -150,6 +156,16 @@ def read_long_table(path: Path, wanted: list[str], bulk: str | None = None) -> p
     out = wide.reset_index()
     out.columns.name = None
     check_lsoa_codes(out, path)
+    return out
+
+
+def read_tenure(path: Path) -> pd.DataFrame:
+    """TS054 per LSOA 2021: households and socially rented households (both landlords)."""
+    df = read_long_table(path, SOCIAL_RENTED, "ts054")
+    out = pd.DataFrame({"lsoa21_code": df["lsoa21_code"], "households": df["total"],
+                        "social_rented": df[SOCIAL_RENTED].sum(axis=1, min_count=1)})
+    if "dedi_synthetic" in df:
+        out["dedi_synthetic"] = df["dedi_synthetic"]
     return out
 
 

@@ -7,15 +7,18 @@ their official header text, so the full official file and reduced copies both re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.sources.common import (
+    SYNTHETIC_COLUMN,
     FetchSpec,
     SourceError,
     check_lsoa_codes,
     find_one,
+    is_true,
     map_headers,
     read_table,
     to_number,
@@ -165,3 +168,94 @@ def read_iod2019(path: Path) -> pd.DataFrame:
             df[c] = to_number(df, c, path)
     check_lsoa_codes(df, path, column="lsoa11_code")
     return df
+
+
+# --- IoD 2025 File 8: underlying indicators (LSOA 2021) ----------------------------------
+# Official workbook: a "Notes" sheet and one sheet per domain ("IoD25 Income Domain", ...,
+# "IoD25 Living Env Domain"), headers in row 1, keyed by "LSOA code (2021)". Tidy copies
+# (CSV/parquet) use the same headers in snake_case. Headers are matched by their slug
+# (lower case, non-alphanumerics -> "_"), so both spellings read.
+
+FILE8_PATTERNS = ["File_8_IoD2025_Underlying_Indicators.xlsx", "File_8*IoD2025*.xlsx",
+                  "File_8*IoD2025*.csv", "iod2025_file8_indicators_lsoa21.parquet",
+                  "iod2025_file8_indicators_lsoa21.csv"]
+# slug of the official header -> our column (domain sheet in brackets)
+FILE8_HEADERS: dict[str, str] = {
+    "lsoa_code_2021": "lsoa21_code", "lsoa21_code": "lsoa21_code",
+    # [Income] people aged 60+ in income-deprived families (pension credit guarantee etc.)
+    "income_deprivation_affecting_older_people_index_idaopi_numerator": "idaopi_numerator",
+    # [Education] adults 25-66 with no or low qualifications, or not speaking English well
+    "adult_skills_and_english_language_proficiency_indicator": "adult_skills_english",
+    # [Health] comparative illness and disability ratio (work-limiting illness and disability)
+    "comparative_illness_and_disability_ratio_indicator": "cidr",
+    # [Barriers] broadband download and upload speeds (new in IoD 2025; higher = worse)
+    "digital_connectivity_broadband_download_and_upload_speeds": "broadband_speeds",
+}
+FILE8_REQUIRED = ["lsoa21_code", "idaopi_numerator", "adult_skills_english", "broadband_speeds"]
+FETCH.append(FetchSpec(
+    source="iod2025_file8",
+    url="https://assets.publishing.service.gov.uk/media/691dec012c6b98ecdbc500d4/"
+        "File_8_IoD2025_Underlying_Indicators.xlsx",
+    target="iod/File_8_IoD2025_Underlying_Indicators.xlsx",
+    description="English Indices of Deprivation 2025, File 8 (underlying indicators), MHCLG"))
+
+
+def slug(header: str) -> str:
+    """``'Adult skills and English language proficiency indicator'`` -> its snake_case slug."""
+    return re.sub(r"[^0-9a-z]+", "_", str(header).replace("\ufeff", "").lower()).strip("_")
+
+
+def locate_file8(raw_dir: Path) -> Path:
+    """Path of IoD 2025 File 8 (optional)."""
+    return find_one(raw_dir, TOPIC, FILE8_PATTERNS)
+
+
+def _file8_frames(path: Path) -> list[pd.DataFrame]:
+    if path.suffix.lower() != ".xlsx":
+        return [read_table(path)]
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, engine="calamine", dtype=object)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the file's fault
+        raise SourceError(path, f"not a readable xlsx workbook ({type(exc).__name__}: {exc}); "
+                          "download it again with `dedi fetch iod2025_file8`") from None
+    return [df for name, df in sheets.items() if name.strip().lower().startswith("iod25")]
+
+
+def read_file8(path: Path) -> pd.DataFrame:
+    """The File 8 indicators DEDI uses, one row per England LSOA 2021.
+
+    Raises :class:`SourceError` naming the file, the column and rows on bad input.
+    """
+    wanted: dict[str, pd.Series] = {}
+    codes: pd.Series | None = None
+    synthetic = False
+    for df in _file8_frames(path):
+        cols = {slug(c): c for c in df.columns}
+        key = cols.get("lsoa_code_2021") or cols.get("lsoa21_code")
+        if key is None:
+            continue
+        idx = df[key].astype(str).str.strip()
+        if codes is None:
+            codes = idx
+        synthetic |= SYNTHETIC_COLUMN in df and bool(is_true(df[SYNTHETIC_COLUMN]).any())
+        for s, ours in FILE8_HEADERS.items():
+            if s in cols and ours != "lsoa21_code" and ours not in wanted:
+                wanted[ours] = pd.Series(df[cols[s]].to_numpy(), index=idx.to_numpy())
+    missing = [c for c in FILE8_REQUIRED if c != "lsoa21_code" and c not in wanted]
+    if codes is None or missing:
+        names = {v: k for k, v in FILE8_HEADERS.items()}
+        what = ["lsoa_code_2021"] if codes is None else [names[m] for m in missing]
+        raise SourceError(path, "missing required column(s): " + "; ".join(
+            f"'{w}' (any spelling with that slug)" for w in what))
+    out = pd.DataFrame({"lsoa21_code": codes.to_numpy()})
+    for c, s in wanted.items():
+        if not s.index.is_unique:
+            dup = s.index[s.index.duplicated()][:3].tolist()
+            raise SourceError(path, f"column 'LSOA code (2021)': duplicated LSOA code(s) {dup}")
+        out[c] = s.reindex(out["lsoa21_code"]).to_numpy()
+        out[c] = to_number(out, c, path, allow_suppressed=True)
+    out = out[out["lsoa21_code"].str.startswith("E")].reset_index(drop=True)
+    check_lsoa_codes(out, path)
+    if synthetic:
+        out[SYNTHETIC_COLUMN] = True
+    return out

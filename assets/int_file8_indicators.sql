@@ -1,0 +1,21 @@
+-- int_file8_indicators: digital-exclusion indicators taken from IoD 2025 File 8, per LSOA 2021
+-- (higher = more excluded). Inputs: stg_iod2025_file8 (File 8 underlying indicators),
+-- int_lsoa_population (the population denominator of the build).
+--   adult_skills_english_pct     % of adults 25-66 with no or low qualifications or who cannot
+--                                speak English well (File 8 proportion x 100)
+--   pct_older_income_deprived    people aged 60+ in income-deprived families (IDAOPI numerator:
+--                                pension credit and similar) per 100 residents: how common
+--                                older people on low incomes are in the LSOA
+--   broadband_speeds             IoD 2025 broadband download and upload speeds indicator
+--                                (Barriers domain; higher = slower)
+--   cidr                         comparative illness and disability ratio (Health domain)
+-- LSOAs with no File 8 row, or a suppressed IDAOPI numerator, stay missing (never zero).
+SELECT
+    pop.lsoa21_code,
+    100.0 * f8.adult_skills_english AS adult_skills_english_pct,
+    100.0 * f8.idaopi_numerator / nullif(pop.population, 0) AS pct_older_income_deprived,
+    f8.broadband_speeds,
+    f8.cidr
+FROM int_lsoa_population AS pop
+LEFT JOIN stg_iod2025_file8 AS f8 ON f8.lsoa21_code = pop.lsoa21_code
+ORDER BY pop.lsoa21_code
