@@ -325,7 +325,8 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
         SYNTHETIC_COLUMN: True}))
     la3 = LTLAS[3][0]
     in3 = np.flatnonzero((c["ltla24_code"] == la3).to_numpy())
-    pts = shapes.iloc[in3].sample_points(size=8, rng=rng).explode()
+    # 4-40 poor-condition homes per LSOA: some below the suppression threshold, most above
+    pts = shapes.iloc[in3].sample_points(size=rng.integers(4, 40, len(in3)), rng=rng).explode()
     save(f"local/{la3}", "housing_condition.csv", pd.DataFrame({
         "address_id": np.arange(len(pts)), "lat": pts.y.round(6).to_numpy(),
         "lon": pts.x.round(6).to_numpy(), "hazard": "Category 1", SYNTHETIC_COLUMN: True}))

@@ -135,7 +135,7 @@ def test_rebuild_replaces_marts_without_leftovers(demo_build, tmp_path):
 def test_demo_indicators_cover_every_input_path(demo_build):
     con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
     cov = con.execute("SELECT * FROM coverage").df().set_index("indicator")
-    assert (cov["data_status"] == "synthetic").all()
+    assert (cov["data_status"] == "synthetic").all() and cov["supplied"].all()
     assert cov.loc["connectivity_exclusion", "source"].startswith("Ofcom")  # postcode path
     full = ["connectivity_exclusion", "nhs_app_non_uptake_pct", "pct_aged_70plus",
             "pct_disabled", "pct_households_overcrowded", "pct_cannot_speak_english_well",
@@ -163,7 +163,10 @@ def test_demo_index_marts(demo_build):
         assert sorted(lsoa[f"{c}_rank"]) == list(range(1, 321))
     assert (lsoa["dedi_rank_change"] == lsoa["imd_rank"] - lsoa["dedi_rank"]).all()
     assert (lsoa["dedi_rank_p05"] <= lsoa["dedi_rank_p95"]).all()
-    assert lsoa["dx_indicator_count"].between(5, 6).all()
+    # 6 national indicators + NHS App (use) everywhere, plus a local proxy in 3 of 4 LAs
+    # (the 4th LA's housing counts are partly suppressed)
+    assert lsoa["dx_indicator_count"].between(7, 8).all()
+    assert lsoa["dx_local_layer"].sum() > 200
     summ = con.execute("SELECT index, geography, count(*) n, count(average_score_rank_p05) p "
                        "FROM area_summary GROUP BY ALL").df()
     assert set(summ["index"]) == {"imd", "dx", "dedi"}
@@ -186,8 +189,9 @@ def test_run_config_w_zero_gives_the_imd(demo_build, tmp_path):
     dirs = BuildDirs(demo_build.raw, tmp_path / "staging", tmp_path / "marts")
     shutil.copytree(demo_build.staging, dirs.staging)
     with dedi_env(dirs):
-        res = dg.materialize([index.int_dedi_lsoa], resources=build_resources(),
-                             run_config={"ops": {"int_dedi_lsoa": {"config": {"dx_weight": 0.0}}}})
+        res = dg.materialize([index.index_spec, index.int_dx_lsoa, index.int_dedi_lsoa],
+                             resources=build_resources(),
+                             run_config={"ops": {"index_spec": {"config": {"dx_weight": 0.0}}}})
     assert res.success
     con = duckdb.connect(str(dirs.staging / "staging.duckdb"), read_only=True)
     d = con.execute("SELECT s.imd_rank, d.dedi_rank FROM int_dedi_lsoa d "

@@ -21,9 +21,15 @@ def marts(real_build):
 
 def test_lsoa_index_covers_england(marts):
     n, codes, real = marts.execute(
-        "SELECT count(*), count(DISTINCT lsoa21_code), bool_and(data_status <> 'synthetic') "
+        "SELECT count(*), count(DISTINCT lsoa21_code), count(*) FILTER (data_status = 'real') "
         "FROM lsoa_index").fetchone()
-    assert n == codes == 33755 and real
+    assert n == codes == real == 33755
+    # every mart carries the one build status, and no source file is synthetic
+    for t in ("area_summary", "lsoa_indicators", "coverage", "indicator_diagnostics",
+              "sensitivity", "index_spec", "dedi_decile1_changes", "sources"):
+        assert marts.execute(f"SELECT DISTINCT data_status FROM {t}").fetchall() == [("real",)], t
+    files = [r[0] for r in marts.execute("SELECT file FROM sources").fetchall()]
+    assert files and all("synthetic" not in f.lower() and "synthshire" not in f for f in files)
     nulls = marts.execute("SELECT count(*) FROM lsoa_index WHERE icb24_code IS NULL OR "
                           "region_code IS NULL OR ltla24_code IS NULL").fetchone()[0]
     assert nulls == 0
@@ -34,12 +40,12 @@ def test_population_denominator_is_census_and_recorded(marts):
                                "FROM lsoa_index").fetchone()
     assert total == 56_489_608 and src.startswith("Census 2021")
     meta = dict(marts.execute("SELECT key, value FROM build_metadata").fetchall())
-    # IoD, geography and Census are real; NHS App and assisted bins have no open data and are
-    # generated: the build says so rather than passing as real.
-    assert json.loads(meta["data_status"]) == "mixed"
-    assert set(json.loads(meta["synthetic_indicators"])) == {
-        "nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct"}
-    assert "SYNTHETIC" in json.loads(meta["warning"])
+    # A real build is real: nothing generated; sources with no real file are absent.
+    assert json.loads(meta["data_status"]) == "real"
+    assert json.loads(meta["synthetic_indicators"]) == [] and json.loads(meta["warning"]) == ""
+    assert {"nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct"} <= set(
+        json.loads(meta["absent_indicators"]))
+    assert "nhs_app_non_uptake" in json.loads(meta["dx_indicators_not_used"])
     assert json.loads(meta["population_denominator"]) == [src]
 
 
@@ -91,19 +97,19 @@ def test_lsoa_indicators_real_inputs_complete(marts):
     assert len(ind) == 33755 and ind["lsoa21_code"].is_unique
     cov = marts.execute("SELECT * FROM coverage").df().set_index("indicator")
     real = ["connectivity_exclusion", "school_fsm_pct", "pct_aged_70plus", "pct_aged_65plus",
-            "pct_disabled", "pct_households_overcrowded", "pct_cannot_speak_english_well"]
-    assert (cov.loc[real, "data_status"] == "real").all()
+            "pct_aged_75plus", "pct_disabled", "pct_households_overcrowded",
+            "pct_households_social_rented", "adult_skills_english_pct",
+            "pct_cannot_speak_english_well"]
+    assert cov.loc[real, "supplied"].all()
     assert (cov.loc[real, "lsoas_with_value"] == 33755).all()
-    assert cov.loc["connectivity_exclusion", "source"].startswith("GMCA")
-    # 1,900 split + 239 merged + 9 complex rows in the lookup -> harmonised LSOA 2021 values
-    assert 1800 < cov.loc["connectivity_exclusion", "lsoas_imputed"] < 2200
-    for synthetic in ("nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct"):
-        assert cov.loc[synthetic, "data_status"] == "synthetic"
-        assert cov.loc[synthetic, "lsoas_with_value"] > 0
-    assert cov.loc["nhs_app_non_uptake_pct", "lsoas_with_value"] > 33000
-    # Assisted bins only for the configured LAs (Wirral, Sefton); missing elsewhere.
-    ab = ind[ind["assisted_bin_collection_rate_pct"].notna()]
-    assert set(ab["ltla24_code"]) <= {"E08000015", "E08000014"}
+    # IDAOPI numerators suppressed in File 8 stay missing, never zero
+    assert cov.loc["pct_older_income_deprived", "lsoas_with_value"] == 33755 - 832
+    # Connectivity defaults to the IoD 2025 broadband indicator (File 8), no fallback needed
+    assert cov.loc["connectivity_exclusion", "source"].startswith("IoD 2025 broadband")
+    assert (ind["connectivity_source"].str.startswith("IoD 2025")).all()
+    for absent in ("nhs_app_non_uptake_pct", "assisted_bin_collection_rate_pct",
+                   "pupil_premium_rate_pct"):
+        assert not cov.loc[absent, "supplied"] and cov.loc[absent, "lsoas_with_value"] == 0
     # Real Census facts: England 65+ = 18.4%
     pop = marts.execute("SELECT sum(population) FROM lsoa_index").fetchone()[0]
     w = marts.execute("SELECT sum(i.pct_aged_65plus * l.population) FROM lsoa_indicators i "
@@ -115,6 +121,21 @@ def test_lsoa_indicators_real_inputs_complete(marts):
     assert j > 0.6
 
 
+def test_dx_design_diagnostics(marts):
+    """The evidence-based DX: every effective weight positive, capability coherent."""
+    d = marts.execute("SELECT * FROM indicator_diagnostics").df()
+    eff = d[d["diagnostic"] == "effective_weight"].set_index("item")["value"]
+    assert set(eff.index) == {"connectivity", "age_75plus", "disability",
+                              "adult_skills_english", "older_income_deprived", "social_renting"}
+    assert (eff > 0).all() and eff.sum() == pytest.approx(1.0, abs=1e-6)
+    alpha = d[(d["diagnostic"] == "cronbach_alpha") & (d["item"] == "capability")]["value"]
+    assert alpha.iloc[0] > 0.7
+    load = d[d["diagnostic"] == "factor_loading"]["value"]
+    assert len(load) == 4 and (load > 0).all()
+    corr = d[d["diagnostic"] == "dx_domain_correlation"].set_index("other")["value"]
+    assert set(corr.index) >= {"income", "health", "barriers", "imd"}
+
+
 def test_index_covers_england(marts):
     n = marts.execute("SELECT count(dx_rank), count(dedi_rank), count(dedi_rank_p50), "
                       "max(dedi_rank), count(DISTINCT dedi_rank) FROM lsoa_index").fetchone()
@@ -124,9 +145,6 @@ def test_index_covers_england(marts):
     for idx in ("imd", "dx", "dedi"):
         assert counts[f"{idx}/ltla24"] == 296 and counts[f"{idx}/icb24"] == 42
         assert counts[f"{idx}/region"] == 9
-    # DX rests on synthetic NHS App data here, so rows say 'mixed', never 'real'.
-    st = dict(marts.execute("SELECT data_status, count(*) FROM lsoa_index GROUP BY 1").fetchall())
-    assert st.get("mixed", 0) > 33000
     enters, leaves = marts.execute(
         "SELECT count(*) FILTER (change LIKE 'enters%'), count(*) FILTER (change LIKE 'leaves%') "
         "FROM dedi_decile1_changes").fetchone()

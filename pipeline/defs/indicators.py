@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
-    combine_status,
+    build_status,
     preview,
     read_table,
     run_sql_model,
@@ -17,7 +17,7 @@ from pipeline.method.disclosure import suppress_small_count_rates
 
 GROUP = "indicators"
 
-# name -> (description, source table providing status/source, vintage, imputation note)
+# name -> (description, staging table(s) it comes from, vintage, imputation note)
 CATALOGUE: dict[str, dict[str, str]] = {
     "connectivity_exclusion": {
         "description": "Fixed broadband: % premises unable to receive 30 Mbit/s (Ofcom postcode "
@@ -88,27 +88,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
-def _status_and_source(conn, status_from: str) -> tuple[str, str]:
-    """Status of an indicator (real / synthetic / absent) and its files, from provenance."""
+def _source(conn, status_from: str) -> str:
+    """The files (or, for connectivity, the sources LSOAs used) an indicator comes from."""
     if status_from.startswith("local:"):
-        rows = conn.execute("SELECT DISTINCT data_status, la_code FROM stg_local_proxies "
-                            "WHERE proxy = ?", [status_from[6:]]).fetchall()
-        if not rows:
-            return "absent", "no local files"
-        return (combine_status(s for s, _ in rows),
-                "local authority file(s): " + ", ".join(sorted(la for _, la in rows)))
-    tables = status_from.split(",")
-    rows = conn.execute("SELECT data_status, file FROM _sources WHERE staging_table IN "
-                        f"({', '.join('?' * len(tables))}) OR "
-                        + " OR ".join("staging_table LIKE ?" for _ in tables),
-                        tables + [t + ":%" for t in tables]).fetchall()
-    status = combine_status(s for s, _ in rows)
-    if "stg_iod2025_file8" in tables:  # connectivity: name the sources LSOAs actually used
+        las = [r[0] for r in conn.execute("SELECT DISTINCT la_code FROM stg_local_proxies "
+                                          "WHERE proxy = ? ORDER BY 1", [status_from[6:]]).fetchall()]
+        return "local authority file(s): " + ", ".join(las) if las else "no local files"
+    if status_from.startswith("stg_ofcom"):
         src = conn.execute("SELECT string_agg(DISTINCT connectivity_source, '; ') "
                            "FROM int_connectivity_lsoa").fetchone()[0]
-    else:
-        src = "; ".join(sorted({f for _, f in rows}))
-    return status, src or "no file supplied"
+        return src or "no file supplied"
+    tables = status_from.split(",")
+    rows = conn.execute("SELECT DISTINCT file FROM _sources WHERE staging_table IN "
+                        f"({', '.join('?' * len(tables))}) ORDER BY 1", tables).fetchall()
+    return "; ".join(f for (f,) in rows) or "no file supplied"
 
 
 def coverage_table(conn) -> pd.DataFrame:
@@ -125,11 +118,9 @@ def coverage_table(conn) -> pd.DataFrame:
             imputed = with_value
         else:
             imputed = 0
-        status, source = _status_and_source(conn, meta["status_from"])
-        if with_value == 0:
-            status = "absent"
-        rows.append({"indicator": name, "description": meta["description"], "source": source,
-                     "vintage": meta["vintage"], "data_status": status, "lsoas": n,
+        rows.append({"indicator": name, "description": meta["description"],
+                     "source": _source(conn, meta["status_from"]), "vintage": meta["vintage"],
+                     "supplied": with_value > 0, "lsoas": n,
                      "lsoas_with_value": with_value, "lsoas_missing": n - with_value,
                      "lsoas_imputed": imputed, "imputation": meta["imputation"],
                      "share_with_value": with_value / n if n else 0.0,
@@ -161,7 +152,9 @@ def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
         write_table(conn, "lsoa_indicators", safe)
         cov = coverage_table(conn)
         write_table(conn, "coverage", cov)
-        synthetic = cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist()
+        # every supplied indicator rests on synthetic files in a (demo) synthetic build
+        synthetic = (cov.loc[cov["supplied"], "indicator"].tolist()
+                     if build_status(conn) == "synthetic" else [])
         flags = ", ".join(f"CASE WHEN {i} IS NOT NULL THEN '{i}' END" for i in synthetic)
         conn.execute("ALTER TABLE lsoa_indicators ADD COLUMN synthetic_inputs VARCHAR")
         conn.execute(f"UPDATE lsoa_indicators SET synthetic_inputs = "
@@ -169,10 +162,10 @@ def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
         head = conn.execute("SELECT * FROM lsoa_indicators LIMIT 5").df()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n,
-        "coverage": dg.MetadataValue.md(cov[["indicator", "data_status", "lsoas_with_value",
+        "coverage": dg.MetadataValue.md(cov[["indicator", "supplied", "lsoas_with_value",
                                              "lsoas_imputed", "source"]].to_markdown(index=False)),
-        "synthetic_indicators": cov.loc[cov["data_status"] == "synthetic", "indicator"].tolist(),
-        "absent_indicators": cov.loc[cov["data_status"] == "absent", "indicator"].tolist(),
+        "synthetic_indicators": synthetic,
+        "absent_indicators": cov.loc[~cov["supplied"], "indicator"].tolist(),
         "suppressed_small_counts": suppressed, "suppression_min_count": threshold,
         "preview": preview(head)})
 

@@ -62,7 +62,8 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
             frames.append(df[COLUMNS])
             reports[f"{f.la_code}/{f.proxy}"] = {**report, "data_status": rec["data_status"]}
             record_source(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}", rec, len(df))
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+        out = (pd.concat(frames, ignore_index=True) if frames else  # typed, even when empty
+               pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS}))
         out["count"] = out["count"].astype("float64")
         out["denominator"] = out["denominator"].astype("float64")
         write_table(conn, "stg_local_proxies", out)
