@@ -4,6 +4,7 @@ import json
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from pipeline.config import settings
@@ -158,3 +159,56 @@ def test_imd2019_harmonised_for_comparison(marts):
     assert r[0] == 33755
     assert r[1] > 0.9                      # deprivation is persistent between releases
     assert r[2] > 0.4 * 33755
+
+
+def test_one_la_proxy_reorders_within_the_la_without_moving_it(real_build, tmp_path):
+    """Wirral supplies an assisted-bin file (form a, LSOA counts). Its population-weighted
+    mean DX rank stays within 250 ranks; most of its LSOAs move in the proxy's direction."""
+    import shutil
+
+    import dagster as dg
+
+    from pipeline.defs import index, indicators, local
+    from pipeline.resources import build_resources
+    from tests.conftest import BuildDirs, dedi_env
+
+    wirral = "E08000015"
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for topic in real_build.raw.iterdir():
+        if topic.is_dir():
+            (raw / topic.name).symlink_to(topic.resolve())
+    base = duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True)
+    before = base.execute("SELECT lsoa21_code, dx_rank, population FROM lsoa_index "
+                          f"WHERE ltla24_code = '{wirral}'").df()
+    rng = np.random.default_rng(7)
+    counts = rng.integers(10, 120, len(before))  # independent of DX
+    (raw / "local" / wirral).mkdir(parents=True)
+    pd.DataFrame({"lsoa21_code": before["lsoa21_code"], "count": counts}).to_csv(
+        raw / "local" / wirral / "assisted_bin_collection.csv", index=False)
+    dirs = BuildDirs(raw, tmp_path / "staging", tmp_path / "marts")
+    shutil.copytree(real_build.staging, dirs.staging)
+    with dedi_env(dirs):
+        res = dg.materialize([local.stg_local_proxies, local.int_local_proxy_rates,
+                              indicators.lsoa_indicators, index.index_spec, index.int_dx_lsoa],
+                             resources=build_resources())
+    assert res.success
+    con = duckdb.connect(str(dirs.staging / "staging.duckdb"), read_only=True)
+    after = con.execute("SELECT d.lsoa21_code, d.dx_rank, d.dx_local_layer, "
+                        "i.assisted_bin_collection_rate_pct AS rate FROM int_dx_lsoa d "
+                        "JOIN lsoa_indicators i USING (lsoa21_code)").df()
+    m = before.merge(after, on="lsoa21_code", suffixes=("_before", "_after"))
+    assert m["dx_local_layer"].all() and m["rate"].notna().all()
+    w = m["population"]
+    shift = (np.average(m["dx_rank_after"], weights=w) - np.average(m["dx_rank_before"], weights=w))
+    assert abs(shift) < 250
+    # LSOAs with above-median proxy rates become more excluded (lower rank), and vice versa
+    up = m["rate"] > m["rate"].median()
+    moved_its_way = np.where(up, m["dx_rank_after"] < m["dx_rank_before"],
+                             m["dx_rank_after"] > m["dx_rank_before"])
+    assert moved_its_way.mean() > 0.75
+    # LSOAs outside Wirral keep their DX score exactly
+    other = con.execute(f"SELECT count(*) FROM int_dx_lsoa WHERE dx_local_layer AND "
+                        f"lsoa21_code NOT IN (SELECT lsoa21_code FROM lsoa_indicators "
+                        f"WHERE ltla24_code = '{wirral}')").fetchone()[0]
+    assert other == 0

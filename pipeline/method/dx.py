@@ -197,16 +197,18 @@ def aggregate(z: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
                 population: np.ndarray, weight_share: float) -> np.ndarray:
-    """Fair local layering: DX = (1 − λ)·national + λ·v where a local proxy is supplied, with
-    v = m + s·(L − L̄)/s_L per supplying LA (m, s: population-weighted mean and sd of national
-    DX; L̄, s_L: of the within-LA layer score L, over the LSOAs with L). The LA's
-    population-weighted mean DX is unchanged; its LSOAs reorder in the proxy's direction.
+    """Fair local layering: DX = (1 − λ)·national + λ·v + c where a local proxy is supplied,
+    with v = m + s·(L − L̄)/s_L per supplying LA (m, s: population-weighted mean and sd of
+    national DX; L̄, s_L: of the within-LA layer score L, over the LSOAs with L) and c the
+    constant that keeps the LA's population-weighted mean national rank unchanged. The LA as
+    a whole does not move; its LSOAs reorder in the proxy's direction.
     ``national`` and ``layer`` are B × N; LSOAs with no layer value keep national DX.
     """
     out = national.copy()
     if weight_share <= 0:
         return out
     have = ~np.isnan(layer)
+    ranked = np.sort(np.where(np.isnan(national), -np.inf, national), axis=1)  # national CDF
     for la in pd.unique(la_codes[have.any(axis=0)]):
         cols = np.flatnonzero(la_codes == la)
         h = have[:, cols]
@@ -222,8 +224,28 @@ def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
         s = np.sqrt(wmean(np.where(h, (nat - m) ** 2, 0.0)))
         s_l = np.sqrt(wmean(np.where(h, (lay - lbar) ** 2, 0.0)))
         v = m + s * np.divide(lay - lbar, s_l, out=np.zeros_like(lay), where=s_l > 0)
-        out[:, cols] = np.where(h, (1 - weight_share) * nat + weight_share * v, nat)
+        mixed = np.where(h, (1 - weight_share) * nat + weight_share * v, nat)
+        out[:, cols] = np.where(h, mixed + _rank_offset(ranked, nat, mixed, h, p, tot), nat)
     return out
+
+
+def _rank_offset(ranked: np.ndarray, before: np.ndarray, after: np.ndarray, h: np.ndarray,
+                 p: np.ndarray, tot: np.ndarray) -> np.ndarray:
+    """Per row, the constant c that keeps the population-weighted mean national percentile of
+    the layered LSOAs (``h``) as it was: ranks are not linear in scores, so a mean-preserving
+    spread alone would move the LA's mean rank. Bisection on the national distribution."""
+    def mean_pct(x: np.ndarray) -> np.ndarray:
+        pos = np.stack([np.searchsorted(ranked[b], x[b]) for b in range(len(x))])
+        return (p * pos).sum(axis=1, keepdims=True) / np.where(tot > 0, tot, 1)
+
+    target = mean_pct(before)
+    spread = np.nanmax(np.abs(after - before), axis=1, keepdims=True) + 1e-9
+    lo, hi = -spread, spread
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        above = mean_pct(np.where(h, after + mid, after)) > target
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    return (lo + hi) / 2
 
 
 def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
