@@ -20,39 +20,36 @@ SHARED = ROOT.parent / "shared" / "data"
 
 
 def run(staging: str) -> dict:
+    """Time ``run_monte_carlo`` on the inputs the build's ``int_dedi_uncertainty`` reads."""
     import resource
     import time
 
     import duckdb
-    import numpy as np
 
     from pipeline.config import settings
-    from pipeline.method.dx import orient
-    from pipeline.method.iod import exponential_transform, normalise_rank
-    from pipeline.method.spec import load_spec
+    from pipeline.method.dx import resolve_structure, transform_domains
     from pipeline.method.uncertainty import run_monte_carlo
 
     con = duckdb.connect(str(Path(staging) / "staging.duckdb"), read_only=True)
-    ind = con.execute("SELECT * FROM lsoa_indicators ORDER BY lsoa21_code").df()
+    spec = json.loads(con.execute("SELECT spec FROM _index_spec_json").fetchone()[0])
+    oriented = con.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code").df()
+    weights = con.execute("SELECT * FROM int_dx_weights").df().set_index("indicator")["weight"]
     iod = con.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
     geo = con.execute("SELECT g.*, p.population FROM int_lsoa_geography g JOIN "
                       "int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code").df()
-    spec = load_spec(known_columns=set(ind.columns))
-    w = settings()["iod"]["domain_weights"]
-    cfg = spec["dx"]["indicators"]
-    used = [k for k, v in cfg.items() if ind[v["column"]].notna().any()]
-    oriented = orient(ind[[cfg[k]["column"] for k in used]].set_axis(used, axis=1),
-                      {k: cfg[k]["direction"] for k in used})
-    n = len(iod)
-    x = sum(exponential_transform(normalise_rank(iod[f"{k}_rank"], n)) * v / 100
-            for k, v in w.items())
+    cfg = settings()["iod"]
+    w = cfg["domain_weights"]
+    st = resolve_structure(spec, set(weights.index))
+    ranks = iod[[f"{k}_rank" for k in w]].set_axis(list(w), axis=1)
     t0 = time.perf_counter()
-    run_monte_carlo(oriented, np.ones(len(used)), np.asarray(x), sum(w.values()),
-                    spec["monte_carlo"], {g: geo[f"{g}_code"].to_numpy() for g in
-                                          ("ltla24", "icb24", "region")},
-                    geo["population"].to_numpy(dtype="float64"))
-    return {"seconds": time.perf_counter() - t0, "lsoas": n,
-            "draws": spec["monte_carlo"]["draws"], "indicators": len(used),
+    run_monte_carlo(oriented.set_index("lsoa21_code")[st.indicators], st,
+                    weights.loc[st.indicators].to_numpy(), transform_domains(ranks), w,
+                    float(spec["dedi"]["dx_weight"]), spec["monte_carlo"],
+                    {g: geo[f"{g}_code"].to_numpy() for g in ("ltla24", "icb24", "region")},
+                    geo["population"].to_numpy(dtype="float64"), geo["ltla24_code"].to_numpy(),
+                    cfg["exponential_constant"])
+    return {"seconds": time.perf_counter() - t0, "lsoas": len(iod),
+            "draws": spec["monte_carlo"]["draws"], "indicators": len(st.indicators),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -60,6 +57,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DEDI_STAGING_DIR": f"{tmp}/staging", "DEDI_MARTS_DIR": f"{tmp}/m",
                "DEDI_RAW_DIR": str(SHARED) if SHARED.exists() else f"{tmp}/raw"}
+        if not SHARED.exists():  # builds never generate data: write the demo first
+            subprocess.run([sys.executable, "-m", "pipeline.cli", "demo"], env=env, cwd=ROOT,
+                           check=True)
         subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--quiet"], env=env,
                        cwd=ROOT, check=True)
         code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "

@@ -33,8 +33,11 @@ def test_all_assets_checks_schedule_and_sensor():
             "stg_census21_households", "stg_census21_children", "stg_census21_proficiency_msoa",
             "stg_msoa21_names", "int_census_indicators", "stg_gias_schools",
             "int_school_fsm_lsoa", "stg_local_proxies", "int_local_proxy_rates",
-            "lsoa_indicators", "int_lsoa_population", "int_dedi_lsoa",
-            "int_imd2019_lsoa21"} == keys
+            "lsoa_indicators", "int_lsoa_population", "int_imd2019_lsoa21",
+            # the index, one asset per method step, and external validation
+            "stg_iod2025_file8", "int_file8_indicators", "index_spec", "int_dx_lsoa",
+            "int_dedi_lsoa", "int_dedi_uncertainty", "indicator_diagnostics",
+            "validation"} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {"imd_reproduction", "stg_iod2025_expectations", "lsoa_index_expectations",
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks

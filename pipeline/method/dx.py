@@ -96,8 +96,10 @@ def _standardise(x: np.ndarray, method: str) -> np.ndarray:
     have = ~np.isnan(x)
     n = have.sum(axis=-1, keepdims=True)
     if method == "zscores":
-        mean = np.nanmean(x, axis=-1, keepdims=True)
-        sd = np.nanstd(x, axis=-1, keepdims=True)
+        xs = np.where(have, x, 0.0)
+        nn = np.maximum(n, 1)
+        mean = xs.sum(axis=-1, keepdims=True) / nn
+        sd = np.sqrt((np.where(have, x - mean, 0.0) ** 2).sum(axis=-1, keepdims=True) / nn)
         return np.divide(x - mean, sd, out=np.zeros_like(x), where=sd > 0) + np.where(have, 0, np.nan)
     if method not in METHODS:
         raise ValueError(f"unknown normalisation {method!r} (one of {METHODS})")
@@ -239,7 +241,7 @@ def _rank_offset(ranked: np.ndarray, before: np.ndarray, after: np.ndarray, h: n
         return (p * pos).sum(axis=1, keepdims=True) / np.where(tot > 0, tot, 1)
 
     target = mean_pct(before)
-    spread = np.nanmax(np.abs(after - before), axis=1, keepdims=True) + 1e-9
+    spread = np.abs(np.where(h, after - before, 0.0)).max(axis=1, keepdims=True) + 1e-9
     lo, hi = -spread, spread
     for _ in range(40):
         mid = (lo + hi) / 2
