@@ -15,7 +15,14 @@ from dagster_duckdb import DuckDBResource
 from pipeline.config import settings
 from pipeline.defs._staging import preview, write_table
 from pipeline.method import diagnostics as diag
-from pipeline.method.dx import dedi_index, dx_domain, resolve_structure, transform_domains
+from pipeline.method.dx import (
+    DxStructure,
+    dedi_index,
+    dx_domain,
+    normalise,
+    resolve_structure,
+    transform_domains,
+)
 from pipeline.method.spec import load_spec, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
 
@@ -118,6 +125,16 @@ def int_dx_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
         "lsoas_with_local_layer": int(out["dx_local_layer"].sum()), "preview": preview(out)})
 
 
+def _dx_inputs(conn, spec: dict) -> tuple[pd.DataFrame, pd.Series, DxStructure]:
+    """What int_dx_lsoa used: oriented indicators (LSOA × K), their weights, the structure."""
+    oriented = conn.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code"
+                            ).df().set_index("lsoa21_code")
+    weights = conn.execute("SELECT indicator, weight FROM int_dx_weights").df().set_index(
+        "indicator")["weight"]
+    st = resolve_structure(spec, set(weights.index))
+    return oriented[st.indicators], weights.loc[st.indicators], st
+
+
 def _domain_ranks(conn) -> pd.DataFrame:
     iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
     return iod.set_index("lsoa21_code")[[f"{d}_rank" for d in IMD_DOMAINS]].set_axis(
@@ -155,15 +172,11 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
         df = _lsoa_frame(conn)
-        oriented = conn.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code"
-                                ).df().set_index("lsoa21_code")
-        weights = conn.execute("SELECT * FROM int_dx_weights").df()
+        oriented, weights, st = _dx_inputs(conn, spec)
         ranks = _domain_ranks(conn)
-    st = resolve_structure(spec, set(weights["indicator"]))
     t0 = time.perf_counter()
     mc = run_monte_carlo(
-        oriented[st.indicators], st, weights.set_index("indicator").loc[st.indicators, "weight"]
-        .to_numpy(), transform_domains(ranks, iod_cfg["exponential_constant"]),
+        oriented, st, weights.to_numpy(), transform_domains(ranks, iod_cfg["exponential_constant"]),
         iod_cfg["domain_weights"], float(spec["dedi"]["dx_weight"]), spec["monte_carlo"],
         {"ltla24": df["_ltla"].to_numpy(), "icb24": df["_icb"].to_numpy(),
          "region": df["_region"].to_numpy()},
@@ -191,9 +204,9 @@ def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
         resolved = json.loads(conn.execute("SELECT resolved FROM _index_spec_json").fetchone()[0])
-        oriented = conn.execute("SELECT * FROM int_dx_indicators ORDER BY lsoa21_code"
-                                ).df().set_index("lsoa21_code")
-        weights = conn.execute("SELECT * FROM int_dx_weights").df()
+        oriented, weights, st = _dx_inputs(conn, spec)
+        loadings = conn.execute("SELECT indicator, loading FROM int_dx_weights").df().set_index(
+            "indicator")["loading"]
         dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
         iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
         changes = conn.execute("""
@@ -206,19 +219,15 @@ def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
             JOIN int_dx_lsoa x USING (lsoa21_code) JOIN int_dedi_uncertainty u USING (lsoa21_code)
             WHERE (i.imd_decile = 1) <> (d.dedi_decile = 1)
             ORDER BY change, d.dedi_rank""").df()
-    st = resolve_structure(spec, set(weights["indicator"]))
     cfg = spec["dx"]["indicators"]
-    z = pd.DataFrame({k: oriented[k] for k in st.indicators})
-    from pipeline.method.dx import normalise
-
-    z = normalise(z, spec["dx"]["normalisation"])
+    z = normalise(oriented, spec["dx"]["normalisation"])
     domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
     domain_scores.columns = IMD_DOMAINS + ["imd"]
     thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
-    w = weights.set_index("indicator")["weight"].to_dict()
+    w = weights.to_dict()
     parts = [
-        diag.correlation_long(oriented[st.indicators], thr),
-        diag.subdomain_reliability(z, st.subdomain_of, weights.set_index("indicator")["loading"]),
+        diag.correlation_long(oriented, thr),
+        diag.subdomain_reliability(z, st.subdomain_of, loadings),
         diag.dx_vs_domains(dx.set_index("lsoa21_code")["dx_score"], domain_scores),
         diag.effective_weights_structured(z[st.national], st.subdomain_of, st.subdomain_weights,
                                           w),
