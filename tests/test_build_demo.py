@@ -167,6 +167,13 @@ def test_demo_index_marts(demo_build):
     # (the 4th LA's housing counts are partly suppressed)
     assert lsoa["dx_indicator_count"].between(7, 8).all()
     assert lsoa["dx_local_layer"].sum() > 200
+    # DX is computed from published values only: where a local count was suppressed (1-9),
+    # the proxy is blank in lsoa_indicators and did not reorder the LSOA
+    ind = con.execute("SELECT * FROM lsoa_indicators").df().set_index("lsoa21_code")
+    hc = ind[ind["ltla24_code"] == "E06009904"]
+    blank = hc.index[hc["housing_condition_rate_pct"].isna()]
+    assert len(blank) > 0
+    assert not lsoa.set_index("lsoa21_code").loc[blank, "dx_local_layer"].any()
     summ = con.execute("SELECT index, geography, count(*) n, count(average_score_rank_p05) p "
                        "FROM area_summary GROUP BY ALL").df()
     assert set(summ["index"]) == {"imd", "dx", "dedi"}

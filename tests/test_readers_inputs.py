@@ -3,6 +3,7 @@
 import zipfile
 
 import duckdb
+import numpy as np
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -257,3 +258,69 @@ def test_census_nomis_bulk_wide_csvs(tmp_path):
                   pre + census.PROF_WELL: [100], pre + census.PROF_NONE: [20]}).to_csv(h, index=False)
     p = census.read_proficiency_msoa(h)
     assert p[["residents", "cannot_speak_english_well"]].iloc[0].tolist() == [8450, 120]
+
+
+def _file8_workbook(path, codes, values, notes=True):
+    """IoD 2025 File 8 in the official layout: a Notes sheet, then one sheet per domain with
+    headers in row 1 keyed by 'LSOA code (2021)'."""
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        if notes:
+            pd.DataFrame({"Notes": ["File 8: underlying indicators"]}).to_excel(
+                xw, sheet_name="Notes", index=False)
+        key = {"LSOA code (2021)": codes, "LSOA name (2021)": [f"Somewhere {c[-3:]}" for c in codes]}
+        pd.DataFrame({**key, "Income Domain numerator": 1.0,
+                      "Income Deprivation Affecting Older People Index (IDAOPI) numerator":
+                          values["idaopi"]}).to_excel(xw, sheet_name="IoD25 Income Domain",
+                                                      index=False)
+        pd.DataFrame({**key, "Adult skills and English language proficiency indicator":
+                      values["skills"]}).to_excel(xw, sheet_name="IoD25 Education Domain",
+                                                  index=False)
+        pd.DataFrame({**key, "Comparative illness and disability ratio indicator":
+                      values["cidr"]}).to_excel(xw, sheet_name="IoD25 Health Domain", index=False)
+        pd.DataFrame({**key, "Digital connectivity (broadband download and upload speeds)":
+                      values["bb"]}).to_excel(xw, sheet_name="IoD25 Barriers Domain", index=False)
+
+
+def test_file8_official_workbook_reads_like_the_tidy_copy(tmp_path):
+    from pipeline.sources import iod
+
+    codes = [f"E01{i:06d}" for i in range(1, 41)] + ["W01000001"]
+    rng = np.random.default_rng(0)
+    vals = {"idaopi": [None if i % 9 == 0 else float(rng.integers(5, 200)) for i in range(41)],
+            "skills": rng.uniform(0, 0.5, 41).round(3), "cidr": rng.uniform(20, 300, 41).round(3),
+            "bb": rng.normal(size=41).round(3)}
+    (tmp_path / "iod").mkdir()
+    xlsx = tmp_path / "iod" / "File_8_IoD2025_Underlying_Indicators.xlsx"
+    _file8_workbook(xlsx, codes, vals)
+    got = iod.read_file8(xlsx)
+    assert len(got) == 40 and got["lsoa21_code"].str.startswith("E01").all()  # Wales dropped
+    assert got["idaopi_numerator"].isna().sum() == 5  # blank cells stay missing
+    tidy = pd.DataFrame({"lsoa21_code": codes,
+                         "income_deprivation_affecting_older_people_index_idaopi_numerator":
+                             vals["idaopi"],
+                         "adult_skills_and_english_language_proficiency_indicator": vals["skills"],
+                         "comparative_illness_and_disability_ratio_indicator": vals["cidr"],
+                         "digital_connectivity_broadband_download_and_upload_speeds": vals["bb"]})
+    tidy.to_parquet(tmp_path / "iod" / "iod2025_file8_indicators_lsoa21.parquet")
+    same = iod.read_file8(tmp_path / "iod" / "iod2025_file8_indicators_lsoa21.parquet")
+    pd.testing.assert_frame_equal(got, same, check_dtype=False)
+    assert iod.locate_file8(tmp_path) == xlsx  # the official workbook is preferred
+
+
+def test_file8_errors_name_the_file_and_column(tmp_path):
+    from pipeline.sources import iod
+    from pipeline.sources.common import SourceError
+
+    bad = tmp_path / "File_8_IoD2025_Underlying_Indicators.xlsx"
+    bad.write_bytes(b"<html>Service unavailable</html>")
+    with pytest.raises(SourceError, match="not a readable xlsx workbook"):
+        iod.read_file8(bad)
+    codes = [f"E01{i:06d}" for i in range(1, 11)]
+    vals = {"idaopi": [1.0] * 10, "skills": ["0.1"] * 9 + ["n/a?"], "cidr": [1.0] * 10,
+            "bb": [0.0] * 10}
+    _file8_workbook(bad, codes, vals)
+    with pytest.raises(SourceError, match=r"adult_skills_english': non-numeric value\(s\) \['n/a\?'\]"):
+        iod.read_file8(bad)
+    pd.DataFrame({"lsoa21_code": codes}).to_csv(tmp_path / "File_8_IoD2025_x.csv", index=False)
+    with pytest.raises(SourceError, match="missing required column"):
+        iod.read_file8(tmp_path / "File_8_IoD2025_x.csv")
