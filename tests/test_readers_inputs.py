@@ -3,8 +3,8 @@
 import zipfile
 
 import duckdb
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
