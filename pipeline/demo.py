@@ -122,15 +122,25 @@ def _file7(df: pd.DataFrame, scores: dict[str, np.ndarray], pop: np.ndarray) -> 
     return pd.DataFrame(out)
 
 
-def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop: np.ndarray,
-                    age6: np.ndarray, older: np.ndarray, shapes: gpd.GeoDataFrame,
-                    rng: np.random.Generator, save) -> None:
-    """Census demography, MSOAs, schools, GP practices, NHS App, Ofcom + ONSPD, local files.
+def _digital_inputs(raw_dir: Path, c: pd.DataFrame, census_pop: np.ndarray, age6: np.ndarray,
+                    older: np.ndarray, shapes: gpd.GeoDataFrame, rng: np.random.Generator,
+                    save) -> None:
+    """Every digital-exclusion input, topic by topic (in a fixed order: one RNG stream).
 
     Every value derives from the generator's own latent state (``c["latent"]``, ``older``),
     never from a file the index reads (no IMD ranks or domains, no Census indicators)."""
-    from pipeline import synthetic
+    households = _census(c, census_pop, age6, shapes, rng, save)
+    cx, cy = _schools(c, shapes, rng, save)
+    _gp_and_nhs_app(c, census_pop, older, save)
+    _file8(c, census_pop, older, rng, save)
+    pcs, pc_lsoa = _ofcom_and_postcodes(raw_dir, c, cx, cy, rng, save)
+    _local_proxies(c, shapes, age6, households, older, pcs, pc_lsoa, rng, save)
 
+
+def _census(c: pd.DataFrame, census_pop: np.ndarray, age6: np.ndarray,
+            shapes: gpd.GeoDataFrame, rng: np.random.Generator, save) -> np.ndarray:
+    """Census RM121 (65+ bands), TS038, TS052, TS054, TS029 (MSOA) and MSOA boundaries;
+    returns households per LSOA."""
     n = len(c)
     z = c["latent"].to_numpy()
     codes, names = c["lsoa21_code"], c["lsoa21_name"]
@@ -192,7 +202,15 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
     ms = ms.dissolve(by=["msoa21_code", "msoa21_name"]).reset_index()
     save("geography", "boundaries_msoa21.parquet",
          ms[["msoa21_name", "msoa21_code", SYNTHETIC_COLUMN, "geometry"]])
+    return households
 
+
+def _schools(c: pd.DataFrame, shapes: gpd.GeoDataFrame, rng: np.random.Generator, save
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """GIAS schools near LSOA centroids; returns the centroids (BNG)."""
+    n = len(c)
+    z = c["latent"].to_numpy()
+    codes = c["lsoa21_code"]
     bng = shapes.to_crs("EPSG:27700")
     cx, cy = bng.centroid.x.to_numpy(), bng.centroid.y.to_numpy()
     # GIAS schools: ~1 primary per 6 LSOAs, 1 secondary per 25, plus non-FSM rows.
@@ -215,7 +233,15 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
         "LSOA (code)": codes.to_numpy()[at], "ParliamentaryConstituency (code)": "E14099901",
         SYNTHETIC_COLUMN: True})
     save("schools", "gias_establishments_synthshire.csv", gias)
+    return cx, cy
 
+
+def _gp_and_nhs_app(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray, save) -> None:
+    """epraccur practices, GP patients by LSOA and NHS App registrations."""
+    from pipeline import synthetic
+
+    z = c["latent"].to_numpy()
+    codes = c["lsoa21_code"]
     # GP practices (epraccur columns, as in ../shared/data/gp), patients and NHS App.
     from pipeline.sources.gp import EPRACCUR_COLUMNS
 
@@ -239,6 +265,13 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
     save("nhs_app", "nhs_app_practice_registrations.csv",
          synthetic.nhs_app_practice_uptake(patients, need, seed=SEED))
 
+
+def _file8(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray,
+           rng: np.random.Generator, save) -> None:
+    """IoD 2025 File 8 underlying indicators used by DX."""
+    n = len(c)
+    z = c["latent"].to_numpy()
+    codes, names = c["lsoa21_code"], c["lsoa21_name"]
     # IoD 2025 File 8 underlying indicators (official header text; demo as CSV).
     rural_lsoa = np.clip(0.1 + 0.6 * (c["x"].to_numpy() / GRID[0]) ** 3, 0, 1)
     idaopi = np.round(census_pop * older * np.clip(0.12 + 0.08 * z, 0.01, 0.6))
@@ -254,6 +287,14 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
             np.round(3 * rural_lsoa - 0.6 + rng.normal(0, 0.3, n), 3),
         SYNTHETIC_COLUMN: True}))
 
+
+def _ofcom_and_postcodes(raw_dir: Path, c: pd.DataFrame, cx: np.ndarray, cy: np.ndarray,
+                         rng: np.random.Generator, save) -> tuple[list[str], np.ndarray]:
+    """Ofcom postcode coverage zip and ONSPD; returns the postcodes and their LSOA positions."""
+    import zipfile
+
+    n = len(c)
+    codes = c["lsoa21_code"]
     # Ofcom postcode coverage (zip of per-area CSVs) and the ONS Postcode Directory.
     per = 12
     pc_lsoa = np.repeat(np.arange(n), per)
@@ -285,8 +326,6 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
     folder = raw_dir / "connectivity"
     folder.mkdir(parents=True, exist_ok=True)
     zpath = folder / "202601_fixed_postcode_coverage_r01.zip"
-    import zipfile
-
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
         for a, part in cov.groupby("postcode area"):
             info = zipfile.ZipInfo(f"202601_fixed_postcode_coverage_r01_{a}.csv",
@@ -302,7 +341,17 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, pop: np.ndarray, census_pop:
                           "lsoa21cd": codes.to_numpy()[pc_lsoa], "ctry25cd": "E92000001",
                           SYNTHETIC_COLUMN: True})
     save("geography", "ONSPD_SYNTHSHIRE_UK.csv", onspd)
+    return pcs, pc_lsoa
 
+
+def _local_proxies(c: pd.DataFrame, shapes: gpd.GeoDataFrame, age6: np.ndarray,
+                   households: np.ndarray, older: np.ndarray, pcs: list[str],
+                   pc_lsoa: np.ndarray, rng: np.random.Generator, save) -> None:
+    """One local proxy file per LA, one of each form of the local data contract."""
+    from pipeline import synthetic
+
+    z = c["latent"].to_numpy()
+    codes = c["lsoa21_code"]
     # Local-authority proxy files, one of each form of the local data contract.
     need_ab = pd.DataFrame({"lsoa21_code": codes, "households": households, "latent": z,
                             "older_share": older})
@@ -437,7 +486,7 @@ def _generate(raw_dir: Path) -> list[Path]:
         "lsoa21_code": np.repeat(c["lsoa21_code"], 6), "lsoa21_name": np.repeat(c["lsoa21_name"], 6),
         "age_group": AGE_GROUPS * n, "usual_residents": counts.ravel(), SYNTHETIC_COLUMN: True}))
 
-    _digital_inputs(raw_dir, cells, pop, census_pop, counts, older, lsoa_shapes, rng, save)
+    _digital_inputs(raw_dir, cells, census_pop, counts, older, lsoa_shapes, rng, save)
 
     for topic, files in written.items():
         write_provenance(raw_dir / topic, files, DESCRIPTION, SEED)

@@ -46,7 +46,7 @@ def test_all_assets_checks_schedule_and_sensor():
 
 
 def test_sensor_requests_run_when_raw_files_change(tmp_path, monkeypatch):
-    from pipeline.definitions import raw_files_sensor
+    from pipeline.defs.automation import raw_files_sensor
 
     monkeypatch.setenv("DEDI_RAW_DIR", str(tmp_path))
     (tmp_path / "iod").mkdir()

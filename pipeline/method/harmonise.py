@@ -8,7 +8,7 @@ population-weighted) mean of the 2011 LSOAs the lookup assigns to the 2021 LSOA.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -22,7 +22,6 @@ class HarmonisationReport:
     lsoa11_not_in_lookup: list[str]
     lsoa21_without_value: list[str]
     weighting: str
-    notes: list[str] = field(default_factory=list)
 
 
 def harmonise_lsoa11_to_lsoa21(values: pd.DataFrame, lookup: pd.DataFrame, value_cols: list[str],

@@ -55,19 +55,8 @@ def map_headers(
     to the same column (e.g. ONS ``LSOA21CD`` and ``lsoa21_code``); the first present wins.
     Raises :class:`SourceError` naming every missing required column.
     """
-    present = {_norm(c): c for c in df.columns}
-    rename: dict[str, str] = {}
-    taken: set[str] = set()
-    for official, ours in header_map.items():
-        col = present.get(_norm(official))
-        if col is not None and ours not in taken:
-            rename[col] = ours
-            taken.add(ours)
-    missing = [c for c in required if c not in taken]
-    if missing:
-        wanted = {ours: off for off, ours in reversed(list(header_map.items()))}
-        names = "; ".join(f"'{wanted.get(m, m)}'" for m in missing)
-        raise SourceError(path, f"missing required column(s): {names}")
+    rename = {col: ours for ours, col in mapped_columns(list(df.columns), header_map, required,
+                                                        path).items()}
     out = df[list(rename)].rename(columns=rename)
     if SYNTHETIC_COLUMN in df.columns:
         out[SYNTHETIC_COLUMN] = is_true(df[SYNTHETIC_COLUMN])
