@@ -2,7 +2,7 @@
 
 1. Ofcom postcode coverage: a generated release of 1.74 million postcodes (a zip of
    per-postcode-area CSVs in the official format) plus an ONS Postcode Directory for them,
-   staged with DuckDB and aggregated to LSOA 2021 (assets/int_connectivity_postcode_lsoa.sql).
+   staged with DuckDB and aggregated to LSOA 2021 (assets/intermediate/int_connectivity_postcode_lsoa.sql).
 2. A local proxy record file of 10 million addresses (easting/northing) spatially joined to
    the LSOA 2021 polygons of one LA and counted per LSOA.
 

@@ -19,8 +19,6 @@ import pandas as pd
 from shapely.geometry import box
 
 from pipeline import rawdir
-from pipeline.config import settings
-from pipeline.method.iod import combine_domain_ranks, decile, rank_most_deprived_first
 from pipeline.rawdir import DEMO_MARKER
 from pipeline.sources import iod
 from pipeline.sources.common import SYNTHETIC_COLUMN
@@ -87,13 +85,37 @@ def _scores(df: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarray]
     }
 
 
+# The IoD 2025 combination, written out here from the technical report on purpose, apart from
+# pipeline/method and settings.yaml: the demo's published IMD must be able to catch a wrong
+# method (tests/test_build_demo.py::test_demo_imd_check_catches_a_wrong_weight).
+IOD2025_WEIGHTS = {"income": 0.225, "employment": 0.225, "education": 0.135, "health": 0.135,
+                   "crime": 0.093, "barriers": 0.093, "living_environment": 0.093}
+
+
+def _rank_desc(v: np.ndarray) -> np.ndarray:
+    """1 = highest value; ties by position."""
+    order = np.argsort(-np.asarray(v, dtype="float64"), kind="stable")
+    r = np.empty(len(order), dtype=np.int64)
+    r[order] = np.arange(1, len(order) + 1)
+    return r
+
+
+def _imd2025(domain_ranks: dict[str, np.ndarray]) -> np.ndarray:
+    """IMD score = Σ w_d · −23·ln(1 − R_d·(1 − e^(−100/23))), R_d = (N − rank_d + 1)/N."""
+    n = len(next(iter(domain_ranks.values())))
+    score = np.zeros(n)
+    for d, w in IOD2025_WEIGHTS.items():
+        big_r = (n - domain_ranks[d] + 1) / n
+        score += w * -23.0 * np.log(1.0 - big_r * (1.0 - np.exp(-100.0 / 23.0)))
+    return score
+
+
 def _file7(df: pd.DataFrame, scores: dict[str, np.ndarray], pop: np.ndarray) -> pd.DataFrame:
     """IoD 2025 File 7 with the official headers and column order."""
     n = len(df)
-    cfg = settings()["iod"]
-    ranks = {k: rank_most_deprived_first(pd.Series(v)).to_numpy() for k, v in scores.items()}
-    imd = combine_domain_ranks(pd.DataFrame({k: ranks[k] for k in cfg["domain_weights"]}),
-                               cfg["domain_weights"], cfg["exponential_constant"])
+    ranks = {k: _rank_desc(v) for k, v in scores.items()}
+    imd_score = _imd2025(ranks)
+    imd = {"score": imd_score, "rank": _rank_desc(imd_score)}
     out: dict[str, object] = {
         "LSOA code (2021)": df["lsoa21_code"], "LSOA name (2021)": df["lsoa21_name"],
         "Local Authority District code (2024)": df["ltla24_code"],
@@ -103,7 +125,7 @@ def _file7(df: pd.DataFrame, scores: dict[str, np.ndarray], pop: np.ndarray) -> 
     def put(stem: str, score_header: str, s, r) -> None:
         out[score_header] = s
         out[f"{stem} {iod.RANK}"] = r
-        out[f"{stem} {iod.DECILE}"] = decile(r, n)
+        out[f"{stem} {iod.DECILE}"] = np.ceil(10 * np.asarray(r) / n).astype(int)
 
     put(iod.DOMAINS["imd"][0], iod.DOMAINS["imd"][1], np.round(imd["score"], 3), imd["rank"])
     for key, (stem, score_header) in iod.DOMAINS.items():

@@ -211,7 +211,7 @@ def test_run_config_w_zero_gives_the_imd(demo_build, tmp_path):
 def test_demo_unplaceable_postcodes_reported(demo_build):
     """The demo Ofcom release has two postcodes absent from its ONS Postcode Directory."""
     con = duckdb.connect(str(demo_build.staging / "staging.duckdb"), read_only=True)
-    r = con.execute("SELECT * FROM connectivity_placement").df().iloc[0]
+    r = con.execute("SELECT * FROM int_connectivity_placement").df().iloc[0]
     total = con.execute("SELECT sum(premises) FROM stg_ofcom_postcode_coverage").fetchone()[0]
     assert r["postcodes_not_in_directory"] == 2
     assert r["premises_postcode_not_in_directory"] == 12 + 7
@@ -230,3 +230,21 @@ def test_example_notebook_runs_on_the_demo_marts(demo_build):
             code = "".join(cell["source"]).replace('"../data/marts"', repr(str(demo_build.marts)))
             exec(compile(code, "explore_marts.ipynb", "exec"), ns)  # noqa: S102
     assert len(ns["gdf"]) == 320
+
+
+def test_demo_imd_check_catches_a_wrong_weight(demo_build, tmp_path, monkeypatch):
+    """The demo's File 7 IMD is written out independently (pipeline/demo.py), so a wrong
+    weight in the method's settings makes the blocking imd_reproduction check fail."""
+    import yaml
+
+    from pipeline.config import SETTINGS_FILE
+
+    cfg = yaml.safe_load(SETTINGS_FILE.read_text())
+    cfg["iod"]["domain_weights"]["income"] = 25.0  # the IoD says 22.5
+    f = tmp_path / "settings.yaml"
+    f.write_text(yaml.safe_dump(cfg))
+    monkeypatch.setenv("DEDI_SETTINGS", str(f))
+    outcome = build(BuildDirs(demo_build.raw, tmp_path / "st", tmp_path / "marts"))
+    assert not outcome.success
+    assert any("imd_reproduction" in x and "mean_abs_diff" in x for x in outcome.failures)
+    assert not (tmp_path / "marts" / "current").exists()

@@ -1,6 +1,7 @@
 """Helpers shared by the staging assets: write a frame to DuckDB and describe it."""
 
 
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -25,10 +26,24 @@ def read_table(conn, table: str) -> pd.DataFrame:
     return conn.execute(f'SELECT * FROM "{table}"').df()
 
 
-def run_sql_model(conn, name: str) -> int:
-    """Materialise ``assets/<name>.sql`` as table ``name``; returns its row count."""
-    sql = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    conn.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def model_file(name: str) -> Path:
+    """``assets/<layer>/<name>.sql``: the one SQL model of table ``name``."""
+    hits = [SQL_DIR / layer / f"{name}.sql" for layer in LAYERS
+            if (SQL_DIR / layer / f"{name}.sql").exists()]
+    if len(hits) != 1:
+        raise FileNotFoundError(f"expected exactly one SQL model {name}.sql under "
+                                f"{SQL_DIR}/{{{','.join(LAYERS)}}}, found {len(hits)}")
+    return hits[0]
+
+
+def run_sql_model(conn, name: str, view: bool = False) -> int:
+    """Materialise ``assets/<layer>/<name>.sql`` as table (or view) ``name``; returns its row
+    count."""
+    sql = model_file(name).read_text(encoding="utf-8")
+    conn.execute(f'CREATE OR REPLACE {"VIEW" if view else "TABLE"} "{name}" AS {sql}')
     return conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
 
 
@@ -111,27 +126,19 @@ def file_asset(name: str, group: str, description: str, locate, reader, extra=No
     return _asset
 
 
-def combine_status(statuses) -> str:
-    """The one vocabulary: ``real`` (every input real), ``synthetic`` (every input synthetic),
-    ``mixed`` (both); ``absent`` when there is no input at all."""
-    s = set(statuses) - {"absent", None}
-    if not s:
-        return "absent"
-    return "synthetic" if s == {"synthetic"} else "mixed" if "synthetic" in s else "real"
-
-
 def build_status(conn) -> str:
-    """The build's data status, derived once from the provenance of every staged file.
+    """The build's data status: the one rule, ``assets/intermediate/int_build_status.sql``,
+    over the provenance of every staged file.
 
     A build never publishes a mixture: if real and synthetic files were both staged (e.g. a
     demo parquet copied into a real raw folder), this raises naming them.
     """
     conn.execute(SOURCES_DDL)
-    rows = conn.execute("SELECT file, data_status FROM _sources ORDER BY file").fetchall()
-    status = combine_status(s for _, s in rows)
+    run_sql_model(conn, "int_build_status", view=True)
+    status, syn = conn.execute("SELECT data_status, synthetic_files FROM int_build_status"
+                               ).fetchone()
     if status == "mixed":
-        syn = [f for f, s in rows if s == "synthetic"]
-        raise ValueError(f"this build staged synthetic demo files ({', '.join(syn[:3])}) beside "
-                         "real ones; a build uses one or the other. Remove the synthetic files "
-                         "from the raw folder, or build the demo from its own folder")
+        raise ValueError(f"this build staged synthetic demo files ({syn}) beside real ones; a "
+                         "build uses one or the other. Remove the synthetic files from the raw "
+                         "folder, or build the demo from its own folder")
     return status

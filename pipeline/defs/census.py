@@ -67,7 +67,7 @@ stg_census21_proficiency_msoa = file_asset(
           deps=["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
                 stg_census21_overcrowding, stg_census21_households, stg_census21_proficiency_msoa,
                 "stg_msoa21_names"],
-          description="Census 2021 indicators per LSOA 2021 (assets/int_census_indicators.sql).")
+          description="Census 2021 indicators per LSOA 2021 (assets/intermediate/int_census_indicators.sql).")
 def int_census_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "int_census_indicators")
@@ -86,7 +86,7 @@ int_census_indicators_expectations = gx_check(int_census_indicators, "census_ind
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["stg_iod2025", stg_census21_population],
-          description="Population denominator per LSOA (assets/int_lsoa_population.sql).")
+          description="Population denominator per LSOA (assets/intermediate/int_lsoa_population.sql).")
 def int_lsoa_population(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "int_lsoa_population")

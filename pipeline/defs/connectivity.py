@@ -81,7 +81,9 @@ def stg_deri_broadband(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
           "(premises-weighted % premises unable to receive 30 Mbit/s) when supplied with the "
           "ONS Postcode Directory; the IoD 2025 broadband speeds indicator (File 8, default); the "
           "DERI broadband component harmonised from LSOA 2011. connectivity_source says which "
-          "each LSOA used; fallbacks are quantile-mapped onto the primary source's scale.")
+          "each LSOA used; fallbacks are quantile-mapped onto the primary source's scale.",
+          metadata={"dedi/also_writes": ["int_connectivity_postcode_lsoa",
+                                         "int_connectivity_placement"]})
 def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         geo = conn.execute("SELECT lsoa21_code FROM int_lsoa_geography ORDER BY 1").df()
@@ -141,21 +143,9 @@ def _from_ofcom(conn) -> tuple[pd.Series, dict]:
     vintage = sorted({m.group(1) for f in files if (m := re.search(r"(\d{6})_fixed", f))})
     values = conn.execute("SELECT lsoa21_code, pct_premises_below_30mbit FROM "
                           "int_connectivity_postcode_lsoa").df()
-    placed = conn.execute("""
-        SELECT sum(COALESCE(c.premises, 1)),
-               sum(COALESCE(c.premises, 1)) FILTER (WHERE d.postcode IS NULL),
-               sum(COALESCE(c.premises, 1)) FILTER (WHERE d.postcode IS NOT NULL AND
-                   NOT COALESCE(regexp_matches(d.lsoa21_code, '^E01[0-9]{6}$'), false)),
-               sum(COALESCE(c.premises, 1)) FILTER (WHERE d.terminated),
-               count(*) FILTER (WHERE d.postcode IS NULL)
-        FROM stg_ofcom_postcode_coverage c
-        LEFT JOIN stg_postcode_directory d USING (postcode)""").fetchone()
-    total, not_found, not_england, terminated, pc_not_found = (v or 0 for v in placed)
-    share = (not_found + not_england) / total if total else None
-    write_table(conn, "connectivity_placement", pd.DataFrame([{
-        "premises": total, "premises_postcode_not_in_directory": not_found,
-        "premises_outside_england": not_england, "premises_in_terminated_postcodes": terminated,
-        "postcodes_not_in_directory": pc_not_found, "share_premises_not_placed": share}]))
+    run_sql_model(conn, "int_connectivity_placement")
+    (total, not_found, not_england, terminated, pc_not_found, share) = conn.execute(
+        "SELECT * FROM int_connectivity_placement").fetchone()
     return values.set_index("lsoa21_code")["pct_premises_below_30mbit"], {
         "vintage": vintage,
         "indicator": "% premises unable to receive 30 Mbit/s (premises-weighted over postcodes)",

@@ -45,7 +45,7 @@ stg_lsoa21_boundaries = file_asset(
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region],
           description="One row per England LSOA 2021 with its LTLA, ICB and region "
-          "(assets/int_lsoa_geography.sql).")
+          "(assets/intermediate/int_lsoa_geography.sql).")
 def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
     from pipeline.defs._staging import run_sql_model
 

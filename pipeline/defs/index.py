@@ -53,7 +53,8 @@ def read_spec(conn) -> dict:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "yaml"}, deps=["lsoa_indicators"],
           description="The index spec (pipeline/index_spec.yaml, or run config) validated and "
           "resolved against this build's data: which indicators DX uses, which are absent and "
-          "why, the Monte Carlo range of w. Published as the index_spec mart.")
+          "why, the Monte Carlo range of w. Published as the index_spec mart.",
+          metadata={"dedi/also_writes": ["_index_spec_json"]})
 def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
                staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
@@ -95,7 +96,8 @@ def _lsoa_frame(conn) -> pd.DataFrame:
           deps=[index_spec, "lsoa_indicators", "int_lsoa_geography", "int_lsoa_population"],
           description="The digital-exclusion domain DX per LSOA: indicators normalised, "
           "sub-domains (access, later life, capability, use) aggregated and standardised, "
-          "combined, local proxies layered within their LA (pipeline/method/dx.py).")
+          "combined, local proxies layered within their LA (pipeline/method/dx.py).",
+          metadata={"dedi/also_writes": ["int_dx_indicators", "int_dx_weights"]})
 def int_dx_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
@@ -166,7 +168,8 @@ def int_dedi_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
           deps=[int_dx_lsoa, int_dedi_lsoa, "stg_iod2025"],
           description="Monte Carlo uncertainty and first-order sensitivity of DEDI: w, "
           "indicator weights, normalisation and left-out indicator perturbed; DX and DEDI "
-          "recomputed by the same functions as the point estimate (pipeline/method/uncertainty.py).")
+          "recomputed by the same functions as the point estimate (pipeline/method/uncertainty.py).",
+          metadata={"dedi/also_writes": ["int_dedi_area_uncertainty", "sensitivity"]})
 def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
     iod_cfg = settings()["iod"]
     with staging_db.get_connection() as conn:
@@ -199,7 +202,7 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
           "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
-          "indicators absent) and the LSOAs entering or leaving the most deprived decile.")
+          "indicators absent).")
 def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
@@ -209,16 +212,7 @@ def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
             "indicator")["loading"]
         dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
         iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
-        changes = conn.execute("""
-            SELECT i.lsoa21_code, i.lsoa21_name,
-                   CASE WHEN d.dedi_decile = 1 THEN 'enters most deprived decile'
-                        ELSE 'leaves most deprived decile' END AS change,
-                   i.imd_rank, d.dedi_rank, i.imd_decile, d.dedi_decile, x.dx_rank,
-                   u.dedi_prob_most_deprived_decile
-            FROM stg_iod2025 i JOIN int_dedi_lsoa d USING (lsoa21_code)
-            JOIN int_dx_lsoa x USING (lsoa21_code) JOIN int_dedi_uncertainty u USING (lsoa21_code)
-            WHERE (i.imd_decile = 1) <> (d.dedi_decile = 1)
-            ORDER BY change, d.dedi_rank""").df()
+
     cfg = spec["dx"]["indicators"]
     z = normalise(oriented, spec["dx"]["normalisation"])
     domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
@@ -245,11 +239,8 @@ def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
     out["spec_sha256"] = spec_hash(spec)
     with staging_db.get_connection() as conn:
         write_table(conn, "indicator_diagnostics", out)
-        write_table(conn, "dedi_decile1_changes", changes)
     eff = out[out["diagnostic"] == "effective_weight"].set_index("item")["value"].round(3)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out),
         "effective_weights": dg.MetadataValue.json(eff.to_dict()),
-        "lsoas_entering_decile_1": int(changes["change"].str.startswith("enters").sum()),
-        "lsoas_leaving_decile_1": int(changes["change"].str.startswith("leaves").sum()),
         "preview": preview(out, 20)})

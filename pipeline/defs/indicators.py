@@ -141,7 +141,8 @@ SUPPRESSED = {"pupil_premium_count": "pupil_premium_rate_pct",
                 "int_census_indicators", "int_file8_indicators", "int_school_fsm_lsoa",
                 "int_local_proxy_rates"],
           description="All digital-exclusion inputs per LSOA 2021, higher = more excluded "
-          "(assets/lsoa_indicators.sql), with a coverage report per indicator.")
+          "(assets/marts/lsoa_indicators.sql), with a coverage report per indicator.",
+          metadata={"dedi/also_writes": ["coverage"]})
 def lsoa_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "lsoa_indicators")

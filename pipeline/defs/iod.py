@@ -65,7 +65,7 @@ def stg_iod2025_file8(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[stg_iod2025_file8, "int_lsoa_population"],
           description="DX indicators from IoD 2025 File 8 per LSOA 2021 "
-          "(assets/int_file8_indicators.sql).")
+          "(assets/intermediate/int_file8_indicators.sql).")
 def int_file8_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
     from pipeline.defs._staging import run_sql_model
 

@@ -73,7 +73,7 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[stg_local_proxies, "stg_census21_households", "stg_census21_population",
                 "stg_census21_children"],
-          description="Local proxies as rates per LSOA (assets/int_local_proxy_rates.sql).")
+          description="Local proxies as rates per LSOA (assets/intermediate/int_local_proxy_rates.sql).")
 def int_local_proxy_rates(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "int_local_proxy_rates")

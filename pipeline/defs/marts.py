@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from importlib.metadata import version
+from itertools import groupby
 from pathlib import Path
 
 import dagster as dg
@@ -31,33 +32,20 @@ GEOGRAPHIES = {"ltla24": ("ltla24_code", "ltla24_name"), "icb24": ("icb24_code",
                "region": ("region_code", "region_name")}
 
 
-def lsoa_set_report(conn) -> dict[str, list[str]]:
-    """LSOA codes present in one source but not another (IoD vs geography vs population)."""
-    q = {
-        "in_iod_not_geography": "SELECT lsoa21_code FROM stg_iod2025 EXCEPT "
-                                "SELECT lsoa21_code FROM stg_lsoa21_ltla24",
-        "in_geography_not_iod": "SELECT lsoa21_code FROM stg_lsoa21_ltla24 EXCEPT "
-                                "SELECT lsoa21_code FROM stg_iod2025",
-        "in_iod_not_icb_lookup": "SELECT lsoa21_code FROM stg_iod2025 EXCEPT "
-                                 "SELECT lsoa21_code FROM stg_lsoa21_icb24",
-        "in_iod_not_census": "SELECT lsoa21_code FROM stg_iod2025 EXCEPT "
-                             "SELECT lsoa21_code FROM stg_census21_population",
-    }
-    return {k: sorted(r[0] for r in conn.execute(s).fetchall()) for k, s in q.items()}
-
-
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["stg_iod2025", "int_lsoa_geography", "stg_census21_population",
                 "int_lsoa_population", "int_dx_lsoa", "int_dedi_lsoa", "int_dedi_uncertainty",
                 "int_imd2019_lsoa21", "lsoa_indicators"],
           description="One row per England LSOA 2021: IMD 2025 and domains, DX, DEDI and its "
-          "uncertainty, with geographies and population (assets/lsoa_index.sql).")
+          "uncertainty, with geographies and population (assets/marts/lsoa_index.sql).",
+          metadata={"dedi/also_writes": ["int_lsoa_set_report"]})
 def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         n = run_sql_model(conn, "lsoa_index")
-        report = lsoa_set_report(conn)
-        write_table(conn, "_lsoa_set_report", pd.DataFrame(
-            [(k, c) for k, v in report.items() for c in v], columns=["problem", "lsoa21_code"]))
+        run_sql_model(conn, "int_lsoa_set_report")
+        report = {p: [c for _, c in rows] for p, rows in groupby(conn.execute(
+            "SELECT problem, lsoa21_code FROM int_lsoa_set_report").fetchall(),
+            key=lambda r: r[0])}
         df = conn.execute("SELECT * FROM lsoa_index LIMIT 5").df()
         pop_source = conn.execute("SELECT population_source, count(*) FROM lsoa_index "
                                   "GROUP BY 1").fetchall()
@@ -76,7 +64,7 @@ def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
                 "all 33,755 England LSOAs.")
 def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     with staging_db.get_connection() as conn:
-        rep = conn.execute("SELECT problem, count(*), min(lsoa21_code) FROM _lsoa_set_report "
+        rep = conn.execute("SELECT problem, count(*), min(lsoa21_code) FROM int_lsoa_set_report "
                            "GROUP BY 1").fetchall()
         n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
         real = build_status(conn) == "real"
@@ -113,6 +101,19 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols]
 
 
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=["stg_iod2025", "int_dedi_lsoa", "int_dx_lsoa", "int_dedi_uncertainty"],
+          description="LSOAs entering or leaving the most deprived decile when digital exclusion "
+          "counts (assets/marts/dedi_decile1_changes.sql).")
+def dedi_decile1_changes(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        n = run_sql_model(conn, "dedi_decile1_changes")
+        enters = conn.execute("SELECT count(*) FROM dedi_decile1_changes WHERE change LIKE "
+                              "'enters%'").fetchone()[0]
+    return dg.MaterializeResult(metadata={"dagster/row_count": n, "lsoas_entering_decile_1":
+                                          enters, "lsoas_leaving_decile_1": n - enters})
+
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"}, deps=[lsoa_index],
           description="Official IoD area summaries (average score, average rank, extent, local "
           "concentration, proportion in most deprived 10%) for LTLA 2024, ICB 2024 and region.")
@@ -142,8 +143,9 @@ def settings_hash() -> str:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
-          deps=[lsoa_index, area_summary, "stg_lsoa21_boundaries", "lsoa_indicators",
-                "indicator_diagnostics", "int_dedi_uncertainty", "index_spec", "validation"],
+          deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
+                "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
+                "validation"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,

@@ -75,7 +75,7 @@ def stg_nhs_app_practice(context: dg.AssetExecutionContext, dedi_paths: DediPath
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[stg_nhs_app_practice, stg_gp_patients_lsoa, stg_gp_practices],
           description="NHS App uptake per LSOA 2021 apportioned from practices by registered "
-          "patients (assets/int_nhs_app_uptake_lsoa.sql).")
+          "patients (assets/intermediate/int_nhs_app_uptake_lsoa.sql).")
 def int_nhs_app_uptake_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     minimum = settings()["indicators"]["nhs_app"]["min_registered_patients"]
     with staging_db.get_connection() as conn:
