@@ -45,7 +45,8 @@ def main() -> int:
     before, after = map(Path, sys.argv[1:3])
     problems = compare(before, after)
     for name, df in tables(after).items():
-        print(f"{name:<24} {len(df):>8,} rows  {'DIFFERS' if any(p.startswith(f'table {name}:') for p in problems) else 'identical'}")
+        differs = any(p.startswith(f"table {name}:") for p in problems)
+        print(f"{name:<24} {len(df):>8,} rows  {'DIFFERS' if differs else 'identical'}")
     for p in problems:
         print(p)
     return 1 if problems else 0

@@ -37,7 +37,7 @@ def test_all_assets_checks_schedule_and_sensor():
             # the index, one asset per method step, and external validation
             "stg_iod2025_file8", "int_file8_indicators", "index_spec", "int_dx_lsoa",
             "int_dedi_lsoa", "int_dedi_uncertainty", "indicator_diagnostics",
-            "validation"} == keys
+            "validation", "dedi_decile1_changes"} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {"imd_reproduction", "stg_iod2025_expectations", "lsoa_index_expectations",
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks

@@ -105,18 +105,29 @@ def stage_absent(conn, table: str, columns_sql: str, reason: str) -> dg.Material
 
 
 def file_asset(name: str, group: str, description: str, locate, reader, extra=None,
-               kinds: set[str] | None = None) -> dg.AssetsDefinition:
+               kinds: set[str] | None = None,
+               absent_columns: str | None = None) -> dg.AssetsDefinition:
     """A staging asset for one raw file: locate it, read it with its source reader, store it
-    as table ``name`` with provenance metadata (``extra(df)`` adds more)."""
+    as table ``name`` with provenance metadata (``extra(df)`` adds more).
+
+    With ``absent_columns`` (SQL column list) the source is optional: when ``locate`` finds no
+    file, the table is created empty with those columns and the source is recorded absent.
+    """
     from dagster_duckdb import DuckDBResource
 
     from pipeline.resources import DediPaths
-    from pipeline.sources.common import file_record
+    from pipeline.sources.common import SourceError, file_record
 
     @dg.asset(name=name, group_name=group, kinds=kinds or {"duckdb"}, description=description)
     def _asset(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                staging_db: DuckDBResource) -> dg.MaterializeResult:
-        path = locate(dedi_paths.raw)
+        try:
+            path = locate(dedi_paths.raw)
+        except SourceError as exc:
+            if absent_columns is None:
+                raise
+            with staging_db.get_connection() as conn:
+                return stage_absent(conn, name, absent_columns, str(exc))
         context.log.info(f"reading {path}")
         df = reader(path)
         with staging_db.get_connection() as conn:

@@ -9,18 +9,18 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
+    file_asset,
     forget_sources,
     read_table,
     record_source,
     run_sql_model,
     stage_absent,
-    stage_source,
     write_table,
 )
 from pipeline.method.harmonise import fill_on_primary_scale, harmonise_lsoa11_to_lsoa21
 from pipeline.resources import DediPaths
 from pipeline.sources import connectivity
-from pipeline.sources.common import SourceError, file_record
+from pipeline.sources.common import SourceError, file_record, find_one
 
 GROUP = "connectivity"
 OFCOM_SOURCE = "Ofcom Connected Nations fixed coverage by postcode"
@@ -60,18 +60,12 @@ def stg_ofcom_postcode_coverage(context: dg.AssetExecutionContext, dedi_paths: D
         "sha256": {f.name: r["sha256"] for f, r in zip(files, recs, strict=True)}})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"},
-          description="GMCA DERI v1.6 broadband component by LSOA 2011 (0-10, higher = worse). "
-          "Optional fallback.")
-def stg_deri_broadband(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                       staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = dedi_paths.raw / connectivity.TOPIC / connectivity.DERI_FILE
-    with staging_db.get_connection() as conn:
-        if not path.exists():
-            return stage_absent(conn, "stg_deri_broadband", "lsoa11_code VARCHAR, "
-                                "broadband_component DOUBLE, data_status VARCHAR", f"{path} absent")
-        df = connectivity.read_deri_broadband(path)
-        return stage_source(conn, "stg_deri_broadband", df, file_record(path, df))
+stg_deri_broadband = file_asset(
+    "stg_deri_broadband", GROUP, "GMCA DERI v1.6 broadband component by LSOA 2011 (0-10, higher "
+    "= worse). Optional fallback.",
+    lambda raw: find_one(raw, connectivity.TOPIC, [connectivity.DERI_FILE]),
+    connectivity.read_deri_broadband,
+    absent_columns="lsoa11_code VARCHAR, broadband_component DOUBLE, data_status VARCHAR")
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import read_table, stage_source
+from pipeline.defs._staging import file_asset, read_table, stage_source
 from pipeline.method.iod import combine_domain_ranks
 from pipeline.resources import DediPaths
 from pipeline.sources import iod
@@ -40,26 +40,13 @@ FILE8_COLUMNS = ("lsoa21_code VARCHAR, idaopi_numerator DOUBLE, adult_skills_eng
                  "cidr DOUBLE, broadband_speeds DOUBLE, data_status VARCHAR")
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "xlsx"},
-          description="IoD 2025 File 8 underlying indicators used by DX: IDAOPI numerator, adult "
-          "skills and English proficiency, comparative illness and disability ratio, broadband "
-          "download and upload speeds. Optional: absent when no File 8 is supplied.")
-def stg_iod2025_file8(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                      staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import stage_absent
-    from pipeline.sources.common import SourceError
-
-    try:
-        path = iod.locate_file8(dedi_paths.raw)
-    except SourceError as exc:
-        path, reason = None, str(exc)
-    with staging_db.get_connection() as conn:
-        if path is None:
-            return stage_absent(conn, "stg_iod2025_file8", FILE8_COLUMNS, reason)
-        context.log.info(f"reading {path}")
-        df = iod.read_file8(path)
-        return stage_source(conn, "stg_iod2025_file8", df, file_record(path, df), {
-            "idaopi_numerator_missing": int(df["idaopi_numerator"].isna().sum())})
+stg_iod2025_file8 = file_asset(
+    "stg_iod2025_file8", GROUP, "IoD 2025 File 8 underlying indicators used by DX: IDAOPI "
+    "numerator, adult skills and English proficiency, comparative illness and disability ratio, "
+    "broadband download and upload speeds. Optional: absent when no File 8 is supplied.",
+    iod.locate_file8, iod.read_file8,
+    lambda df: {"idaopi_numerator_missing": int(df["idaopi_numerator"].isna().sum())},
+    {"duckdb", "xlsx"}, absent_columns=FILE8_COLUMNS)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},

@@ -1,19 +1,14 @@
 """GP practices, patients by LSOA and NHS App uptake, apportioned from practices to LSOAs."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset, run_sql_model, stage_absent, stage_source
-from pipeline.resources import DediPaths
+from pipeline.defs._staging import file_asset, run_sql_model
 from pipeline.sources import gp, nhs_app
-from pipeline.sources.common import SourceError, file_record
 
 GROUP = "nhs_app"
-PATIENTS_FILE = "gp-reg-pat-prac-lsoa-all.csv"
 
 
 stg_gp_practices = file_asset(
@@ -28,48 +23,26 @@ APP_COLUMNS = ("practice_code VARCHAR, month VARCHAR, registrations DOUBLE, "
                "p9_registrations DOUBLE, logins DOUBLE, list_size DOUBLE, data_status VARCHAR")
 
 
-def _locate(locate, raw: Path) -> Path | None:
-    try:
-        return locate(raw)
-    except SourceError:
-        return None
-
-
-@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
-          description="NHS Digital patients registered at a GP practice by LSOA "
-          "(gp-reg-pat-prac-lsoa-all). Optional: absent when no file is supplied.")
-def stg_gp_patients_lsoa(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                         staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = _locate(gp.locate_patients, dedi_paths.raw)
-    with staging_db.get_connection() as conn:
-        if path is None:
-            return stage_absent(conn, "stg_gp_patients_lsoa", PATIENT_COLUMNS,
-                                f"no {PATIENTS_FILE} under {dedi_paths.raw / gp.TOPIC}")
-        context.log.info(f"reading {path}")
-        df = gp.read_patients_by_lsoa(path)
-        eng = df["lsoa_code"].str.match(r"^E01\d{6}$")
-        return stage_source(conn, "stg_gp_patients_lsoa", df, file_record(path, df), {
-            "practices": int(df["practice_code"].nunique()),
+def _patients_facts(df) -> dict:
+    eng = df["lsoa_code"].str.match(r"^E01\d{6}$")
+    return {"practices": int(df["practice_code"].nunique()),
             "patients": int(df["patients"].sum()),
             "patients_outside_england_lsoas": int(df.loc[~eng, "patients"].sum()),
-            "rows_outside_england_lsoas": int((~eng).sum())})
+            "rows_outside_england_lsoas": int((~eng).sum())}
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
-          description="NHS App registrations by GP practice, latest month (DEDI practice-level "
-          "layout). Optional: absent when no file is supplied.")
-def stg_nhs_app_practice(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                         staging_db: DuckDBResource) -> dg.MaterializeResult:
-    path = _locate(nhs_app.locate, dedi_paths.raw)
-    with staging_db.get_connection() as conn:
-        if path is None:
-            return stage_absent(conn, "stg_nhs_app_practice", APP_COLUMNS,
-                                f"no NHS App practice file under {dedi_paths.raw / nhs_app.TOPIC}")
-        context.log.info(f"reading {path}")
-        df = nhs_app.read_practice_uptake(path)
-        return stage_source(conn, "stg_nhs_app_practice", df, file_record(path, df), {
-            "practices": len(df), "latest_month": str(df["month"].max()),
-            "registrations": int(df["registrations"].sum())})
+stg_gp_patients_lsoa = file_asset(
+    "stg_gp_patients_lsoa", GROUP, "NHS Digital patients registered at a GP practice by LSOA "
+    "(gp-reg-pat-prac-lsoa-all). Optional: absent when no file is supplied.",
+    gp.locate_patients, gp.read_patients_by_lsoa, _patients_facts, {"duckdb", "csv"},
+    absent_columns=PATIENT_COLUMNS)
+stg_nhs_app_practice = file_asset(
+    "stg_nhs_app_practice", GROUP, "NHS App registrations by GP practice, latest month (DEDI "
+    "practice-level layout). Optional: absent when no file is supplied.",
+    nhs_app.locate, nhs_app.read_practice_uptake,
+    lambda df: {"practices": len(df), "latest_month": str(df["month"].max()),
+                "registrations": int(df["registrations"].sum())}, {"duckdb", "csv"},
+    absent_columns=APP_COLUMNS)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
