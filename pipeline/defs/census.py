@@ -1,11 +1,9 @@
 """Census 2021: population and the demography behind the digital-exclusion indicators."""
 
-import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset, run_sql_model
+from pipeline.defs._staging import file_asset, sql_model_asset
 from pipeline.sources import census
 
 GROUP = "census2021"
@@ -63,31 +61,23 @@ stg_census21_proficiency_msoa = file_asset(
     _locate(census.PROFICIENCY_FILES), census.read_proficiency_msoa)
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
-                stg_census21_overcrowding, stg_census21_households, stg_census21_proficiency_msoa,
-                "stg_msoa21_names"],
-          description="Census 2021 indicators per LSOA 2021 (assets/intermediate/int_census_indicators.sql).")
-def int_census_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_census_indicators")
-        missing = conn.execute("SELECT count(*) FILTER (msoa21_code IS NULL), "
-                               "count(*) FILTER (pct_aged_70plus IS NULL) "
-                               "FROM int_census_indicators").fetchone()
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": n, "lsoas_without_msoa_match": missing[0],
-        "lsoas_without_age": missing[1],
-        "english_proficiency_method": "MSOA 2021 count apportioned to its LSOAs by population "
-                                      "(each LSOA takes its MSOA's rate)"})
+int_census_indicators = sql_model_asset(
+    "int_census_indicators", GROUP,
+    ["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
+     stg_census21_overcrowding, stg_census21_households, stg_census21_proficiency_msoa,
+     "stg_msoa21_names"],
+    "Census 2021 indicators per LSOA 2021; English proficiency is each LSOA's MSOA rate",
+    {"lsoas_without_msoa_match": "SELECT count(*) FILTER (msoa21_code IS NULL) "
+                                 "FROM int_census_indicators",
+     "lsoas_without_age": "SELECT count(*) FILTER (pct_aged_70plus IS NULL) "
+                          "FROM int_census_indicators"})
 
 
 int_census_indicators_expectations = gx_check(int_census_indicators, "census_indicators")
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=["stg_iod2025", stg_census21_population],
-          description="Population denominator per LSOA (assets/intermediate/int_lsoa_population.sql).")
-def int_lsoa_population(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_lsoa_population")
-    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+int_lsoa_population = sql_model_asset(
+    "int_lsoa_population", GROUP, ["stg_iod2025", stg_census21_population],
+    "Population denominator per LSOA: File 7 mid-2022, else Census 2021",
+    {"census_denominator_lsoas": "SELECT count(*) FILTER (population_source LIKE 'Census%') "
+                                 "FROM int_lsoa_population"})

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset
+from pipeline.defs._staging import file_asset, sql_model_asset
 from pipeline.resources import DediPaths
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError, file_record
@@ -42,20 +42,12 @@ stg_lsoa21_boundaries = file_asset(
     kinds={"duckdb", "geoparquet"})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=[stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region],
-          description="One row per England LSOA 2021 with its LTLA, ICB and region "
-          "(assets/intermediate/int_lsoa_geography.sql).")
-def int_lsoa_geography(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import run_sql_model
-
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_lsoa_geography")
-        gaps = conn.execute("SELECT count(*) FILTER (icb24_code IS NULL), "
-                            "count(*) FILTER (region_code IS NULL) FROM int_lsoa_geography"
-                            ).fetchone()
-    return dg.MaterializeResult(metadata={"dagster/row_count": n, "lsoas_without_icb": gaps[0],
-                                          "lsoas_without_region": gaps[1]})
+int_lsoa_geography = sql_model_asset(
+    "int_lsoa_geography", GROUP, [stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region],
+    "One row per England LSOA 2021 with its LTLA, ICB and region",
+    {"lsoas_without_icb": "SELECT count(*) FILTER (icb24_code IS NULL) FROM int_lsoa_geography",
+     "lsoas_without_region": "SELECT count(*) FILTER (region_code IS NULL) "
+                             "FROM int_lsoa_geography"})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset, read_table, stage_source
+from pipeline.defs._staging import file_asset, read_table, sql_model_asset, stage_source
 from pipeline.method.iod import combine_domain_ranks
 from pipeline.resources import DediPaths
 from pipeline.sources import iod
@@ -49,16 +49,10 @@ stg_iod2025_file8 = file_asset(
     {"duckdb", "xlsx"}, absent_columns=FILE8_COLUMNS)
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=[stg_iod2025_file8, "int_lsoa_population"],
-          description="DX indicators from IoD 2025 File 8 per LSOA 2021 "
-          "(assets/intermediate/int_file8_indicators.sql).")
-def int_file8_indicators(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import run_sql_model
-
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_file8_indicators")
-    return dg.MaterializeResult(metadata={"dagster/row_count": n})
+int_file8_indicators = sql_model_asset(
+    "int_file8_indicators", GROUP, [stg_iod2025_file8, "int_lsoa_population"],
+    "DX indicators from IoD 2025 File 8 per LSOA 2021",
+    {"lsoas_with_adult_skills": "SELECT count(adult_skills_english_pct) FROM int_file8_indicators"})
 
 
 stg_iod2025_expectations = gx_check(stg_iod2025, "iod2025_file7", name="stg_iod2025_expectations")

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import forget_sources, record_source, run_sql_model, write_table
+from pipeline.defs._staging import forget_sources, record_source, sql_model_asset, write_table
 from pipeline.resources import DediPaths
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.common import file_record
@@ -70,17 +70,12 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "files": reports})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=[stg_local_proxies, "stg_census21_households", "stg_census21_population",
-                "stg_census21_children"],
-          description="Local proxies as rates per LSOA (assets/intermediate/int_local_proxy_rates.sql).")
-def int_local_proxy_rates(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "int_local_proxy_rates")
-        by = conn.execute("SELECT proxy || ' ' || la_code, count(rate_pct) FROM "
-                          "int_local_proxy_rates GROUP BY 1").fetchall()
-    return dg.MaterializeResult(metadata={"dagster/row_count": n,
-                                          "lsoas_with_rate": {k: int(v) for k, v in by}})
+int_local_proxy_rates = sql_model_asset(
+    "int_local_proxy_rates", GROUP,
+    [stg_local_proxies, "stg_census21_households", "stg_census21_population",
+     "stg_census21_children"],
+    "Local proxies as rates per LSOA (Census denominators where the file has none)",
+    {"lsoas_with_rate": "SELECT count(rate_pct) FROM int_local_proxy_rates"})
 
 
 stg_local_proxies_expectations = gx_check(stg_local_proxies, "local_proxies")

@@ -15,7 +15,14 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import build_status, preview, read_table, run_sql_model, write_table
+from pipeline.defs._staging import (
+    build_status,
+    preview,
+    read_table,
+    run_sql_model,
+    sql_model_asset,
+    write_table,
+)
 from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import suppress_small_counts
 from pipeline.publish import publish
@@ -101,17 +108,12 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols]
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=["stg_iod2025", "int_dedi_lsoa", "int_dx_lsoa", "int_dedi_uncertainty"],
-          description="LSOAs entering or leaving the most deprived decile when digital exclusion "
-          "counts (assets/marts/dedi_decile1_changes.sql).")
-def dedi_decile1_changes(staging_db: DuckDBResource) -> dg.MaterializeResult:
-    with staging_db.get_connection() as conn:
-        n = run_sql_model(conn, "dedi_decile1_changes")
-        enters = conn.execute("SELECT count(*) FROM dedi_decile1_changes WHERE change LIKE "
-                              "'enters%'").fetchone()[0]
-    return dg.MaterializeResult(metadata={"dagster/row_count": n, "lsoas_entering_decile_1":
-                                          enters, "lsoas_leaving_decile_1": n - enters})
+dedi_decile1_changes = sql_model_asset(
+    "dedi_decile1_changes", GROUP,
+    ["stg_iod2025", "int_dedi_lsoa", "int_dx_lsoa", "int_dedi_uncertainty"],
+    "LSOAs entering or leaving the most deprived decile when digital exclusion counts",
+    {"lsoas_entering_decile_1": "SELECT count(*) FROM dedi_decile1_changes "
+                                "WHERE change LIKE 'enters%'"})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"}, deps=[lsoa_index],
