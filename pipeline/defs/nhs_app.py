@@ -48,39 +48,18 @@ stg_nhs_app_practice = file_asset(
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[stg_nhs_app_practice, stg_gp_patients_lsoa, stg_gp_practices],
           description="NHS App uptake per LSOA 2021 apportioned from practices by registered "
-          "patients (assets/intermediate/int_nhs_app_uptake_lsoa.sql).")
+          "patients (assets/intermediate/int_nhs_app_uptake_lsoa.sql).",
+          metadata={"dedi/also_writes": ["int_nhs_app_apportionment"]})
 def int_nhs_app_uptake_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     minimum = settings()["indicators"]["nhs_app"]["min_registered_patients"]
     with staging_db.get_connection() as conn:
         conn.execute(f"SET VARIABLE min_registered_patients = {int(minimum)}")
         n = run_sql_model(conn, "int_nhs_app_uptake_lsoa")
-        rep = conn.execute("""
-            WITH app AS (SELECT DISTINCT practice_code FROM stg_nhs_app_practice),
-                 pat AS (SELECT DISTINCT practice_code FROM stg_gp_patients_lsoa)
-            SELECT
-              (SELECT count(*) FROM app WHERE practice_code NOT IN (SELECT * FROM pat)),
-              (SELECT count(*) FROM pat WHERE practice_code NOT IN (SELECT * FROM app)),
-              (SELECT coalesce(sum(patients), 0) FROM stg_gp_patients_lsoa
-                 WHERE practice_code NOT IN (SELECT * FROM app)),
-              (SELECT count(*) FROM stg_nhs_app_practice a JOIN stg_gp_practices g
-                 USING (practice_code) WHERE g.status_code = 'C'),
-              (SELECT count(*) FROM int_nhs_app_uptake_lsoa WHERE nhs_app_uptake IS NULL),
-              (SELECT count(*) FROM stg_gp_patients_lsoa
-                 WHERE NOT regexp_matches(lsoa_code, '^E01[0-9]{6}$'))
-        """).fetchone()
-        status = conn.execute("SELECT CASE WHEN bool_or(data_status = 'synthetic') THEN "
-                              "'synthetic' ELSE 'real' END FROM (SELECT data_status FROM "
-                              "stg_nhs_app_practice UNION ALL SELECT data_status FROM "
-                              "stg_gp_patients_lsoa)").fetchone()[0]
+        run_sql_model(conn, "int_nhs_app_apportionment")
+        report = conn.execute("SELECT * FROM int_nhs_app_apportionment").df().iloc[0]
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": n, "data_status": status,
-        "practices_in_app_file_not_in_patients_file": rep[0],
-        "practices_in_patients_file_not_in_app_file": rep[1],
-        "patients_of_practices_without_app_data": int(rep[2]),
-        "closed_practices_with_app_data_excluded": rep[3],
-        "lsoas_below_min_registered_patients": rep[4],
-        "min_registered_patients": minimum,
-        "patient_rows_outside_england_lsoas": rep[5]})
+        "dagster/row_count": n, "min_registered_patients": minimum,
+        **{k: int(v) for k, v in report.items()}})
 
 
 stg_gp_practices_expectations = gx_check(stg_gp_practices, "gp_practices")
