@@ -62,3 +62,18 @@ def test_real_codes_every_change_type():
     assert h.loc["E01035637", "broadband_component"] == pytest.approx(
         (v["E01008187"] + v["E01027506"]) / 2)
     assert len(rep.complex_lsoa21) == 6
+
+
+def test_fallback_is_put_on_the_primary_scale_by_quantile():
+    from pipeline.method.harmonise import fill_on_primary_scale
+
+    idx = [f"L{i}" for i in range(6)]
+    primary = pd.Series([10.0, 20.0, 30.0, 40.0, None, None], index=idx)   # e.g. % premises
+    fallback = pd.Series([0.1, 0.2, 0.3, 0.4, 0.05, 0.45], index=idx)      # another scale
+    out = fill_on_primary_scale(primary, fallback)
+    assert out[:4].tolist() == [10.0, 20.0, 30.0, 40.0]           # primary values kept
+    # L4 is the lowest fallback value (percentile 1/6) and L5 the highest (6/6)
+    assert out["L4"] == pytest.approx(primary.dropna().quantile(1 / 6))
+    assert out["L5"] == pytest.approx(40.0)
+    assert out["L4"] < out["L5"]                                  # order follows the fallback
+    assert out.between(10.0, 40.0).all()                          # within the primary's range

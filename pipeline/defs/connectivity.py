@@ -115,7 +115,7 @@ def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
             "connectivity_source": source.to_numpy(),
             "connectivity_vintage": source.map(vintages).to_numpy(),
             "connectivity_imputed": imputed.to_numpy()})
-        if DERI_SOURCE in source.to_numpy():
+        if "deri" in meta:  # DERI values of split/merged/complex LSOAs are harmonised
             h = meta["deri"].pop("harmonised_lsoa21")
             frame["connectivity_imputed"] |= (frame["connectivity_source"] == DERI_SOURCE) & \
                 frame["lsoa21_code"].isin(h)
