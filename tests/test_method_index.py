@@ -266,3 +266,27 @@ def test_w_zero_reproduces_the_published_imd_on_real_data():
 
 def test_orient_flips_direction():
     assert orient(pd.DataFrame({"a": [1.0, -2.0]}), {"a": -1})["a"].tolist() == [-1.0, 2.0]
+
+
+def test_fast_average_ranks_equal_rankdata_with_ties_and_gaps():
+    from scipy.stats import rankdata
+
+    from pipeline.method.dx import _average_ranks
+
+    rng = np.random.default_rng(9)
+    x = rng.integers(0, 50, size=(20, 300)).astype(float)  # many ties
+    x[:10] = rng.normal(size=(10, 300))                     # no ties
+    x[rng.random(x.shape) < 0.1] = np.nan
+    ref = rankdata(x, axis=-1, method="average", nan_policy="omit")
+    assert np.array_equal(_average_ranks(x), ref, equal_nan=True)
+
+
+def test_rank_rows_breaks_ties_by_position_like_the_iod():
+    from pipeline.method.dx import rank_rows
+    from pipeline.method.iod import rank_most_deprived_first
+
+    rng = np.random.default_rng(11)
+    x = np.round(rng.normal(size=(6, 500)), 1)  # many ties
+    x[:3] = rng.normal(size=(3, 500))            # none
+    for row, got in zip(x, rank_rows(x), strict=True):
+        assert np.array_equal(got, rank_most_deprived_first(pd.Series(row)).to_numpy())

@@ -91,6 +91,22 @@ def orient(values: pd.DataFrame, directions: Mapping[str, int]) -> pd.DataFrame:
     return pd.DataFrame({k: values[k] * d for k, d in directions.items()}, index=values.index)
 
 
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Row-wise ascending ranks of ``x`` (B × N), ties averaged, NaN left NaN (as
+    ``rankdata(..., method="average", nan_policy="omit")``, but one stable argsort per row;
+    rankdata is used only for the rows that have ties)."""
+    order = _argsort_rows(x)  # NaN sorts last
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, x.shape[-1] + 1), x.shape),
+                      axis=-1)
+    srt = np.take_along_axis(x, order, axis=-1)
+    tied = (srt[:, 1:] == srt[:, :-1]).any(axis=-1)  # NaN never equals NaN
+    if tied.any():
+        ranks[tied] = rankdata(x[tied], axis=-1, method="average", nan_policy="omit")
+    ranks[np.isnan(x)] = np.nan
+    return ranks
+
+
 def _standardise(x: np.ndarray, method: str) -> np.ndarray:
     """Standardise each row of ``x`` (B × N) over its non-missing values."""
     have = ~np.isnan(x)
@@ -103,7 +119,7 @@ def _standardise(x: np.ndarray, method: str) -> np.ndarray:
         return np.divide(x - mean, sd, out=np.zeros_like(x), where=sd > 0) + np.where(have, 0, np.nan)
     if method not in METHODS:
         raise ValueError(f"unknown normalisation {method!r} (one of {METHODS})")
-    p = (rankdata(x, axis=-1, method="average", nan_policy="omit") - 0.5) / np.maximum(n, 1)
+    p = (_average_ranks(x) - 0.5) / np.maximum(n, 1)
     return ndtri(p) if method == "normal_scores" else p
 
 
@@ -273,11 +289,22 @@ def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
     return dx, {"subdomains": subs, "national": national, "layer": layer}
 
 
+def _argsort_rows(x: np.ndarray) -> np.ndarray:
+    """Row-wise argsort, equal to a stable sort: a fast introsort, redone stably only for the
+    rows that hold ties (where the two can differ)."""
+    order = np.argsort(x, axis=-1)
+    srt = np.take_along_axis(x, order, axis=-1)
+    tied = (srt[:, 1:] == srt[:, :-1]).any(axis=-1)
+    if tied.any():
+        order[tied] = np.argsort(x[tied], axis=-1, kind="stable")
+    return order
+
+
 def rank_rows(scores: np.ndarray) -> np.ndarray:
     """Row-wise ranks of a B × N matrix, 1 = highest score; ties by position (as the IoD
     ranks and :func:`pipeline.method.iod.rank_most_deprived_first`)."""
     scores = np.atleast_2d(scores)
-    order = np.argsort(-scores, axis=1, kind="stable")
+    order = _argsort_rows(-scores)
     ranks = np.empty(scores.shape, dtype=np.int64)
     np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1)[None, :], axis=1)
     return ranks
