@@ -53,7 +53,7 @@ def run_validate(args: argparse.Namespace) -> int:
     metadata = {k: v for k, v in manifest.items() if k not in ("files", "row_counts")}
     with tempfile.TemporaryDirectory() as tmp:
         chart = calibration_chart(result, chart_path(tmp, ref.name),
-                                  f"Calibration against {ref.name}")
+                                  f"Calibration against {ref.name}", manifest["data_status"])
         extra[f"validation_{chart.name}"] = chart
         publish(p.marts, tables, metadata, geo=geo, keep=settings()["publish"]["keep_releases"],
                 extra=extra)

@@ -84,10 +84,13 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
                                           "resolved": dg.MetadataValue.json(resolved)})
 
 
-def _lsoa_frame(conn) -> pd.DataFrame:
-    return conn.execute("SELECT i.*, g.ltla24_code AS _ltla, g.icb24_code AS _icb, "
-                        "g.region_code AS _region, p.population AS _population "
-                        "FROM lsoa_indicators i JOIN int_lsoa_geography g USING (lsoa21_code) "
+def _lsoa_frame(conn, indicators: bool = True) -> pd.DataFrame:
+    """Each LSOA's areas and population, with every lsoa_indicators column if ``indicators``."""
+    columns = "i.* EXCLUDE (lsoa21_code), " if indicators else ""
+    return conn.execute(f"SELECT i.lsoa21_code, {columns}g.ltla24_code AS _ltla, "
+                        "g.icb24_code AS _icb, g.region_code AS _region, "
+                        "p.population AS _population FROM lsoa_indicators i "
+                        "JOIN int_lsoa_geography g USING (lsoa21_code) "
                         "JOIN int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code"
                         ).df().set_index("lsoa21_code")
 
@@ -174,7 +177,7 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
     iod_cfg = settings()["iod"]
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
-        df = _lsoa_frame(conn)
+        df = _lsoa_frame(conn, indicators=False)
         oriented, weights, st = _dx_inputs(conn, spec)
         ranks = _domain_ranks(conn)
     t0 = time.perf_counter()

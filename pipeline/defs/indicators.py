@@ -17,88 +17,90 @@ from pipeline.method.disclosure import suppress_small_count_rates
 
 GROUP = "indicators"
 
-# name -> (description, staging table(s) it comes from, vintage, imputation note)
+# name -> description, source_from (staging table(s) whose files it comes from; "local:<proxy>";
+# or "<table>.<column>" naming the source each LSOA used), vintage, imputation note
 CATALOGUE: dict[str, dict[str, str]] = {
     "connectivity_exclusion": {
         "description": "Fixed broadband: % premises unable to receive 30 Mbit/s (Ofcom postcode "
                        "files), or the DERI broadband component 0-10 (fallback)",
-        "status_from": "stg_ofcom_postcode_coverage,stg_iod2025_file8,stg_deri_broadband",
+        "source_from": "int_connectivity_lsoa.connectivity_source",
         "vintage": "see connectivity_source",
         "imputation": "fallback sources quantile-mapped onto the primary's scale; DERI values "
                       "for split/merged/complex LSOAs harmonised from LSOA 2011"},
     "nhs_app_non_uptake_pct": {
         "description": "% of registered patients not registered for the NHS App, apportioned "
                        "from GP practices by where patients live",
-        "status_from": "stg_nhs_app_practice,stg_gp_patients_lsoa",
+        "source_from": "stg_nhs_app_practice,stg_gp_patients_lsoa",
         "vintage": "latest month in the practice file",
         "imputation": "none; LSOAs below the minimum registered population are missing"},
     "pct_aged_70plus": {"description": "Census 2021 RM121: % residents aged 70+",
-                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
                         "imputation": "none"},
     "pct_aged_65plus": {"description": "Census 2021 RM121: % residents aged 65+",
-                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
                         "imputation": "none"},
     "pct_aged_75plus": {"description": "Census 2021 RM121: % residents aged 75+",
-                        "status_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
                         "imputation": "none"},
     "pct_households_social_rented": {
         "description": "Census 2021 TS054: % households renting from a council or housing "
-                       "association", "status_from": "stg_census21_households",
+                       "association", "source_from": "stg_census21_households",
         "vintage": "2021-03-21", "imputation": "none"},
     "adult_skills_english_pct": {
         "description": "IoD 2025 File 8 adult skills and English language proficiency "
                        "indicator: % adults 25-66 with no/low qualifications or little English",
-        "status_from": "stg_iod2025_file8", "vintage": "IoD 2025 (Census 2021)",
+        "source_from": "stg_iod2025_file8", "vintage": "IoD 2025 (Census 2021)",
         "imputation": "none"},
     "pct_older_income_deprived": {
         "description": "IoD 2025 File 8 IDAOPI numerator (people 60+ in income-deprived "
-                       "families) per 100 residents", "status_from": "stg_iod2025_file8",
+                       "families) per 100 residents", "source_from": "stg_iod2025_file8",
         "vintage": "IoD 2025 (2022 benefits data)",
         "imputation": "none; suppressed numerators stay missing"},
     "pct_disabled": {"description": "Census 2021 TS038: % disabled under the Equality Act",
-                     "status_from": "stg_census21_disability", "vintage": "2021-03-21",
+                     "source_from": "stg_census21_disability", "vintage": "2021-03-21",
                      "imputation": "none"},
     "pct_households_overcrowded": {
         "description": "Census 2021 TS052: % households overcrowded (bedroom occupancy -1 or less)",
-        "status_from": "stg_census21_overcrowding", "vintage": "2021-03-21", "imputation": "none"},
+        "source_from": "stg_census21_overcrowding", "vintage": "2021-03-21", "imputation": "none"},
     "pct_cannot_speak_english_well": {
         "description": "Census 2021 TS029: % residents who cannot speak English well or at all",
-        "status_from": "stg_census21_proficiency_msoa", "vintage": "2021-03-21",
+        "source_from": "stg_census21_proficiency_msoa", "vintage": "2021-03-21",
         "imputation": "every LSOA: MSOA 2021 count apportioned by population (MSOA rate)"},
     "school_fsm_pct": {
         "description": "Pupil-premium proxy: pupil- and distance-weighted % FSM of the nearest "
                        "primary and secondary schools (GIAS)",
-        "status_from": "stg_gias_schools", "vintage": "GIAS extract date",
+        "source_from": "stg_gias_schools", "vintage": "GIAS extract date",
         "imputation": "every LSOA: estimated from nearby schools (no catchments)"},
     "pupil_premium_rate_pct": {"description": "Local proxy: pupil premium per 100 children 0-15",
-                               "status_from": "local:pupil_premium", "vintage": "as supplied",
+                               "source_from": "local:pupil_premium", "vintage": "as supplied",
                                "imputation": "none; missing outside supplying LAs"},
     "assisted_bin_collection_rate_pct": {
         "description": "Local proxy: assisted bin collections per 100 households",
-        "status_from": "local:assisted_bin_collection", "vintage": "as supplied",
+        "source_from": "local:assisted_bin_collection", "vintage": "as supplied",
         "imputation": "none; missing outside supplying LAs"},
     "english_second_language_rate_pct": {
         "description": "Local proxy: English as a second language per 100 residents",
-        "status_from": "local:english_second_language", "vintage": "as supplied",
+        "source_from": "local:english_second_language", "vintage": "as supplied",
         "imputation": "none; missing outside supplying LAs"},
     "housing_condition_rate_pct": {
         "description": "Local proxy: poor housing condition per 100 households",
-        "status_from": "local:housing_condition", "vintage": "as supplied",
+        "source_from": "local:housing_condition", "vintage": "as supplied",
         "imputation": "none; missing outside supplying LAs"},
 }
 
 
-def _source(conn, status_from: str) -> str:
-    """The files (or, for connectivity, the sources LSOAs used) an indicator comes from."""
-    if status_from.startswith("local:"):
+def _source(conn, source_from: str) -> str:
+    """The files (or the sources LSOAs used) an indicator comes from."""
+    if source_from.startswith("local:"):
         las = [r[0] for r in conn.execute("SELECT DISTINCT la_code FROM stg_local_proxies "
-                                          "WHERE proxy = ? ORDER BY 1", [status_from[6:]]).fetchall()]
+                                          "WHERE proxy = ? ORDER BY 1", [source_from[6:]]).fetchall()]
         return "local authority file(s): " + ", ".join(las) if las else "no local files"
-    if status_from.startswith("stg_ofcom"):
-        src = conn.execute("SELECT string_agg(DISTINCT connectivity_source, '; ') "
-                           "FROM int_connectivity_lsoa").fetchone()[0]
+    if "." in source_from:  # a column naming each LSOA's source
+        table, column = source_from.split(".")
+        src = conn.execute(f'SELECT string_agg(DISTINCT "{column}", \'; \') FROM "{table}"'
+                           ).fetchone()[0]
         return src or "no file supplied"
-    tables = status_from.split(",")
+    tables = source_from.split(",")
     rows = conn.execute("SELECT DISTINCT file FROM _sources WHERE staging_table IN "
                         f"({', '.join('?' * len(tables))}) ORDER BY 1", tables).fetchall()
     return "; ".join(f for (f,) in rows) or "no file supplied"
@@ -119,7 +121,7 @@ def coverage_table(conn) -> pd.DataFrame:
         else:
             imputed = 0
         rows.append({"indicator": name, "description": meta["description"],
-                     "source": _source(conn, meta["status_from"]), "vintage": meta["vintage"],
+                     "source": _source(conn, meta["source_from"]), "vintage": meta["vintage"],
                      "supplied": with_value > 0, "lsoas": n,
                      "lsoas_with_value": with_value, "lsoas_missing": n - with_value,
                      "lsoas_imputed": imputed, "imputation": meta["imputation"],

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
-from pipeline.defs._staging import preview, read_table, write_table
+from pipeline.defs._staging import build_status, preview, read_table, write_table
 from pipeline.method.validity import INDEXES, calibration_chart, convergent_validity
 from pipeline.resources import DediPaths
 from pipeline.sources.reference import Reference, read_reference
@@ -54,12 +54,13 @@ def validation(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     with staging_db.get_connection() as conn:
         lsoa = read_table(conn, "lsoa_index")
         lookup = read_table(conn, "stg_lsoa11_lsoa21")
+        status = build_status(conn)
         parts = []
         for ref in refs:
             context.log.info(f"validating against {ref.name} ({ref.file})")
             part = validate_reference(ref, lsoa, lookup if len(lookup) else None)
             calibration_chart(part, chart_path(dedi_paths.staging_dir, ref.name),
-                              f"Calibration against {ref.name}")
+                              f"Calibration against {ref.name}", status)
             parts.append(part)
         out = pd.concat(parts, ignore_index=True) if parts else empty()
         write_table(conn, "validation", out)

@@ -286,7 +286,7 @@ def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
     layer = (aggregate(z[local_idx], w[:, local_idx]) if local_idx
              else np.full(national.shape, np.nan))
     dx = layer_local(national, layer, la_codes, population, structure.local_weight)
-    return dx, {"subdomains": subs, "national": national, "layer": layer}
+    return dx, {"subdomains": subs, "layer": layer}
 
 
 def _argsort_rows(x: np.ndarray) -> np.ndarray:
@@ -348,7 +348,6 @@ class DxResult:
     structure: DxStructure
     weights: dict[str, float]      # per used indicator (within its sub-domain / layer)
     loadings: dict[str, float]
-    normalised: pd.DataFrame       # z of every used indicator (N × K)
     oriented: pd.DataFrame
 
 
@@ -386,7 +385,7 @@ def dx_domain(indicators: pd.DataFrame, spec: dict, la_codes: pd.Series | None =
                           "dx_local_layer": ~np.isnan(parts["layer"][0])},
                          index=indicators.index)
     return DxResult(frame, st, dict(zip(st.indicators, np.round(w, 6).tolist(), strict=True)),
-                    loadings, z, oriented)
+                    loadings, oriented)
 
 
 def dedi_index(domain_ranks: pd.DataFrame, dx_rank: pd.Series, imd_weights: Mapping[str, float],

@@ -66,8 +66,10 @@ def convergent_validity(scores: pd.DataFrame, reference: pd.Series,
     return out[["index", "measure", "decile", "value", "n_lsoas"]]
 
 
-def calibration_chart(results: pd.DataFrame, path: Path, title: str) -> Path:
-    """Line chart of the mean reference value by decile of each index (PNG)."""
+def calibration_chart(results: pd.DataFrame, path: Path, title: str,
+                      data_status: str = "real") -> Path:
+    """Line chart of the mean reference value by decile of each index (PNG); a chart of a
+    synthetic (demo) build says so in its title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -82,7 +84,9 @@ def calibration_chart(results: pd.DataFrame, path: Path, title: str) -> Path:
     ax.set_xticks(range(1, 11))
     ax.set_xlabel("decile of the index (1 = most deprived / excluded)")
     ax.set_ylabel("mean reference value")
-    ax.set_title(title, fontsize=10)
+    if data_status != "real":
+        title = f"{data_status.upper()} DEMO DATA - not real statistics\n{title}"
+    ax.set_title(title, fontsize=10, color="black" if data_status == "real" else "firebrick")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -77,6 +77,8 @@ def read_csv_text(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
         except UnicodeDecodeError:
             continue
+        except pd.errors.EmptyDataError:
+            raise SourceError(path, "the file is empty (0 bytes or no header row)") from None
         except pd.errors.ParserError as exc:
             raise SourceError(path, f"not a well-formed CSV: {exc}") from exc
     raise SourceError(path, "cannot decode as UTF-8 or Windows-1252")

@@ -255,6 +255,9 @@ def read_file8(path: Path) -> pd.DataFrame:
         out[c] = s.reindex(out["lsoa21_code"]).to_numpy()
         out[c] = to_number(out, c, path, allow_suppressed=True)
     out = out[out["lsoa21_code"].str.startswith("E")].reset_index(drop=True)
+    if out.empty:
+        raise SourceError(path, "no England LSOA rows (column 'LSOA code (2021)'); the file is "
+                          "empty or truncated: download it again with `dedi fetch iod2025_file8`")
     check_lsoa_codes(out, path)
     if synthetic:
         out[SYNTHETIC_COLUMN] = True
