@@ -146,12 +146,6 @@ def normalise(values: pd.DataFrame, method: str = "normal_scores",
     return pd.DataFrame(out, index=values.index)
 
 
-def weight(spec_weights: Mapping[str, float], columns: list[str]) -> np.ndarray:
-    """Spec weights of ``columns`` normalised to sum 1."""
-    w = np.array([float(spec_weights[c]) for c in columns])
-    return w / w.sum()
-
-
 def factor_analysis_weights(normalised: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Maximum-likelihood one-factor model on complete cases: (weights, loadings).
 
