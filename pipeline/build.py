@@ -98,12 +98,13 @@ def build_lock(staging: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_build(quiet: bool = False) -> BuildOutcome:
+def run_build(quiet: bool = False, index_config: dict | None = None) -> BuildOutcome:
     """Materialise every asset in-process; paths come from DEDI_* env vars / settings.
 
     Raises :class:`pipeline.rawdir.RawDirError` (creating nothing) when the raw folder is
     missing, empty or mixes demo and real files. Staging starts empty, so nothing of an
-    earlier build (tables, provenance rows) can leak into this one.
+    earlier build (tables, provenance rows) can leak into this one. ``index_config`` is the
+    run config of the ``index_spec`` asset (scenario, set, spec_file, ...).
     """
     from pipeline.rawdir import require_buildable
 
@@ -112,10 +113,10 @@ def run_build(quiet: bool = False) -> BuildOutcome:
     with build_lock(p.staging):
         for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal")):
             f.unlink(missing_ok=True)
-        return _run(p, quiet)
+        return _run(p, quiet, index_config or {})
 
 
-def _run(p, quiet: bool) -> BuildOutcome:
+def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
     from pipeline.definitions import build_definitions
 
     defs = build_definitions()
@@ -125,7 +126,8 @@ def _run(p, quiet: bool) -> BuildOutcome:
     job = job.with_logger_defs({"dedi_progress": progress_logger})
     result = job.execute_in_process(
         instance=instance, raise_on_error=False,
-        run_config={"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}})
+        run_config={"loggers": {"dedi_progress": {"config": {"quiet": quiet}}},
+                    **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
     failures: list[str] = []
     for ev in result.all_events:
         if ev.event_type_value == "STEP_FAILURE":

@@ -1,8 +1,10 @@
-"""``dedi`` command line: demo, fetch, build, dev."""
+"""``dedi`` command line: demo, fetch, build, validate, sql, explore, report, explain,
+compare-scenarios, docs, dev."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -27,6 +29,13 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from pipeline.fetch import FetchError, all_specs, fetch_all
     from pipeline.rawdir import RawDirError, require_not_demo
 
+    unknown = [n for n in args.source if not all_specs([n])]
+    if unknown:
+        names = sorted({s.source for s in all_specs()} | {s.target.split("/")[0]
+                                                          for s in all_specs()})
+        print(f"dedi fetch: unknown source(s) {unknown}; valid names: {', '.join(names)}",
+              file=sys.stderr)
+        return 2
     raw = Path(args.raw_dir) if args.raw_dir else paths().raw
     try:
         require_not_demo(raw, "fetching official files")
@@ -34,9 +43,6 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         print(f"dedi fetch: {exc}", file=sys.stderr)
         return 2
     specs = all_specs(args.source)
-    if not specs:
-        print(f"no fetch spec matches {args.source}", file=sys.stderr)
-        return 2
     try:
         fetch_all(specs, raw, base_url=args.base_url, force=args.force)
     except FetchError as exc:
@@ -47,19 +53,36 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build import BuildLocked, run_build
+    from pipeline.method.spec import SpecError, load_spec, parse_assignments, scenario_for
     from pipeline.rawdir import RawDirError, require_buildable
 
+    if args.raw_dir:
+        os.environ["DEDI_RAW_DIR"] = args.raw_dir
+    try:  # the spec is checked before any data is read
+        sets = parse_assignments(args.set or [])
+        spec = load_spec(args.spec, {"set": sets})
+        scenario = scenario_for(args.scenario, {"set": sets}, args.spec, spec)
+    except SpecError as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 2
     p = paths()
+    if scenario:  # a scenario never touches the live staging or marts
+        os.environ["DEDI_STAGING_DIR"] = str(p.staging / "scenarios" / scenario)
     try:
         state = require_buildable(p.raw)  # before anything is created
     except RawDirError as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 2
-    print(f"dedi build: raw={p.raw} ({'SYNTHETIC demo' if state.kind == 'demo' else 'real'} "
-          f"files: {len(state.synthetic) + len(state.real)}) staging={p.staging} "
-          f"marts={p.marts}", file=sys.stderr)
+    marts = p.marts / "scenarios" / scenario if scenario else p.marts
+    if not args.quiet:
+        print(f"dedi build: raw={p.raw} ({'SYNTHETIC demo' if state.kind == 'demo' else 'real'} "
+              f"files: {len(state.synthetic) + len(state.real)}) staging={paths().staging} "
+              f"marts={marts}" + (f" (scenario {scenario})" if scenario else ""), file=sys.stderr)
+    config = {"scenario": scenario, "set": {k: json.dumps(v) for k, v in sets.items()},
+              **({"spec_file": str(Path(args.spec).resolve())} if args.spec else {})
+              } if scenario else None
     try:
-        outcome = run_build(quiet=args.quiet)
+        outcome = run_build(quiet=args.quiet, index_config=config)
     except BuildLocked as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 3
@@ -71,15 +94,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for f in outcome.failures:
             print(f"  {f}", file=sys.stderr)
         return 1
-    import json
-
-    manifest = json.loads((outcome.marts_dir / "manifest.json").read_text(encoding="utf-8"))
-    print(f"published marts in {outcome.marts_dir} (data status: {manifest['data_status']})")
+    manifest = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
+    print(f"published marts in {marts} (data status: {manifest['data_status']})")
     for table, n in manifest["row_counts"].items():
         print(f"  {table:<24} {n:>8,} rows")
     if manifest.get("warning"):
         print(f"  WARNING: {manifest['warning']}")
-    print(f"  query them: duckdb {outcome.marts_dir / 'dedi.duckdb'}")
+    where = f" --scenario {scenario}" if scenario else ""
+    print(f"  query them (read-only):  uv run dedi sql{where} \"SELECT * FROM v_icb_summary "
+          "LIMIT 5\"")
+    print(f"  explore them:            uv run dedi explore{where}")
     return 0
 
 
@@ -103,26 +127,108 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dedi`` console script."""
-    ap = argparse.ArgumentParser(prog="dedi", description=__doc__)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("demo", help="write the deterministic SYNTHETIC demo raw files")
+def _cmd_sql(args: argparse.Namespace) -> int:
+    from pipeline import sql_cli
+
+    return sql_cli.main(args.query, args.scenario, args.csv, args.parquet)
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from pipeline.explore import write_explorer
+
+    out = write_explorer(args.scenario, args.area, Path(args.out) if args.out else None)
+    print(f"explorer written: {out.resolve()}")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(out.resolve().as_uri())
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.report import write_reports
+
+    if not args.icb and not args.all:
+        print("dedi report: name an ICB (--icb E54000008) or use --all", file=sys.stderr)
+        return 2
+    for path in write_reports(args.icb, args.scenario, progress=not args.quiet):
+        print(path)
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from pipeline.explain import explain
+
+    print(explain(args.lsoa, args.scenario))
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pipeline.scenarios import compare, format_comparison
+
+    result = compare(args.a, args.b)
+    print(format_comparison(result, args.a, args.b, limit=args.limit))
+    if args.csv:
+        result["lsoas"].to_csv(args.csv, index=False)
+        print(f"wrote {len(result['lsoas']):,} LSOA rows to {args.csv}")
+    return 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from pipeline.dictionary import write_docs
+
+    for path in write_docs(args.scenario):
+        print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {
+    "demo": "write the deterministic SYNTHETIC demo raw files (data/raw or --raw-dir)",
+    "fetch": "download official files with checksums and provenance",
+    "build": "materialise every asset and publish the marts (or a scenario)",
+    "validate": "compare DX, DEDI and the IMD with an external LSOA reference",
+    "sql": "query the published warehouse read-only (one query, or interactive)",
+    "explore": "write the offline HTML explorer (map, weight sliders, postcode search)",
+    "report": "write static offline HTML reports for ICBs (maps, league table, top LSOAs)",
+    "explain": "print the audit trail behind one LSOA's DX and DEDI rank",
+    "compare-scenarios": "list LSOAs and areas whose DEDI decile differs between two scenarios",
+    "docs": "regenerate docs/data_dictionary.md and the README asset table",
+    "dev": "open the Dagster UI (dagster dev) on these definitions",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="dedi", description="DEDI, the Digital-Exclusion-"
+                                 "adjusted Deprivation Index: build, query and explore it.")
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    def add(name: str, func) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
+        p.set_defaults(func=func)
+        return p
+
+    def scenario(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--scenario", help="read data/marts/scenarios/NAME instead of the live "
+                       "marts")
+
+    d = add("demo", _cmd_demo)
     d.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw); "
                    "must be empty or hold an earlier demo")
-    d.set_defaults(func=_cmd_demo)
-    f = sub.add_parser("fetch", help="download the official files with checksums and provenance")
+    f = add("fetch", _cmd_fetch)
     f.add_argument("source", nargs="*", help="sources to fetch (default: all)")
-    f.add_argument("--raw-dir")
+    f.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw)")
     f.add_argument("--base-url", help="mirror to fetch from instead of the official hosts")
     f.add_argument("--force", action="store_true", help="download even if the file exists")
-    f.set_defaults(func=_cmd_fetch)
-    b = sub.add_parser("build", help="materialise all assets and publish the marts")
+    b = add("build", _cmd_build)
+    b.add_argument("--raw-dir", help="raw folder to build from (default DEDI_RAW_DIR or data/raw)")
     b.add_argument("--quiet", action="store_true", help="no progress lines")
-    b.set_defaults(func=_cmd_build)
-    r = sub.add_parser("validate", help="compare DX, DEDI and the IMD with an external LSOA "
-                       "reference; adds the results (table validation + a calibration PNG) to "
-                       "the published marts")
+    b.add_argument("--scenario", help="publish to data/marts/scenarios/NAME (the live marts are "
+                   "untouched)")
+    b.add_argument("--set", action="append", metavar="KEY=VALUE", help="change one index spec "
+                   "value, e.g. dedi.dx_weight=0.2 (repeatable; implies a scenario)")
+    b.add_argument("--spec", help="a whole index spec file instead of pipeline/index_spec.yaml "
+                   "(implies a scenario)")
+    r = add("validate", _cmd_validate)
     r.add_argument("--reference", required=True, help="CSV or parquet, LSOA 2011 or 2021 codes")
     r.add_argument("--column", required=True, help="the reference measure (higher = more "
                    "excluded unless --direction -1)")
@@ -132,16 +238,57 @@ def main(argv: list[str] | None = None) -> int:
                    "that mark a group member")
     r.add_argument("--direction", type=int, choices=[1, -1], default=1)
     r.add_argument("--name", help="name of the reference in the validation table")
-    r.set_defaults(func=_cmd_validate)
-    v = sub.add_parser("dev", help="open the Dagster UI (dagster dev) on these definitions")
-    v.add_argument("extra", nargs=argparse.REMAINDER)
-    v.set_defaults(func=_cmd_dev)
+    q = add("sql", _cmd_sql)
+    q.add_argument("query", nargs="?", help="SQL to run; omit for an interactive prompt")
+    scenario(q)
+    q.add_argument("--csv", metavar="FILE", help="write the result to a CSV file")
+    q.add_argument("--parquet", metavar="FILE", help="write the result to a parquet file")
+    e = add("explore", _cmd_explore)
+    scenario(e)
+    e.add_argument("--area", help="embed only this region, ICB or LTLA's map (code); ranks stay "
+                   "national")
+    e.add_argument("--out", help="output HTML (default <marts>/explorer/index.html)")
+    e.add_argument("--open", action="store_true", help="open it in the default browser")
+    rp = add("report", _cmd_report)
+    rp.add_argument("--icb", nargs="+", metavar="CODE", help="ICB 2024 code(s), e.g. E54000008")
+    rp.add_argument("--all", action="store_true", help="every ICB")
+    rp.add_argument("--quiet", action="store_true", help="no progress lines")
+    scenario(rp)
+    x = add("explain", _cmd_explain)
+    x.add_argument("lsoa", help="an LSOA 2021 code, e.g. E01000001")
+    scenario(x)
+    c = add("compare-scenarios", _cmd_compare)
+    c.add_argument("a", help="scenario name, or 'current' for the live marts")
+    c.add_argument("b", help="scenario name, or 'current'")
+    c.add_argument("--limit", type=int, default=20, help="LSOAs and areas to print (default 20)")
+    c.add_argument("--csv", metavar="FILE", help="write every changed LSOA to a CSV")
+    o = add("docs", _cmd_docs)
+    scenario(o)
+    v = add("dev", _cmd_dev)
+    v.add_argument("extra", nargs=argparse.REMAINDER, help="passed on to dagster dev")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
+    from pipeline.method.spec import SpecError
+    from pipeline.warehouse import WarehouseError
+
+    ap = _parser()
     args, unknown = ap.parse_known_args(argv)
     if args.cmd == "dev":
         args.extra = unknown + args.extra
     elif unknown:
         ap.error(f"unrecognized arguments: {' '.join(unknown)}")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (WarehouseError, SpecError, LookupError) as exc:
+        msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+        print(f"dedi {args.cmd}: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"dedi {args.cmd}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

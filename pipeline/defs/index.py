@@ -23,7 +23,7 @@ from pipeline.method.dx import (
     resolve_structure,
     transform_domains,
 )
-from pipeline.method.spec import load_spec, spec_hash, spec_rows
+from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
 
 GROUP = "index"
@@ -31,8 +31,14 @@ IMD_DOMAINS = list(settings()["iod"]["domain_weights"])
 
 
 class IndexRunConfig(dg.Config):
-    """One-off changes for a single run (the spec file stays the default for scheduled runs)."""
+    """One-off changes for a single run (the spec file stays the default for scheduled runs).
 
+    Any change publishes to ``<marts>/scenarios/<scenario>/`` (``adhoc-<spec hash>`` if
+    unnamed), never over the live ``current`` marts.
+    """
+
+    scenario: str | None = None
+    set: dict[str, str] = {}  # dotted spec keys -> YAML values, e.g. {"dedi.dx_weight": "0.2"}
     spec_file: str | None = None
     dx_weight: float | None = None
     indicator_weights: dict[str, float] = {}
@@ -59,10 +65,13 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
                staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         ind = conn.execute("SELECT * FROM lsoa_indicators").df()
-    spec = load_spec(config.spec_file, {
+    overrides = {
         "dx_weight": config.dx_weight, "indicator_weights": config.indicator_weights,
         "normalisation": config.normalisation, "variant": config.variant,
-        "monte_carlo_draws": config.monte_carlo_draws}, set(ind.columns))
+        "monte_carlo_draws": config.monte_carlo_draws,
+        "set": parse_assignments([f"{k}={v}" for k, v in config.set.items()])}
+    spec = load_spec(config.spec_file, overrides, set(ind.columns))
+    scenario = scenario_for(config.scenario, overrides, config.spec_file, spec)
     cols = {k: v["column"] for k, v in spec["dx"]["indicators"].items()}
     st = resolve_structure(spec, {k for k, c in cols.items() if c in _present(ind)})
     h = spec_hash(spec)
@@ -77,10 +86,13 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
     with staging_db.get_connection() as conn:
         write_table(conn, "index_spec", rows)
         write_table(conn, "_index_spec_json", pd.DataFrame({
-            "spec": [json.dumps(spec)], "sha256": [h], "resolved": [json.dumps(resolved)]}))
+            "spec": [json.dumps(spec)], "sha256": [h], "resolved": [json.dumps(resolved)],
+            "scenario": [scenario]}, dtype=object))
     for name, why in st.dropped.items():
         context.log.info(f"DX indicator {name} not used: {why}")
     return dg.MaterializeResult(metadata={"spec_sha256": h, "variant": spec["dx"]["variant"],
+                                          "publishes_to": f"scenarios/{scenario}" if scenario
+                                          else "current",
                                           "resolved": dg.MetadataValue.json(resolved)})
 
 

@@ -156,8 +156,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     with staging_db.get_connection() as conn:
         status = build_status(conn)  # the one derivation; raises on a mix
         tables = {t: read_table(conn, t) for t in MART_TABLES}
-        spec_sha, resolved = conn.execute("SELECT sha256, resolved FROM _index_spec_json"
-                                          ).fetchone()
+        spec_json, spec_sha, resolved, scenario = conn.execute(
+            "SELECT spec, sha256, resolved, scenario FROM _index_spec_json").fetchone()
         sources = read_table(conn, "_sources")
         shapes = conn.execute("SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries").df()
     # lsoa_indicators was suppressed before the index read it (indicators.SUPPRESSED)
@@ -184,18 +184,22 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "run_id": context.run.run_id,
         "settings_sha256": settings_hash(),
         "index_spec_sha256": spec_sha,
+        "index_spec": json.loads(spec_json),
+        "scenario": scenario,
         "population_denominator": sorted(lsoa["population_source"].unique().tolist()),
         "suppression_min_count": threshold,
         "sources": sources.to_dict(orient="records"),
         "attribution": ATTRIBUTION,
     }
     charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
-    manifest = publish(dedi_paths.marts, {**tables, "sources": sources},
+    target = dedi_paths.marts / "scenarios" / scenario if scenario else dedi_paths.marts
+    manifest = publish(target, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo},
                        extra={f"validation_{c.name}": c for c in charts},
                        keep=settings()["publish"]["keep_releases"])
-    context.log.info(f"published {manifest['files']} to {dedi_paths.marts}")
+    context.log.info(f"published {manifest['files']} to {target}")
     return dg.MaterializeResult(metadata={
-        "marts_dir": dg.MetadataValue.path(str(dedi_paths.marts.resolve())),
+        "marts_dir": dg.MetadataValue.path(str(target.resolve())),
+        "scenario": scenario or "(none: the live current marts)",
         "files": manifest["files"], "row_counts": manifest["row_counts"],
         "data_status": metadata["data_status"], "settings_sha256": metadata["settings_sha256"]})

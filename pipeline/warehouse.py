@@ -1,0 +1,62 @@
+"""Reading the published marts: read-only DuckDB, the manifest, the spec of a release.
+
+Every user-facing reader (``dedi sql``, ``explore``, ``report``, ``explain``,
+``compare-scenarios``, the notebook) opens the warehouse through here, **read-only**: any
+number of readers can work at once, and a build never waits for them (it publishes a new
+release and switches ``current``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.config import paths
+
+
+class WarehouseError(RuntimeError):
+    """No published marts where they were looked for (the message says what to run)."""
+
+
+def marts_dir(scenario: str | None = None, base: Path | None = None) -> Path:
+    """The published marts folder: ``DEDI_MARTS_DIR``, or one of its ``scenarios/NAME``
+    (``current`` and ``None`` mean the live marts)."""
+    root = base or paths().marts
+    if scenario in (None, "", "current"):
+        return root
+    return root / "scenarios" / scenario
+
+
+def _require(folder: Path, scenario: str | None) -> Path:
+    db = folder / "dedi.duckdb"
+    if db.exists():
+        return db
+    if scenario not in (None, "", "current"):
+        known = sorted(p.name for p in (folder.parent.glob("*")) if (p / "dedi.duckdb").exists())
+        raise WarehouseError(f"no scenario '{scenario}' in {folder.parent} (published: "
+                             f"{known or 'none'}); make one with dedi build --scenario "
+                             f"{scenario} --set dedi.dx_weight=0.2")
+    raise WarehouseError(f"no published marts in {folder} (no dedi.duckdb): run `make demo` or "
+                         "`dedi build` first, or set DEDI_MARTS_DIR")
+
+
+def connect(scenario: str | None = None, base: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published ``dedi.duckdb`` (writes are refused)."""
+    folder = marts_dir(scenario, base)
+    return duckdb.connect(str(_require(folder, scenario)), read_only=True)
+
+
+def metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """``build_metadata`` as a dict (values decoded from JSON)."""
+    return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM build_metadata"
+                                                      ).fetchall()}
+
+
+def release_folder(scenario: str | None = None, base: Path | None = None) -> Path:
+    """The release folder ``current`` points to (for files published beside the tables)."""
+    folder = marts_dir(scenario, base)
+    _require(folder, scenario)
+    return (folder / "current").resolve()
