@@ -71,3 +71,14 @@ def real_build(tmp_path_factory) -> BuildDirs:
     outcome = build(dirs)
     assert outcome.success, outcome.failures
     return dirs
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (skipped where Debian chromium is missing)."""
+    from tests.browser import chromium_browser, have_chromium
+
+    if not have_chromium:
+        pytest.skip("Debian chromium not installed (.ci/run installs it)")
+    with chromium_browser() as b:
+        yield b
