@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,15 @@ def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> No
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
+def _write_geoparquet(gdf: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any]) -> None:
+    """GeoParquet with the same ``dedi`` key-value metadata as every parquet."""
+    gdf.to_parquet(path, index=False)
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    meta[b"dedi"] = json.dumps(metadata, default=str).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
 def _symlink_atomic(link: Path, target: str) -> None:
     tmp = link.with_name(f".{link.name}.tmp")
     tmp.unlink(missing_ok=True)
@@ -46,9 +56,18 @@ def _symlink_atomic(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
+def _stable_types(df: pd.DataFrame) -> pd.DataFrame:
+    """All-NULL object columns become text (DuckDB would otherwise guess INTEGER), so a
+    column's type does not depend on whether this build had values for it."""
+    empty = [c for c in df.columns if df[c].dtype == object and df[c].isna().all()]
+    return df.astype({c: "string" for c in empty}) if empty else df
+
+
 def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-                   geo: dict[str, gpd.GeoDataFrame],
-                   extra: dict[str, Path]) -> dict[str, Any]:
+                   geo: dict[str, gpd.GeoDataFrame], extra: dict[str, Path],
+                   document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None
+                   ) -> dict[str, Any]:
+    tables = {k: _stable_types(v) for k, v in tables.items()}
     with duckdb.connect(str(folder / "dedi.duckdb")) as conn:
         meta_rows = pd.DataFrame([(k, json.dumps(v, default=str)) for k, v in metadata.items()],
                                  columns=["key", "value"])
@@ -56,13 +75,15 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
             conn.register("_df", df)
             conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
             conn.unregister("_df")
+        if document is not None:  # data_dictionary table, views, COMMENT ON everything
+            tables["data_dictionary"] = document(conn)
         counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in tables}
     files = ["dedi.duckdb"]
     for name, df in tables.items():
         _write_parquet(df, folder / f"{name}.parquet", metadata)
         files.append(f"{name}.parquet")
     for name, gdf in geo.items():
-        gdf.to_parquet(folder / f"{name}.geoparquet", index=False)
+        _write_geoparquet(gdf, folder / f"{name}.geoparquet", metadata)
         files.append(f"{name}.geoparquet")
     for name, src in extra.items():  # charts and other finished files, copied as they are
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -83,12 +104,15 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
 
 def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
             geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3,
-            extra: dict[str, Path] | None = None) -> dict[str, Any]:
+            extra: dict[str, Path] | None = None,
+            document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = None
+            ) -> dict[str, Any]:
     """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet) and ``extra`` files
     (release-relative name -> finished file, e.g. charts) as a new release.
 
     ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
-    parquet's key-value metadata under ``dedi`` and to ``manifest.json``. Returns the manifest.
+    parquet's (and GeoParquet's) key-value metadata under ``dedi`` and to ``manifest.json``.
+    ``document(conn)`` may add the data dictionary, views and comments. Returns the manifest.
     """
     releases = marts_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -97,13 +121,13 @@ def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str
     tmp = releases / f".incomplete-{name}"
     tmp.mkdir()
     try:
-        manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {})
+        manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {}, document)
         os.rename(tmp, releases / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _symlink_atomic(marts_dir / CURRENT, f"{RELEASES}/{name}")  # the switch
-    for f in manifest["files"]:
+    for f in dict.fromkeys(f.split("/")[0] for f in manifest["files"]):  # maps/x -> maps
         link = marts_dir / f
         if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{f}"):
             _symlink_atomic(link, f"{CURRENT}/{f}")

@@ -18,73 +18,73 @@ from pipeline.method.disclosure import suppress_small_count_rates
 GROUP = "indicators"
 
 # name -> description, source_from (staging table(s) whose files it comes from; "local:<proxy>";
-# or "<table>.<column>" naming the source each LSOA used), vintage, imputation note
+# or "<table>.<column>" naming the source each LSOA used), imputation note, and optionally
+# vintage_sql (a query giving the vintage from the data). Other vintages come from the
+# catalogue of official sources (pipeline/sources/catalogue.py) via the `_sources` rows.
 CATALOGUE: dict[str, dict[str, str]] = {
     "connectivity_exclusion": {
         "description": "Fixed broadband: % premises unable to receive 30 Mbit/s (Ofcom postcode "
                        "files), or the DERI broadband component 0-10 (fallback)",
         "source_from": "int_connectivity_lsoa.connectivity_source",
-        "vintage": "see connectivity_source",
         "imputation": "fallback sources quantile-mapped onto the primary's scale; DERI values "
                       "for split/merged/complex LSOAs harmonised from LSOA 2011"},
     "nhs_app_non_uptake_pct": {
         "description": "% of registered patients not registered for the NHS App, apportioned "
                        "from GP practices by where patients live",
         "source_from": "stg_nhs_app_practice,stg_gp_patients_lsoa",
-        "vintage": "latest month in the practice file",
+        "vintage_sql": "SELECT 'NHS App ' || left(max(month)::VARCHAR, 7) FROM "
+                       "stg_nhs_app_practice HAVING count(*) > 0",
         "imputation": "none; LSOAs below the minimum registered population are missing"},
     "pct_aged_70plus": {"description": "Census 2021 RM121: % residents aged 70+",
-                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus",
                         "imputation": "none"},
     "pct_aged_65plus": {"description": "Census 2021 RM121: % residents aged 65+",
-                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus",
                         "imputation": "none"},
     "pct_aged_75plus": {"description": "Census 2021 RM121: % residents aged 75+",
-                        "source_from": "stg_census21_age65plus", "vintage": "2021-03-21",
+                        "source_from": "stg_census21_age65plus",
                         "imputation": "none"},
     "pct_households_social_rented": {
         "description": "Census 2021 TS054: % households renting from a council or housing "
-                       "association", "source_from": "stg_census21_households",
-        "vintage": "2021-03-21", "imputation": "none"},
+                       "association", "source_from": "stg_census21_households", "imputation": "none"},
     "adult_skills_english_pct": {
         "description": "IoD 2025 File 8 adult skills and English language proficiency "
                        "indicator: % adults 25-66 with no/low qualifications or little English",
-        "source_from": "stg_iod2025_file8", "vintage": "IoD 2025 (Census 2021)",
+        "source_from": "stg_iod2025_file8",
         "imputation": "none"},
     "pct_older_income_deprived": {
         "description": "IoD 2025 File 8 IDAOPI numerator (people 60+ in income-deprived "
                        "families) per 100 residents", "source_from": "stg_iod2025_file8",
-        "vintage": "IoD 2025 (2022 benefits data)",
         "imputation": "none; suppressed numerators stay missing"},
     "pct_disabled": {"description": "Census 2021 TS038: % disabled under the Equality Act",
-                     "source_from": "stg_census21_disability", "vintage": "2021-03-21",
+                     "source_from": "stg_census21_disability",
                      "imputation": "none"},
     "pct_households_overcrowded": {
         "description": "Census 2021 TS052: % households overcrowded (bedroom occupancy -1 or less)",
-        "source_from": "stg_census21_overcrowding", "vintage": "2021-03-21", "imputation": "none"},
+        "source_from": "stg_census21_overcrowding", "imputation": "none"},
     "pct_cannot_speak_english_well": {
         "description": "Census 2021 TS029: % residents who cannot speak English well or at all",
-        "source_from": "stg_census21_proficiency_msoa", "vintage": "2021-03-21",
+        "source_from": "stg_census21_proficiency_msoa",
         "imputation": "every LSOA: MSOA 2021 count apportioned by population (MSOA rate)"},
     "school_fsm_pct": {
         "description": "Pupil-premium proxy: pupil- and distance-weighted % FSM of the nearest "
                        "primary and secondary schools (GIAS)",
-        "source_from": "stg_gias_schools", "vintage": "GIAS extract date",
+        "source_from": "stg_gias_schools",
         "imputation": "every LSOA: estimated from nearby schools (no catchments)"},
     "pupil_premium_rate_pct": {"description": "Local proxy: pupil premium per 100 children 0-15",
-                               "source_from": "local:pupil_premium", "vintage": "as supplied",
+                               "source_from": "local:pupil_premium",
                                "imputation": "none; missing outside supplying LAs"},
     "assisted_bin_collection_rate_pct": {
         "description": "Local proxy: assisted bin collections per 100 households",
-        "source_from": "local:assisted_bin_collection", "vintage": "as supplied",
+        "source_from": "local:assisted_bin_collection",
         "imputation": "none; missing outside supplying LAs"},
     "english_second_language_rate_pct": {
         "description": "Local proxy: English as a second language per 100 residents",
-        "source_from": "local:english_second_language", "vintage": "as supplied",
+        "source_from": "local:english_second_language",
         "imputation": "none; missing outside supplying LAs"},
     "housing_condition_rate_pct": {
         "description": "Local proxy: poor housing condition per 100 households",
-        "source_from": "local:housing_condition", "vintage": "as supplied",
+        "source_from": "local:housing_condition",
         "imputation": "none; missing outside supplying LAs"},
 }
 
@@ -106,6 +106,30 @@ def _source(conn, source_from: str) -> str:
     return "; ".join(f for (f,) in rows) or "no file supplied"
 
 
+def _vintage(conn, meta: dict[str, str]) -> str:
+    """The real vintage (release or date) of an indicator's source files, or 'not supplied'."""
+    src = meta["source_from"]
+    if meta.get("vintage_sql"):
+        row = conn.execute(meta["vintage_sql"]).fetchone()
+        if row and row[0]:
+            return row[0]
+    if src.startswith("local:"):
+        rows = conn.execute("SELECT split_part(split_part(staging_table, ':', 2), '/', 1) || "
+                            "': file of ' || left(retrieved_at, 10) FROM _sources WHERE "
+                            "staging_table LIKE ? ORDER BY 1", [f"%/{src[6:]}"]).fetchall()
+    elif "." in src:
+        table, column = src.split(".")
+        col = column.replace("_source", "_vintage")  # the vintage column beside the source
+        rows = conn.execute(f'SELECT DISTINCT "{col}" FROM "{table}" WHERE "{col}" IS NOT NULL '
+                            "ORDER BY 1").fetchall()
+    else:
+        tables = src.split(",")
+        rows = conn.execute("SELECT DISTINCT vintage FROM _sources WHERE split_part(staging_table,"
+                            f" ':', 1) IN ({', '.join('?' * len(tables))}) AND vintage IS NOT "
+                            "NULL ORDER BY 1", tables).fetchall()
+    return "; ".join(r[0] for r in rows) or "not supplied"
+
+
 def coverage_table(conn) -> pd.DataFrame:
     """One row per indicator: source, status, and how many LSOAs have / impute a value."""
     n = conn.execute("SELECT count(*) FROM lsoa_indicators").fetchone()[0]
@@ -121,7 +145,7 @@ def coverage_table(conn) -> pd.DataFrame:
         else:
             imputed = 0
         rows.append({"indicator": name, "description": meta["description"],
-                     "source": _source(conn, meta["source_from"]), "vintage": meta["vintage"],
+                     "source": _source(conn, meta["source_from"]), "vintage": _vintage(conn, meta),
                      "supplied": with_value > 0, "lsoas": n,
                      "lsoas_with_value": with_value, "lsoas_missing": n - with_value,
                      "lsoas_imputed": imputed, "imputation": meta["imputation"],

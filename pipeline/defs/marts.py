@@ -23,6 +23,7 @@ from pipeline.defs._staging import (
     sql_model_asset,
     write_table,
 )
+from pipeline.dictionary import document
 from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import suppress_small_counts
 from pipeline.publish import publish
@@ -35,6 +36,10 @@ ATTRIBUTION = ("Contains public sector information licensed under the Open Gover
 MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
                "validation")
+LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
+           "under the same terms, with the attribution below")
+# Bump when a published column is renamed or removed (adding columns keeps the version).
+SCHEMA_VERSION = "1.1"
 GEOGRAPHIES = {"ltla24": ("ltla24_code", "ltla24_name"), "icb24": ("icb24_code", "icb24_name"),
                "region": ("region_code", "region_name")}
 
@@ -139,6 +144,40 @@ def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
 area_summary_expectations = gx_check(area_summary, "area_summary")
 
 
+@dg.asset(group_name=GROUP, kinds={"matplotlib", "png"}, deps=[lsoa_index, "stg_lsoa21_boundaries"],
+          description="Static PNG maps of England (DEDI decile, DX decile, rank shift IMD to "
+          "DEDI) for slides, published under maps/ (pipeline/maps.py).")
+def england_maps(dedi_paths: DediPaths, staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.maps import england_maps as draw
+
+    with staging_db.get_connection() as conn:
+        df = conn.execute("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, "
+                          "b.geometry_wkb FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING "
+                          "(lsoa21_code)").df()
+        status = build_status(conn)
+    gdf = gpd.GeoDataFrame(df.drop(columns="geometry_wkb"), crs="EPSG:4326",
+                           geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)))
+    out = Path(dedi_paths.staging_dir) / "maps"
+    for old in out.glob("england_*.png"):
+        old.unlink()
+    paths = draw(gdf, out, synthetic=status != "real")
+    return dg.MaterializeResult(metadata={
+        "maps": [p.name for p in paths], "folder": dg.MetadataValue.path(str(out))})
+
+
+def code_version() -> str:
+    """The dedi package version, with the git commit when run from a checkout."""
+    import subprocess
+
+    v = version("dedi")
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=5, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{v}+g{sha}" if sha else v
+
+
 def settings_hash() -> str:
     """sha256 of the settings used, recorded with every output."""
     return hashlib.sha256(json.dumps(settings(), sort_keys=True).encode()).hexdigest()
@@ -147,7 +186,7 @@ def settings_hash() -> str:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
           deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
                 "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
-                "validation"],
+                "validation", "england_maps"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
@@ -189,14 +228,21 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "population_denominator": sorted(lsoa["population_source"].unique().tolist()),
         "suppression_min_count": threshold,
         "sources": sources.to_dict(orient="records"),
+        "source_vintages": {r.staging_table: r.vintage for r in sources.itertuples()},
+        "licence": LICENCE,
         "attribution": ATTRIBUTION,
+        "code_version": code_version(),
+        "schema_version": SCHEMA_VERSION,
     }
     charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
+    maps = {f"maps/{m.name}": m for m in sorted((Path(dedi_paths.staging_dir) / "maps"
+                                                 ).glob("england_*.png"))}
     target = dedi_paths.marts / "scenarios" / scenario if scenario else dedi_paths.marts
     manifest = publish(target, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo},
-                       extra={f"validation_{c.name}": c for c in charts},
-                       keep=settings()["publish"]["keep_releases"])
+                       extra={**{f"validation_{c.name}": c for c in charts}, **maps},
+                       keep=settings()["publish"]["keep_releases"],
+                       document=lambda conn: document(conn, sources, status))
     context.log.info(f"published {manifest['files']} to {target}")
     return dg.MaterializeResult(metadata={
         "marts_dir": dg.MetadataValue.path(str(target.resolve())),

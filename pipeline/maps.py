@@ -1,0 +1,118 @@
+"""Static choropleth maps and charts with matplotlib (for reports, slides and the England maps).
+
+Colour-blind-safe palettes: viridis for deciles (1 = most deprived, dark) and PuOr for the rank
+shift (purple = more deprived once digital exclusion counts). Every map says its direction in
+the legend, and a synthetic build is stamped SYNTHETIC across the figure.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+DECILES = plt.get_cmap("viridis", 10)
+PUOR = ["#b35806", "#e08214", "#fdb863", "#fee0b6", "#f7f7f7", "#d8daeb", "#b2abd2", "#8073ac",
+        "#542788"]
+CHANGE_SHARES = [-0.15, -0.06, -0.015, -0.003, 0.003, 0.015, 0.06, 0.15]
+
+MAPS = {  # column -> (title, kind)
+    "dedi_decile": ("DEDI decile", "decile"),
+    "dx_decile": ("Digital exclusion (DX) decile", "decile"),
+    "dedi_rank_change": ("Rank shift, IMD 2025 to DEDI", "change"),
+    "imd_decile": ("IMD 2025 decile", "decile"),
+}
+
+
+def _polygons(geoms: np.ndarray, tolerance: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """Exterior rings of (simplified) polygons in a lon*cos(lat), lat projection, with the
+    index of the feature each ring belongs to."""
+    geoms = shapely.simplify(geoms, tolerance, preserve_topology=True) if tolerance else geoms
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings = shapely.get_exterior_ring(parts)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    lat0 = np.deg2rad(np.nanmean(coords[:, 1])) if len(coords) else 0.0
+    coords[:, 0] *= np.cos(lat0)
+    splits = np.flatnonzero(np.diff(ring_of)) + 1
+    return np.split(coords, splits), owner[np.unique(ring_of)]
+
+
+def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Patch]]:
+    if kind == "decile":
+        cols = np.array([DECILES(int(v) - 1) if pd.notna(v) else (0.8, 0.8, 0.8, 1.0)
+                         for v in values])
+        legend = [Patch(color=DECILES(i), label=f"{i + 1}" + (" most deprived" if i == 0 else
+                                                              " least" if i == 9 else ""))
+                  for i in range(10)]
+        return cols, legend
+    breaks = [round(s * n) for s in CHANGE_SHARES]
+    norm = BoundaryNorm([-np.inf, *breaks, np.inf], len(PUOR))
+    cmap = ListedColormap(PUOR)
+    cols = cmap(norm(values.fillna(0).to_numpy()))
+    labels = [f"< {breaks[0]}", *[f"{a} to {b}" for a, b in zip(breaks, breaks[1:], strict=False)],
+              f"> {breaks[-1]}"]
+    legend = [Patch(color=c, label=lab) for c, lab in zip(PUOR, labels, strict=True)]
+    legend[0].set_label(legend[0].get_label() + " (less deprived)")
+    legend[-1].set_label(legend[-1].get_label() + " (more deprived)")
+    return cols, legend
+
+
+def choropleth(ax, gdf: gpd.GeoDataFrame, column: str, n_national: int,
+               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1) -> None:
+    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax``."""
+    title, kind = MAPS[column]
+    rings, owner = _polygons(gdf.geometry.values, tolerance)
+    colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
+    pc = PolyCollection(rings, facecolors=colours[owner], linewidths=0.15 if edge else 0,
+                        edgecolors="white" if edge else "face")
+    ax.add_collection(pc)
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(title + (" (1 = most deprived)" if kind == "decile" else
+                          " (IMD rank - DEDI rank)"), fontsize=10)
+    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
+              frameon=False, ncols=legend_cols, title="LSOAs", title_fontsize=7)
+
+
+def stamp(fig, synthetic: bool) -> None:
+    if synthetic:
+        fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="#b00020", alpha=0.25,
+                 ha="center", va="center", rotation=25)
+        fig.text(0.01, 0.01, "SYNTHETIC DEMO DATA - not real statistics", color="#b00020",
+                 fontsize=9, fontweight="bold")
+
+
+def png_bytes(fig, dpi: int = 110) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
+                 columns: tuple[str, ...] = ("dedi_decile", "dx_decile", "dedi_rank_change")
+                 ) -> list[Path]:
+    """One PNG per measure for all LSOAs of ``gdf`` (for slides)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for col in columns:
+        fig, ax = plt.subplots(figsize=(8, 9))
+        choropleth(ax, gdf, col, len(gdf), tolerance=0.001, edge=False)
+        ax.set_title("England LSOA 2021: " + ax.get_title(), fontsize=11)
+        stamp(fig, synthetic)
+        path = out_dir / f"england_{col}.png"
+        path.write_bytes(png_bytes(fig, dpi=130))
+        paths.append(path)
+    return paths
