@@ -48,6 +48,10 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _rank(v) -> str:
+    return "–" if v is None or pd.isna(v) else f"{round(float(v)):,}"
+
+
 def _short_source(s: str | None) -> str:
     """'Ofcom Connected Nations fixed coverage by postcode' -> 'Ofcom', etc."""
     s = s or ""
@@ -80,7 +84,7 @@ def _league_chart(ltla: pd.DataFrame, n_ltla: int, synthetic: bool) -> bytes:
     ax.set_yticks(y, d["LTLA"])
     ax.set_xlim(0, n_ltla + 1)
     ax.set_xlabel(f"rank of average score among {n_ltla} local authorities (1 = most deprived)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     stamp(fig, synthetic)
     return png_bytes(fig)
@@ -142,8 +146,8 @@ def report_html(conn, icb: str, release: Path) -> str:
                        f"{E(str(r.get('vintage') or 'n/a'))} ({E(str(r.get('publisher') or ''))})"
                        f"</li>" for r in sources.to_dict("records"))
     absent = meta.get("absent_indicators", [])
-    ltla_table = ltla.assign(**{"DEDI 90% interval": ltla["rank_p05"].map(_fmt) + "–"
-                                + ltla["rank_p95"].map(_fmt)}).drop(columns=["rank_p05",
+    ltla_table = ltla.assign(**{"DEDI 90% interval": ltla["rank_p05"].map(_rank) + "–"
+                                + ltla["rank_p95"].map(_rank)}).drop(columns=["rank_p05",
                                                                               "rank_p95"])
     ltla_table = ltla_table.rename(columns={
         "dedi_rank": "DEDI rank", "imd_rank": "IMD rank", "dedi_pct_decile1":
@@ -169,8 +173,8 @@ def report_html(conn, icb: str, release: Path) -> str:
                       f"{int((lsoa['imd_decile'] == 1).sum()):,}",
                       f"{int((lsoa['dedi_decile'] == 1).sum()):,}", f"{entering:,}",
                       f"{leaving:,}",
-                      f"{int(me['dedi_average_score_rank'])} ({_fmt(me['dedi_rank_p05'])}–"
-                      f"{_fmt(me['dedi_rank_p95'])}); IMD: {int(me['imd_average_score_rank'])}"]}),
+                      f"{int(me['dedi_average_score_rank'])} ({_rank(me['dedi_rank_p05'])}–"
+                      f"{_rank(me['dedi_rank_p95'])}); IMD: {int(me['imd_average_score_rank'])}"]}),
             "key"),
         "MAPS": _maps(gdf, n, synthetic),
         "LEAGUE_CHART": _img(_league_chart(ltla, n_ltla, synthetic), "LTLA league table"),
