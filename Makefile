@@ -7,7 +7,7 @@ UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 demo: setup          ## install, generate the synthetic demo area and build the marts
 	$(UV) run dedi demo

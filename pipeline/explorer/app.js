@@ -238,7 +238,7 @@
 
   // ---- search ----
   const postcodes = data.postcodes;
-  $("search").placeholder = postcodes ? "Postcode, LSOA code or name" : "LSOA code or name (no postcode directory)";
+  $("search").placeholder = postcodes ? "Postcode, LSOA code or name" : "LSOA code or name";
   $("search").addEventListener("input", (e) => {
     const q = e.target.value.trim(), out = $("search-results");
     if (q.length < 2) { out.innerHTML = ""; return; }
@@ -286,7 +286,7 @@
     $("synthetic-banner").hidden = !syn;
     $("status").innerHTML = `<span class="pill ${syn ? "synthetic" : ""}">${esc(meta.data_status.toUpperCase())}</span> built ${esc(meta.built_at || "")}${meta.scenario ? ` · scenario <b>${esc(meta.scenario)}</b>` : ""} · spec ${esc((meta.spec_sha256 || "").slice(0, 12))}`;
     const absent = meta.absent_indicators.length ? `Inputs absent from this build (not in DX): ${esc(meta.absent_indicators.join(", "))}. ` : "";
-    $("notes").innerHTML = `<b>How to read this.</b> Deciles and ranks are national (England, ${n.toLocaleString()} LSOAs): 1 = most deprived. DEDI is the IMD 2025 with digital exclusion (DX) added as an eighth domain at weight w; it is relative, not an official statistic. ${absent}Moving the sliders recomputes DX and DEDI for all England by the published method; the Monte Carlo probability is for the published weights only.
+    $("notes").innerHTML = `<b>How to read this.</b> Deciles and ranks are national (all ${n.toLocaleString()} LSOAs of this build): 1 = most deprived. DEDI is the IMD 2025 with digital exclusion (DX) added as an eighth domain at weight w; it is relative, not an official statistic. ${absent}Moving the sliders recomputes DX and DEDI for all England by the published method; the Monte Carlo probability is for the published weights only.
       <details><summary>Sources and vintages</summary><ul>${meta.vintages.map((v) => `<li>${esc(v)}</li>`).join("")}</ul></details>
       <p>${esc(meta.attribution || "")} DEDI ${esc(meta.dedi_version || "")}.</p>`;
   }
