@@ -86,7 +86,7 @@ def test_spec_file_validates_and_errors_name_the_key(tmp_path):
         load_spec(f)
     with pytest.raises(SpecError, match="unknown input column 'connectivity_exclusion'"):
         load_spec(known_columns={"x"})
-    with pytest.raises(SpecError, match=r"dedi.dx_weight must be in \[0, 1\)"):
+    with pytest.raises(SpecError, match=r"dedi.dx_weight must be a number in \[0, 1\), got 1.5"):
         load_spec(overrides={"dx_weight": 1.5})
     with pytest.raises(SpecError, match="dx.variant must be one of"):
         load_spec(overrides={"variant": "half"})
