@@ -57,6 +57,12 @@ def _codes(series: pd.Series) -> tuple[list[str], np.ndarray]:
     return list(cat.categories), cat.codes.astype("int32")
 
 
+def _labelled(series: pd.Series) -> tuple[list[str], str]:
+    """A repetitive text column as its distinct labels and an int32 index per row."""
+    labels, idx = _codes(series)
+    return labels, _b64(idx, "<i4")
+
+
 def _geometry(release: Path, lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, Any]:
     """Simplified polygons of the kept LSOAs, quantised and delta-coded (int32 base64)."""
     gdf = gpd.read_parquet(release / "lsoa_index.geoparquet", columns=["lsoa21_code", "geometry"])
@@ -161,7 +167,8 @@ def payload(r: Recomputed, release: Path, area: str | None = None) -> dict[str, 
             "p05": _b64(lsoa["dedi_rank_p05"].fillna(0), "<i4"),
             "p95": _b64(lsoa["dedi_rank_p95"].fillna(0), "<i4"),
         },
-        "connectivity_source": lsoa["connectivity_source"].fillna("").tolist(),
+        "connectivity_source": dict(zip(("labels", "of"), _labelled(lsoa["connectivity_source"]),
+                                        strict=True)),
         "geometry": _geometry(release, lsoa, keep),
         "postcodes": _postcodes(lsoa, keep),
     }

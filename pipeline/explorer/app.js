@@ -16,6 +16,8 @@
     geoOf: Object.fromEntries(Object.entries(data.geo).map(([g, v]) => [g, M.decode(v.of, Int32Array)])),
   };
   arrays.ltlaOf = arrays.geoOf.ltla24;
+  const connectivityLabels = data.connectivity_source.labels;
+  const connectivityOf = M.decode(data.connectivity_source.of, Int32Array);
   const published = {
     dx_weight: data.method.dx_weight,
     subdomains: { ...data.method.subdomains },
@@ -167,7 +169,7 @@
       <dt>DX rank (these weights)</dt><dd>${result.dx.rank[i].toLocaleString()} · decile ${M.decile(result.dx.rank[i], n)}</dd>
       <dt>DX score</dt><dd>${fmt(result.dx.score[i], 3)}</dd>${subs}
       <dt>IMD 2025</dt><dd>rank ${arrays.pub.imd_rank[i].toLocaleString()} · decile ${M.decile(arrays.pub.imd_rank[i], n)}</dd>${doms}
-      <dt>Connectivity source</dt><dd>${esc(data.connectivity_source[i] || "–")}</dd></dl>
+      <dt>Connectivity source</dt><dd>${esc(connectivityLabels[connectivityOf[i]] || "–")}</dd></dl>
       <h3>DX indicators</h3><table><thead><tr><th>indicator</th><th class="num">value</th><th class="num">normal score</th><th class="num">weight</th></tr></thead><tbody>${ind}</tbody></table>`;
   }
   function tables() {
