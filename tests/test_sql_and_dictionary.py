@@ -129,3 +129,18 @@ def test_real_sources_name_url_licence_and_vintage(real_build):
     assert vint["pct_aged_75plus"].startswith("Census 2021")
     assert vint["school_fsm_pct"] == "2025-05"
     assert "IoD 2025" in vint["adult_skills_english_pct"]
+
+
+def test_interactive_sql_prompt(demo_build):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DEDI_MARTS_DIR": str(demo_build.marts)}
+    script = ".tables\nSELECT count(*) AS n\n  FROM lsoa_index;\nDROP TABLE lsoa_index;\n.quit\n"
+    p = subprocess.run([sys.executable, "-m", "pipeline.cli", "sql"], input=script, env=env,
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0
+    assert "v_icb_summary" in p.stdout and "VIEW" in p.stdout  # .tables lists views too
+    assert "320" in p.stdout  # the two-line statement ran
+    assert "read-only" in p.stderr and "Traceback" not in p.stderr
