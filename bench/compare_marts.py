@@ -18,7 +18,7 @@ VOLATILE = {"built_at", "run_id"}  # build_metadata keys that differ by construc
 
 def tables(marts: Path) -> dict[str, pd.DataFrame]:
     """Every table of a published ``dedi.duckdb``, rows in a stable order."""
-    with duckdb.connect(str(marts / "dedi.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True) as con:
         names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
         out = {n: con.execute(f'SELECT * FROM "{n}"').df() for n in names}
     meta = out.get("build_metadata")

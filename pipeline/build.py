@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import paths
+from pipeline.publish import PublishLocked, marts_lock
 
 
 class _ProgressHandler(logging.Handler):
@@ -75,6 +76,9 @@ class BuildLocked(RuntimeError):
     """Another build is using the same staging folder."""
 
 
+BUSY = (BuildLocked, PublishLocked)  # what a second concurrent build meets
+
+
 @contextmanager
 def build_lock(staging: Path) -> Iterator[None]:
     """One build per staging folder at a time (an advisory lock, released if the process dies)."""
@@ -110,7 +114,7 @@ def run_build(quiet: bool = False, index_config: dict | None = None) -> BuildOut
 
     p = paths()
     require_buildable(p.raw)
-    with build_lock(p.staging):
+    with build_lock(p.staging), marts_lock(p.marts):  # one build per staging and per marts
         for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal")):
             f.unlink(missing_ok=True)
         return _run(p, quiet, index_config or {})

@@ -52,7 +52,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.build import BuildLocked, run_build
+    from pipeline.build import BUSY, run_build
     from pipeline.method.spec import SpecError, load_spec, parse_assignments, scenario_for
     from pipeline.rawdir import RawDirError, require_buildable
 
@@ -83,7 +83,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
               } if scenario else None
     try:
         outcome = run_build(quiet=args.quiet, index_config=config)
-    except BuildLocked as exc:
+    except BUSY as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 3
     except RawDirError as exc:
@@ -94,7 +94,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for f in outcome.failures:
             print(f"  {f}", file=sys.stderr)
         return 1
-    manifest = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((marts / "current" / "manifest.json").read_text(encoding="utf-8"))
     print(f"published marts in {marts} (data status: {manifest['data_status']})")
     for table, n in manifest["row_counts"].items():
         print(f"  {table:<24} {n:>8,} rows")
@@ -174,6 +174,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from pipeline.publish import PublishLocked, rollback
+    from pipeline.warehouse import marts_dir
+
+    try:
+        old, new = rollback(marts_dir(args.scenario))
+    except PublishLocked as exc:
+        print(f"dedi rollback: {exc}", file=sys.stderr)
+        return 3
+    print(f"current: {old} -> {new} (run `dedi rollback` again to go further back; the next "
+          "build publishes a new release as usual)")
+    return 0
+
+
 def _cmd_docs(args: argparse.Namespace) -> int:
     from pipeline.dictionary import write_docs
 
@@ -192,6 +206,7 @@ COMMANDS = {
     "report": "write static offline HTML reports for ICBs (maps, league table, top LSOAs)",
     "explain": "print the audit trail behind one LSOA's DX and DEDI rank",
     "compare-scenarios": "list LSOAs and areas whose DEDI decile differs between two scenarios",
+    "rollback": "point current back at the previous release (undo the last publication)",
     "docs": "regenerate docs/data_dictionary.md and the README asset table",
     "dev": "open the Dagster UI (dagster dev) on these definitions",
 }
@@ -262,6 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("b", help="scenario name, or 'current'")
     c.add_argument("--limit", type=int, default=20, help="LSOAs and areas to print (default 20)")
     c.add_argument("--csv", metavar="FILE", help="write every changed LSOA to a CSV")
+    rb = add("rollback", _cmd_rollback)
+    scenario(rb)
     o = add("docs", _cmd_docs)
     scenario(o)
     v = add("dev", _cmd_dev)

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.config import settings
 from pipeline.sources import census, connectivity, geography, gp, iod, postcodes, schools
 from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance
 
@@ -68,28 +69,99 @@ def _open(url: str, timeout: float, attempts: int = 3):
     raise FetchError(f"{url}: {last}")
 
 
-def _stream(url: str, part: Path, timeout: float) -> tuple[str, int]:
-    """Stream ``url`` into ``part``; returns (sha256, bytes). Raises on short reads."""
+def _stream(url: str, part: Path, timeout: float, deadline: float) -> tuple[str, int, str]:
+    """Stream ``url`` into ``part``; returns (sha256, bytes, Content-Type). ``timeout`` is the
+    inactivity limit of every read, ``deadline`` (seconds) the limit of the whole download."""
     h = hashlib.sha256()
     size = 0
+    start = time.monotonic()
     with _open(url, timeout) as resp, open(part, "wb") as out:
         expected = resp.headers.get("Content-Length")
         expected_n = int(expected) if expected and expected.isdigit() else None
-        last_report = time.monotonic()
+        ctype = resp.headers.get("Content-Type", "")
+        last_report = start
         try:
-            while block := resp.read(1 << 20):
+            while block := resp.read1(1 << 16):  # returns what has arrived: deadline checked
                 out.write(block)
                 h.update(block)
                 size += len(block)
-                if time.monotonic() - last_report > 2:
+                now = time.monotonic()
+                if now - start > deadline:
+                    raise FetchError(f"{url}: download took longer than {deadline:.0f} s "
+                                     f"({size:,} bytes so far); the server is too slow - try "
+                                     "again later or raise fetch.deadline_seconds")
+                if now - last_report > 2:
                     total = f" of {expected_n / 1e6:.1f}" if expected_n else ""
                     print(f"    {size / 1e6:.1f}{total} MB", file=sys.stderr)
-                    last_report = time.monotonic()
+                    last_report = now
+        except FetchError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any read error means a partial file
             raise FetchError(f"{url}: download interrupted after {size} bytes: {exc}") from exc
         if expected_n is not None and size != expected_n:
             raise FetchError(f"{url}: incomplete download, {size} of {expected_n} bytes")
-    return h.hexdigest(), size
+    return h.hexdigest(), size, ctype
+
+
+HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
+
+
+def verify_download(path: Path, target: str, url: str, content_type: str = "") -> None:
+    """The downloaded bytes are what ``target``'s format says (an error page, a truncated CSV
+    or a broken zip is refused, naming the URL)."""
+    head = path.read_bytes()[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    suffix = Path(target).suffix.lower()
+    if path.stat().st_size == 0:
+        raise FetchError(f"{url}: the server sent an empty file")
+    if head.startswith(HTML_MARKERS) or ("text/html" in content_type and suffix != ".html"):
+        raise FetchError(f"{url}: the server sent an HTML page ({content_type or 'no type'}), "
+                         f"not the {suffix} file: the address has probably moved - check the "
+                         "publisher's release page and `dedi fetch --base-url`")
+    if suffix in (".zip", ".xlsx"):
+        if not zipfile.is_zipfile(path):
+            raise FetchError(f"{url}: not a valid {suffix} archive (truncated or corrupt)")
+        try:
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise FetchError(f"{url}: corrupt {suffix} archive ({exc})") from exc
+        if bad:
+            raise FetchError(f"{url}: corrupt {suffix} archive (member {bad} fails its CRC)")
+        if suffix == ".xlsx" and "[Content_Types].xml" not in names:
+            raise FetchError(f"{url}: a zip but not an Excel workbook")
+    elif suffix == ".csv":
+        _verify_csv(path, url)
+    elif suffix in (".json", ".geojson"):
+        try:
+            json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise FetchError(f"{url}: not valid JSON (truncated?): {exc}") from exc
+
+
+def _verify_csv(path: Path, url: str) -> None:
+    """Parse the whole CSV: every row has the header's number of fields (a download cut
+    without a Content-Length ends mid-row)."""
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise FetchError(f"{url}: empty CSV") from None
+    n = 1
+    for n, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            raise FetchError(f"{url}: CSV row {n} has {len(row)} fields, the header "
+                             f"{len(header)}: the file is truncated or corrupt")
+    if n == 1:
+        raise FetchError(f"{url}: CSV has a header but no rows")
 
 
 def _arcgis(url: str, part: Path, geometry: bool, timeout: float) -> None:
@@ -132,60 +204,73 @@ def _record(topic_dir: Path, name: str, entry: dict[str, Any]) -> None:
 
 
 def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
-              force: bool = False, timeout: float = 120.0) -> Path:
-    """Download one spec into ``raw_dir``; returns the final path."""
+              force: bool = False, timeout: float | None = None,
+              deadline: float | None = None) -> Path:
+    """Download one spec into ``raw_dir``; returns the final path (the extracted member for
+    zipped sources). Nothing is installed unless the download is complete, of the right
+    format, matches a pinned sha256 and (for zips) holds the member to extract."""
+    cfg = settings().get("fetch", {})
+    timeout = timeout or cfg.get("read_timeout_seconds", 60)
+    deadline = deadline or cfg.get("deadline_seconds", 3600)
     target = raw_dir / spec.target
-    if target.exists() and not force:
+    member = spec.extra.get("extract")
+    out = target.parent / member if member else target
+    if target.exists() and out.exists() and not force:
         print(f"  = {spec.target} exists (use --force to download again)", file=sys.stderr)
-        return target
+        return out
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
+    member_part = out.with_name(out.name + ".part")
     url = _rebase(spec.url, base_url)
     print(f"  ↓ {spec.source}: {url}", file=sys.stderr)
     try:
         if spec.extra.get("kind") == "arcgis":
             _arcgis(url, part, bool(spec.extra.get("geometry")), timeout)
             h = hashlib.sha256(part.read_bytes()).hexdigest()
-            size = part.stat().st_size
+            size, ctype = part.stat().st_size, ""
         else:
-            h, size = _stream(url, part, timeout)
+            h, size, ctype = _stream(url, part, timeout, deadline)
+        verify_download(part, spec.target, url, ctype)
         if spec.sha256 and h != spec.sha256:
-            raise FetchError(f"{url}: sha256 {h} does not match the pinned {spec.sha256}")
+            raise FetchError(f"{url}: sha256 {h} does not match the pinned {spec.sha256}: the "
+                             "publisher changed the file, or it was corrupted on the way")
+        if member:  # extract before installing anything: all or nothing
+            _extract_part(part, member, member_part, url)
         os.replace(part, target)
+        if member:
+            os.replace(member_part, out)
     except BaseException:
         part.unlink(missing_ok=True)
+        member_part.unlink(missing_ok=True)
         raise
-    _record(target.parent, target.name, {
-        "source": spec.source, "url": url, "official_url": spec.url, "description": spec.description,
-        "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"), "bytes": size,
-        "sha256": h, "licence": spec.licence, "synthetic": False})
-    print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
-    member = spec.extra.get("extract")
+    old = read_provenance(target.parent).get("files", {}).get(target.name, {})
+    entry = {"source": spec.source, "url": url, "official_url": spec.url,
+             "description": spec.description,
+             "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"), "bytes": size,
+             "sha256": h, "licence": spec.licence, "synthetic": False}
+    if old.get("sha256") and old["sha256"] != h:
+        entry["previous_sha256"] = old["sha256"]
+        print(f"  ! {spec.target} changed since {old.get('retrieved_at')}: sha256 "
+              f"{old['sha256'][:12]}… -> {h[:12]}…", file=sys.stderr)
+    _record(target.parent, target.name, entry)
     if member:
-        return _extract(target, member)
-    return target
+        _record(target.parent, out.name, {**entry, "extracted_from": target.name,
+                                          "bytes": out.stat().st_size,
+                                          "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
+    print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
+    return out
 
 
-def _extract(archive: Path, member: str) -> Path:
-    """Unpack one member of a downloaded zip next to it (atomically), recording provenance."""
-    out = archive.parent / member
-    part = out.with_name(out.name + ".part")
+def _extract_part(archive: Path, member: str, part: Path, url: str) -> None:
+    """Unpack ``member`` of the downloaded zip to ``part`` and check it."""
     try:
         with zipfile.ZipFile(archive) as z, z.open(member) as src, open(part, "wb") as dst:
             while block := src.read(1 << 20):
                 dst.write(block)
-        os.replace(part, out)
-    except KeyError as exc:
-        part.unlink(missing_ok=True)
-        raise FetchError(f"{archive}: has no member {member}") from exc
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    entry = read_provenance(archive.parent)["files"][archive.name]
-    _record(archive.parent, out.name, {**entry, "extracted_from": archive.name,
-                                       "bytes": out.stat().st_size,
-                                       "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
-    return out
+    except KeyError:
+        raise FetchError(f"{url}: the archive has no member {member}; nothing was installed "
+                         "(the publisher may have renamed it)") from None
+    verify_download(part, member, f"{url} [{member}]")
 
 
 def fetch_all(specs: list[FetchSpec], raw_dir: Path, base_url: str | None = None,

@@ -2,22 +2,29 @@
 
 Layout of ``DEDI_MARTS_DIR``::
 
-    releases/<time>-<run>/   one folder per publication (dedi.duckdb, *.parquet, manifest.json)
-    current -> releases/...  symlink to the live release, replaced atomically (os.replace)
-    dedi.duckdb -> current/dedi.duckdb, lsoa_index.parquet -> current/..., ...
+    releases/<time>-<run>/   one folder per publication (dedi.duckdb, *.parquet, maps/, ...)
+    current -> releases/...  the one entry point: a symlink replaced atomically (os.replace)
+    scenarios/NAME/          the same layout for each scenario
 
-Readers open ``DEDI_MARTS_DIR/dedi.duckdb`` etc. as usual. A release is fully written and
-re-read before ``current`` moves, so readers see either the old set or the new set, never a
-mixture or a half-written file, even if the process is killed. Failed builds never touch
-``current``; the previous ``keep`` releases stay on disk.
+Readers open ``DEDI_MARTS_DIR/current/dedi.duckdb`` (one file, always one version). A reader
+of several files resolves ``current`` **once** (``Path("data/marts/current").resolve()``, or
+:func:`pipeline.warehouse.release_folder`) and reads everything from that folder: it can never
+mix two releases, and a superseded release is kept for ``grace_seconds`` after it stops being
+current. A release is fully written and re-read before ``current`` moves, so readers see
+either the old set or the new set, never a half-written file, even if the process is killed.
+Failed builds never touch ``current``. One process publishes to a marts folder at a time
+(:func:`marts_lock`); ``dedi rollback`` moves ``current`` back to the previous release.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,43 @@ import pyarrow.parquet as pq
 MANIFEST = "manifest.json"
 RELEASES = "releases"
 CURRENT = "current"
+LOCK = ".publish.lock"
+SUPERSEDED = ".superseded"  # written into a release when current moves away from it
+_HELD: set[str] = set()     # marts folders this process holds the lock of (re-entrant)
+
+
+class PublishLocked(RuntimeError):
+    """Another process is publishing to the same marts folder."""
+
+
+@contextmanager
+def marts_lock(marts_dir: Path) -> Iterator[None]:
+    """One publisher per marts folder (an advisory lock, released if the process dies).
+    Re-entrant within a process: a build holds it from start to publication."""
+    marts_dir.mkdir(parents=True, exist_ok=True)
+    key = str(marts_dir.resolve())
+    if key in _HELD:
+        yield
+        return
+    with open(marts_dir / LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise PublishLocked(f"another dedi process (pid {holder}) is building or publishing "
+                                f"to {marts_dir}; wait for it to finish, or publish elsewhere "
+                                "(DEDI_MARTS_DIR, or --scenario for a variant)") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:
@@ -105,44 +149,78 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
 def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
             geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3,
             extra: dict[str, Path] | None = None,
-            document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = None
-            ) -> dict[str, Any]:
+            document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = None,
+            grace_seconds: float = 0.0) -> dict[str, Any]:
     """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet) and ``extra`` files
     (release-relative name -> finished file, e.g. charts) as a new release.
 
     ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
     parquet's (and GeoParquet's) key-value metadata under ``dedi`` and to ``manifest.json``.
-    ``document(conn)`` may add the data dictionary, views and comments. Returns the manifest.
+    ``document(conn)`` may add the data dictionary, views and comments. Releases beyond the
+    newest ``keep`` are deleted once they have not been current for ``grace_seconds``.
+    Returns the manifest.
     """
-    releases = marts_dir / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    name = f"{stamp}-{str(metadata.get('run_id', 'manual'))[:8]}"
-    tmp = releases / f".incomplete-{name}"
-    tmp.mkdir()
-    try:
-        manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {}, document)
-        os.rename(tmp, releases / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _symlink_atomic(marts_dir / CURRENT, f"{RELEASES}/{name}")  # the switch
-    for f in dict.fromkeys(f.split("/")[0] for f in manifest["files"]):  # maps/x -> maps
-        link = marts_dir / f
-        if not (link.is_symlink() and os.readlink(link) == f"{CURRENT}/{f}"):
-            _symlink_atomic(link, f"{CURRENT}/{f}")
-    for link in marts_dir.iterdir():  # files no longer published
-        if link.is_symlink() and link.name != CURRENT and not link.exists():
-            link.unlink()
-    _prune(releases, keep, current=name)
+    with marts_lock(marts_dir):
+        releases = marts_dir / RELEASES
+        releases.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        name = f"{stamp}-{str(metadata.get('run_id', 'manual'))[:8]}"
+        tmp = releases / f".incomplete-{name}"
+        tmp.mkdir()
+        try:
+            manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {}, document)
+            os.rename(tmp, releases / name)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _switch(marts_dir, name)
+        _prune(releases, keep, current=name, grace_seconds=grace_seconds)
     return manifest
 
 
-def _prune(releases: Path, keep: int, current: str) -> None:
+def current_release(marts_dir: Path) -> str | None:
+    """Name of the release ``current`` points to (None before the first publication)."""
+    link = marts_dir / CURRENT
+    return Path(os.readlink(link)).name if link.is_symlink() else None
+
+
+def _switch(marts_dir: Path, name: str) -> None:
+    """Point ``current`` at ``releases/name`` (atomically); mark the old one superseded and
+    remove per-file links left by earlier versions of DEDI (one entry point: ``current``)."""
+    old = current_release(marts_dir)
+    _symlink_atomic(marts_dir / CURRENT, f"{RELEASES}/{name}")  # the switch
+    if old and old != name and (marts_dir / RELEASES / old).is_dir():
+        (marts_dir / RELEASES / old / SUPERSEDED).write_text(str(time.time()), encoding="utf-8")
+    (marts_dir / RELEASES / name / SUPERSEDED).unlink(missing_ok=True)
+    for link in marts_dir.iterdir():
+        if link.is_symlink() and link.name != CURRENT and os.readlink(link).startswith(
+                f"{CURRENT}/"):
+            link.unlink()
+
+
+def rollback(marts_dir: Path) -> tuple[str, str]:
+    """Point ``current`` at the release published before it; returns (from, to)."""
+    with marts_lock(marts_dir):
+        cur = current_release(marts_dir)
+        if cur is None:
+            raise LookupError(f"no published marts in {marts_dir}: nothing to roll back")
+        done = sorted(p.name for p in (marts_dir / RELEASES).iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and p.name < cur)
+        if not done:
+            raise LookupError(f"{cur} is the oldest release kept in {marts_dir / RELEASES}: "
+                              "nothing to roll back to")
+        _switch(marts_dir, done[-1])
+        return cur, done[-1]
+
+
+def _prune(releases: Path, keep: int, current: str, grace_seconds: float = 0.0) -> None:
     done = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
+    now = time.time()
     for old in done[:-keep] if keep > 0 else []:
-        if old.name != current:
+        marker = old / SUPERSEDED
+        since = float(marker.read_text()) if marker.exists() else old.stat().st_mtime
+        if old.name != current and now - since >= grace_seconds:
             shutil.rmtree(old, ignore_errors=True)
     for stale in releases.glob(".incomplete-*"):  # left by a killed process
-        if stale.stat().st_mtime < datetime.now().timestamp() - 3600:
+        if stale.stat().st_mtime < now - 3600:
             shutil.rmtree(stale, ignore_errors=True)

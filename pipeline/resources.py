@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import paths
@@ -26,6 +29,29 @@ class DediPaths(dg.ConfigurableResource):
         return Path(self.marts_dir)
 
 
+class StagingDuckDB(DuckDBResource):
+    """The private staging DuckDB. Unlike DuckDBResource it does not retry for ~100 s when
+    another process holds the file: it fails at once, naming the holder."""
+
+    @contextmanager
+    def get_connection(self):
+        try:
+            conn = duckdb.connect(self.database, read_only=False,
+                                  config={"custom_user_agent": "dagster", **self.connection_config})
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            holder = re.search(r"PID (\d+)", str(exc))
+            raise RuntimeError(
+                f"{self.database} is locked by another process"
+                f"{f' (pid {holder.group(1)})' if holder else ''}: staging is private to the "
+                "build; close that connection (read the published marts with `dedi sql` "
+                f"instead) and run again [{msg}]") from None
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def build_resources() -> dict[str, object]:
     """Resources for the current environment. The staging folder is created up front (the
     DuckDB resource otherwise retries for ~100 s on a missing folder)."""
@@ -34,5 +60,5 @@ def build_resources() -> dict[str, object]:
     return {
         "dedi_paths": DediPaths(raw_dir=str(p.raw), staging_dir=str(p.staging),
                                 marts_dir=str(p.marts)),
-        "staging_db": DuckDBResource(database=str(p.staging_db)),
+        "staging_db": StagingDuckDB(database=str(p.staging_db)),
     }

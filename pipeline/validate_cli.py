@@ -14,6 +14,7 @@ import pandas as pd
 
 from pipeline.config import paths, settings
 from pipeline.defs.validation import chart_path, validate_reference
+from pipeline.dictionary import document
 from pipeline.method.validity import calibration_chart
 from pipeline.publish import CURRENT, MANIFEST, publish
 from pipeline.sources import geography
@@ -39,7 +40,7 @@ def run_validate(args: argparse.Namespace) -> int:
     with duckdb.connect(str(release / "dedi.duckdb"), read_only=True) as con:
         names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
         tables = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in names
-                  if t != "build_metadata"}
+                  if t not in ("build_metadata", "data_dictionary")}  # the latter is rebuilt
     result = validate_reference(ref, tables["lsoa_index"], _lookup(p.raw))
     result["data_status"] = manifest["data_status"]
     old = tables.get("validation")
@@ -56,7 +57,8 @@ def run_validate(args: argparse.Namespace) -> int:
                                   f"Calibration against {ref.name}", manifest["data_status"])
         extra[f"validation_{chart.name}"] = chart
         publish(p.marts, tables, metadata, geo=geo, keep=settings()["publish"]["keep_releases"],
-                extra=extra)
+                extra=extra, grace_seconds=settings()["publish"]["prune_grace_seconds"],
+                document=lambda conn: document(conn, tables["sources"], manifest["data_status"]))
     show = result[result["measure"] != "calibration_mean_reference"]
     print(f"validation against {ref.name} ({result['reference_geography'].iloc[0]}, "
           f"{int(result['n_lsoas'].iloc[0]):,} LSOAs):")

@@ -31,15 +31,16 @@ def marts_dir(scenario: str | None = None, base: Path | None = None) -> Path:
 
 
 def _require(folder: Path, scenario: str | None) -> Path:
-    db = folder / "dedi.duckdb"
+    db = folder / "current" / "dedi.duckdb"
     if db.exists():
         return db
     if scenario not in (None, "", "current"):
-        known = sorted(p.name for p in (folder.parent.glob("*")) if (p / "dedi.duckdb").exists())
+        known = sorted(p.name for p in folder.parent.glob("*")
+                       if (p / "current" / "dedi.duckdb").exists())
         raise WarehouseError(f"no scenario '{scenario}' in {folder.parent} (published: "
                              f"{known or 'none'}); make one with dedi build --scenario "
                              f"{scenario} --set dedi.dx_weight=0.2")
-    raise WarehouseError(f"no published marts in {folder} (no dedi.duckdb): run `make demo` or "
+    raise WarehouseError(f"no published marts in {folder} (no current/dedi.duckdb): run `make demo` or "
                          "`dedi build` first, or set DEDI_MARTS_DIR")
 
 

@@ -82,3 +82,17 @@ def browser():
         pytest.skip("Debian chromium not installed (.ci/run installs it)")
     with chromium_browser() as b:
         yield b
+
+
+def marts_fingerprint(marts: Path) -> tuple[str | None, dict[str, str]]:
+    """What a reader of ``marts`` sees: where ``current`` points and the sha256 of every file
+    in that release (a failed build must leave both unchanged)."""
+    import hashlib
+
+    link = marts / "current"
+    if not link.is_symlink():
+        return None, {}
+    release = link.resolve()
+    files = {str(f.relative_to(release)): hashlib.sha256(f.read_bytes()).hexdigest()
+             for f in sorted(release.rglob("*")) if f.is_file() and f.name != ".superseded"}
+    return os.readlink(link), files

@@ -12,7 +12,6 @@ import pytest
 from pipeline import cli
 from pipeline.demo import generate
 from pipeline.sources import geography, iod
-from pipeline.sources.common import sha256_file
 from tests.conftest import BuildDirs, build, dedi_env
 
 LSOA_CONTRACT = ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name", "icb24_code",
@@ -28,7 +27,7 @@ SUMMARY_CONTRACT = ["geography", "area_code", "area_name", "index", "population"
 
 
 def test_demo_marts_follow_the_public_contract(demo_build):
-    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
     lsoa = con.execute("SELECT * FROM lsoa_index").df()
     summ = con.execute("SELECT * FROM area_summary").df()
     assert set(LSOA_CONTRACT) <= set(lsoa.columns)
@@ -38,22 +37,22 @@ def test_demo_marts_follow_the_public_contract(demo_build):
     imd = summ[summ["index"] == "imd"]
     assert imd.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1}
     # parquet copies are identical to the DuckDB tables
-    pd.testing.assert_frame_equal(pd.read_parquet(demo_build.marts / "lsoa_index.parquet"), lsoa,
+    pd.testing.assert_frame_equal(pd.read_parquet(demo_build.marts / "current" / "lsoa_index.parquet"), lsoa,
                                   check_dtype=False)
-    geo = gpd.read_parquet(demo_build.marts / "lsoa_index.geoparquet")
+    geo = gpd.read_parquet(demo_build.marts / "current" / "lsoa_index.geoparquet")
     assert len(geo) == 320 and geo.crs.to_epsg() == 4326
 
 
 def test_demo_outputs_say_synthetic_everywhere(demo_build):
-    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
     meta = dict(con.execute("SELECT key, value FROM build_metadata").fetchall())
     assert json.loads(meta["data_status"]) == "synthetic"
     assert "SYNTHETIC" in json.loads(meta["warning"])
     for t in ("lsoa_index", "area_summary", "sources"):
         assert con.execute(f"SELECT DISTINCT data_status FROM {t}").fetchall() == [("synthetic",)]
-        kv = pq.read_schema(demo_build.marts / f"{t}.parquet").metadata[b"dedi"]
+        kv = pq.read_schema(demo_build.marts / "current" / f"{t}.parquet").metadata[b"dedi"]
         assert json.loads(kv)["data_status"] == "synthetic"
-    manifest = json.loads((demo_build.marts / "manifest.json").read_text())
+    manifest = json.loads((demo_build.marts / "current" / "manifest.json").read_text())
     assert manifest["data_status"] == "synthetic"
     assert all(s["data_status"] == "synthetic" for s in manifest["sources"])
     assert (lsoa := con.execute("SELECT lsoa21_name FROM lsoa_index").df())[
@@ -79,8 +78,12 @@ def _copy_build(demo_build: BuildDirs, tmp_path) -> BuildDirs:
     return dirs
 
 
-def _fingerprint(marts) -> dict[str, str]:
-    return {f.name: sha256_file(f) for f in sorted(marts.iterdir()) if f.is_file()}
+def _fingerprint(marts):
+    from tests.conftest import marts_fingerprint
+
+    fp = marts_fingerprint(marts)
+    assert fp[1], "nothing published to compare"
+    return fp
 
 
 @pytest.mark.parametrize("corruption", ["duplicate_lsoa", "missing_column"])
@@ -123,19 +126,20 @@ def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
 
 def test_rebuild_replaces_marts_without_leftovers(demo_build, tmp_path):
     dirs = _copy_build(demo_build, tmp_path)
-    old = json.loads((dirs.marts / "manifest.json").read_text())["run_id"]
+    old = json.loads((dirs.marts / "current" / "manifest.json").read_text())["run_id"]
     assert build(dirs).success
-    new = json.loads((dirs.marts / "manifest.json").read_text())
+    new = json.loads((dirs.marts / "current" / "manifest.json").read_text())
     assert new["run_id"] != old
-    top = {f.split("/")[0] for f in new["files"]}  # maps/*.png are reached through `maps`
-    assert sorted(p.name for p in dirs.marts.iterdir()) == sorted([*top, "current", "releases"])
-    assert all((dirs.marts / f).is_file() for f in new["files"])
+    # one entry point: `current` (no per-file links that could mix two releases)
+    assert sorted(p.name for p in dirs.marts.iterdir() if not p.name.startswith(".")) == [
+        "current", "releases"]
+    assert all((dirs.marts / "current" / f).is_file() for f in new["files"])
     assert len(list((dirs.marts / "releases").iterdir())) == 2  # the new release and the old one
     assert not list(dirs.marts.rglob(".incomplete-*"))
 
 
 def test_demo_indicators_cover_every_input_path(demo_build):
-    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
     cov = con.execute("SELECT * FROM coverage").df().set_index("indicator")
     assert (cov["data_status"] == "synthetic").all() and cov["supplied"].all()
     assert cov.loc["connectivity_exclusion", "source"].startswith("Ofcom")  # postcode path
@@ -159,7 +163,7 @@ def test_demo_indicators_cover_every_input_path(demo_build):
 def test_demo_index_marts(demo_build):
     from pipeline.method.spec import load_spec, spec_hash
 
-    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
     lsoa = con.execute("SELECT * FROM lsoa_index").df()
     for c in ("dx", "dedi"):
         assert sorted(lsoa[f"{c}_rank"]) == list(range(1, 321))

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.real
 
 @pytest.fixture(scope="module")
 def marts(real_build):
-    con = duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True)
     yield con
     con.close()
 
@@ -178,7 +178,7 @@ def test_one_la_proxy_reorders_within_the_la_without_moving_it(real_build, tmp_p
     for topic in real_build.raw.iterdir():
         if topic.is_dir():
             (raw / topic.name).symlink_to(topic.resolve())
-    base = duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True)
+    base = duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True)
     before = base.execute("SELECT lsoa21_code, dx_rank, population FROM lsoa_index "
                           f"WHERE ltla24_code = '{wirral}'").df()
     rng = np.random.default_rng(7)

@@ -14,7 +14,7 @@ def test_explain_recomputes_by_hand(demo_build):
 
     with dedi_env(demo_build):
         text = explain("E01990005")
-    with duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
         row = conn.execute("SELECT * FROM lsoa_index WHERE lsoa21_code = 'E01990005'").df().iloc[0]
         n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
     assert "data status SYNTHETIC" in text

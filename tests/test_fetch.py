@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,6 +46,29 @@ class Handler(BaseHTTPRequestHandler):
             if off + n < len(feats):
                 page["properties"] = {"exceededTransferLimit": True}
             return self._send(200, json.dumps(page).encode())
+        if u.path.startswith("/html"):  # an error page served with 200
+            return self._send(200, b"<!DOCTYPE html><html><body>Page moved</body></html>",
+                              "text/html; charset=utf-8")
+        if u.path.startswith("/trickle"):  # one byte at a time, never finishing in time
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.3)
+            except OSError:
+                pass
+            return None
+        if u.path.startswith("/cut-nolength"):  # truncated, and no Content-Length to tell
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"LSOA code (2021),IMD score,IMD rank\nE01000001,12.3,207\n"
+                             b"E01000002,8.1")
+            self.wfile.flush()
+            self.close_connection = True
+            return None
         if u.path.startswith("/truncated"):
             self.send_response(200)
             self.send_header("Content-Length", "100000")
@@ -58,8 +82,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, b"not found")
         return self._send(200, body)
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, ctype: str = "application/octet-stream") -> None:
         self.send_response(status)
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -188,3 +213,85 @@ def test_nomis_bulk_zip_fetched_and_member_extracted(server, tmp_path):
     prov = json.loads((tmp_path / "census2021" / "provenance.json").read_text())["files"]
     assert prov[out.name]["extracted_from"] == "census2021-ts038.zip"
     assert not list(tmp_path.rglob("*.part"))
+
+
+# --- a misbehaving server: nothing it sends may be installed --------------------------------
+
+
+def _nothing_installed(root):
+    assert not [p for p in root.rglob("*") if p.is_file()], list(root.rglob("*"))
+
+
+def test_html_error_page_with_200_is_refused(server, tmp_path):
+    spec = FetchSpec(source="iod2025", url=f"{server}/html/File_7.csv", target="iod/File_7.csv")
+    with pytest.raises(FetchError, match=r"/html/File_7.csv: the server sent an HTML page"):
+        fetch_one(spec, tmp_path)
+    _nothing_installed(tmp_path)
+
+
+def test_trickling_server_hits_the_deadline(server, tmp_path):
+    spec = FetchSpec(source="x", url=f"{server}/trickle.csv", target="iod/slow.csv")
+    t0 = time.monotonic()
+    with pytest.raises(FetchError, match="longer than 2 s"):
+        fetch_one(spec, tmp_path, timeout=5, deadline=2)
+    assert time.monotonic() - t0 < 8
+    _nothing_installed(tmp_path)
+
+
+def test_truncation_without_content_length_is_detected(server, tmp_path):
+    spec = FetchSpec(source="x", url=f"{server}/cut-nolength.csv", target="iod/cut.csv")
+    with pytest.raises(FetchError, match="row 3 has 2 fields, the header 3: the file is truncated"):
+        fetch_one(spec, tmp_path)
+    _nothing_installed(tmp_path)
+
+
+def test_corrupt_zip_is_refused(server, tmp_path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("census2021-ts038-lsoa.csv", "a,b\n1,2\n" * 1000)
+    data = bytearray(buf.getvalue())
+    data[60:80] = b"\0" * 20  # damage the member's bytes
+    Handler.files["/corrupt.zip"] = bytes(data)
+    spec = FetchSpec(source="x", url=f"{server}/corrupt.zip", target="census2021/c.zip",
+                     extra={"extract": "census2021-ts038-lsoa.csv"})
+    with pytest.raises(FetchError, match="corrupt .zip archive|not a valid .zip"):
+        fetch_one(spec, tmp_path)
+    _nothing_installed(tmp_path)
+    Handler.files["/cut.zip"] = buf.getvalue()[:200]  # cut short, served with a length
+    spec = FetchSpec(source="x", url=f"{server}/cut.zip", target="census2021/c.zip")
+    with pytest.raises(FetchError, match="not a valid .zip archive"):
+        fetch_one(spec, tmp_path)
+    _nothing_installed(tmp_path)
+
+
+def test_zip_without_its_member_installs_nothing_and_is_fetched_again(server, tmp_path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("census2021-ts038-ltla.csv", "geography code,x\nE06000001,1\n")
+    Handler.files["/nomember.zip"] = buf.getvalue()
+    spec = FetchSpec(source="x", url=f"{server}/nomember.zip", target="census2021/t.zip",
+                     extra={"extract": "census2021-ts038-lsoa.csv"})
+    with pytest.raises(FetchError, match="has no member census2021-ts038-lsoa.csv; nothing"):
+        fetch_one(spec, tmp_path)
+    _nothing_installed(tmp_path)
+    with zipfile.ZipFile(buf, "a") as z:  # the publisher fixes the zip: a re-run fetches it
+        z.writestr("census2021-ts038-lsoa.csv", "geography code,x\nE01000001,1\n")
+    Handler.files["/nomember.zip"] = buf.getvalue()
+    assert fetch_one(spec, tmp_path).name == "census2021-ts038-lsoa.csv"
+
+
+def test_changed_file_is_reported_and_recorded(server, file7_bytes, tmp_path, capsys):
+    Handler.files["/changing.csv"] = file7_bytes
+    spec = FetchSpec(source="x", url=f"{server}/changing.csv", target="iod/changing.csv")
+    fetch_one(spec, tmp_path)
+    Handler.files["/changing.csv"] = file7_bytes.replace(b"\n", b"\r\n", 1)
+    fetch_one(spec, tmp_path, force=True)
+    assert "changed since" in capsys.readouterr().err
+    prov = json.loads((tmp_path / "iod" / "provenance.json").read_text())["files"]
+    assert prov["changing.csv"]["previous_sha256"] == hashlib.sha256(file7_bytes).hexdigest()

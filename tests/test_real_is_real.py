@@ -91,7 +91,7 @@ def test_sources_are_rebuilt_every_build(demo_build, tmp_path):
     (raw / "connectivity" / "202601_fixed_postcode_coverage_r01.zip").unlink()
     dirs = BuildDirs(raw, staging, tmp_path / "marts")
     assert build(dirs).success
-    con = duckdb.connect(str(dirs.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
     files = [r[0] for r in con.execute("SELECT file FROM sources").fetchall()]
     assert all(f.startswith(str(raw)) for f in files), files
     assert not any("local" in f or "fixed_postcode" in f for f in files)

@@ -58,7 +58,7 @@ def test_real_report_for_cheshire_and_merseyside(real_build, browser):
 
 
 def test_england_maps_are_published(demo_build):
-    maps = sorted((demo_build.marts / "maps").glob("england_*.png"))
+    maps = sorted((demo_build.marts / "current" / "maps").glob("england_*.png"))
     assert [m.name for m in maps] == ["england_dedi_decile.png", "england_dedi_rank_change.png",
                                       "england_dx_decile.png"]
     for m in maps:

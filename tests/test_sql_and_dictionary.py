@@ -20,7 +20,7 @@ RESEARCHER_KEYS = {"data_status", "index_spec_sha256", "source_vintages", "licen
 
 
 def _published_columns(marts: Path) -> list[tuple[str, str]]:
-    with duckdb.connect(str(marts / "dedi.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True) as conn:
         return conn.execute("SELECT table_name, column_name FROM information_schema.columns c "
                             "JOIN information_schema.tables USING (table_name) "
                             "WHERE table_type = 'BASE TABLE'").fetchall()
@@ -30,13 +30,13 @@ def test_sql_is_read_only_and_exports(demo_build, capsys, tmp_path):
     with dedi_env(demo_build):
         assert main(["sql", "SELECT count(*) AS n FROM lsoa_index"]) == 0
         assert "320" in capsys.readouterr().out
-        before = (demo_build.marts / "dedi.duckdb").resolve().read_bytes()
+        before = (demo_build.marts / "current" / "dedi.duckdb").resolve().read_bytes()
         for write in ("CREATE TABLE x AS SELECT 1", "DELETE FROM lsoa_index",
                       "DROP VIEW v_icb_lsoa"):
             assert main(["sql", write]) == 1
             err = capsys.readouterr().err
             assert "read-only" in err and "Traceback" not in err and err.count("\n") == 1
-        assert (demo_build.marts / "dedi.duckdb").resolve().read_bytes() == before
+        assert (demo_build.marts / "current" / "dedi.duckdb").resolve().read_bytes() == before
         out = tmp_path / "top.csv"
         assert main(["sql", "SELECT * FROM v_icb_lsoa ORDER BY dedi_rank LIMIT 7",
                      "--csv", str(out)]) == 0
@@ -45,7 +45,7 @@ def test_sql_is_read_only_and_exports(demo_build, capsys, tmp_path):
         assert main(["sql", "SELECT * FROM v_decile1_entrants", "--parquet", str(pq_out)]) == 0
         assert pq.read_metadata(pq_out).num_columns == 10
         # readers do not lock each other out
-        with duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True) as other:
+        with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as other:
             assert main(["sql", "SELECT 1"]) == 0
             assert other.execute("SELECT count(*) FROM lsoa_index").fetchone()[0] == 320
 
@@ -57,7 +57,7 @@ def test_every_published_column_is_in_the_dictionary(demo_build):
     assert len(cols) > 150
     missing = [f"{t}.{c}" for t, c in cols if entry(t, c) is None]
     assert missing == []
-    with duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
         dd = conn.execute("SELECT * FROM data_dictionary").df()
         comments = conn.execute("SELECT table_name, column_name, comment FROM duckdb_columns() "
                                 "WHERE NOT internal AND table_name IN (SELECT table_name FROM "
@@ -86,20 +86,20 @@ def test_an_undocumented_column_stops_publication():
 
 
 def test_parquet_and_geoparquet_carry_dedi_metadata(demo_build):
-    for f in sorted(demo_build.marts.glob("*.parquet")) + [demo_build.marts /
+    for f in sorted((demo_build.marts / "current").glob("*.parquet")) + [demo_build.marts /
                                                             "lsoa_index.geoparquet"]:
         meta = json.loads(pq.read_schema(f).metadata[b"dedi"])
         assert RESEARCHER_KEYS <= set(meta), f
         assert meta["data_status"] == "synthetic"
         assert meta["schema_version"] and meta["code_version"].startswith("0.")
-    geo = pq.read_schema(demo_build.marts / "lsoa_index.geoparquet").metadata
+    geo = pq.read_schema(demo_build.marts / "current" / "lsoa_index.geoparquet").metadata
     assert b"geo" in geo  # still valid GeoParquet
 
 
 @pytest.mark.real
 @pytest.mark.parametrize("query", QUERIES, ids=[q.stem for q in QUERIES])
 def test_example_queries_run_on_the_real_build(real_build, query):
-    with duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
         df = conn.execute(query.read_text(encoding="utf-8")).df()
     assert len(df) > 0, query.name
     if query.stem == "top20_lsoas_in_icb":
@@ -114,7 +114,7 @@ def test_example_queries_run_on_the_real_build(real_build, query):
 
 @pytest.mark.real
 def test_real_sources_name_url_licence_and_vintage(real_build):
-    with duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
         src = conn.execute("SELECT * FROM sources").df()
         cov = conn.execute("SELECT indicator, vintage, supplied FROM coverage").df()
     assert (src["data_status"] == "real").all()

@@ -38,7 +38,7 @@ def test_reference_equal_to_dx_plus_noise_gives_the_known_rho():
 
 
 def test_dedi_validate_publishes_validation(demo_build, tmp_path, capsys):
-    con = duckdb.connect(str(demo_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
     lsoa = con.execute("SELECT lsoa21_code, dx_rank FROM lsoa_index").df()
     con.close()
     rng = np.random.default_rng(1)
@@ -56,16 +56,16 @@ def test_dedi_validate_publishes_validation(demo_build, tmp_path, capsys):
                        "--group-column", "cluster", "--group-values", "e-withdrawn",
                        "--name", "offline"])
     assert rc == 0, capsys.readouterr().err
-    con = duckdb.connect(str(marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True)
     v = con.execute("SELECT * FROM validation WHERE reference = 'offline'").df()
     m = _m(v)
     expected = 6 / np.pi * np.arcsin(1 / np.sqrt(1.25) / 2)
     assert m[("dx", "spearman_rho")] == pytest.approx(expected, abs=0.06)
     assert m[("dx", "auc")] > 0.9 and m[("dx", "auc")] > m[("imd", "auc")] - 0.2
     assert (v["data_status"] == "synthetic").all() and v["n_lsoas"].eq(320).all()
-    manifest = json.loads((marts / "manifest.json").read_text())
+    manifest = json.loads((marts / "current" / "manifest.json").read_text())
     assert "validation_offline.png" in manifest["files"]
-    png = (marts / "validation_offline.png").read_bytes()
+    png = (marts / "current" / "validation_offline.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     # the other marts came along unchanged
     assert con.execute("SELECT count(*) FROM lsoa_index").fetchone()[0] == 320
@@ -83,7 +83,7 @@ def test_reference_on_lsoa_2011_codes_is_harmonised(real_build):
     from pipeline.sources import geography
     from pipeline.sources.reference import Reference
 
-    con = duckdb.connect(str(real_build.marts / "dedi.duckdb"), read_only=True)
+    con = duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True)
     lsoa = con.execute("SELECT * FROM lsoa_index").df()
     lookup = geography.read_lsoa11_lsoa21(geography.locate(real_build.raw, "lsoa11_lsoa21"))
     lk = lookup[lookup["lsoa21_code"].str.startswith("E")]

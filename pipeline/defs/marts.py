@@ -25,7 +25,7 @@ from pipeline.defs._staging import (
 )
 from pipeline.dictionary import document
 from pipeline.method.area_summary import MEASURES, summarise
-from pipeline.method.disclosure import suppress_small_counts
+from pipeline.method.disclosure import published_population, suppress_small_counts
 from pipeline.publish import publish
 from pipeline.resources import DediPaths
 
@@ -125,8 +125,11 @@ dedi_decile1_changes = sql_model_asset(
           description="Official IoD area summaries (average score, average rank, extent, local "
           "concentration, proportion in most deprived 10%) for LTLA 2024, ICB 2024 and region.")
 def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    threshold = settings()["suppression"]["min_count"]
     with staging_db.get_connection() as conn:
-        lsoa = read_table(conn, "lsoa_index")
+        # area totals from the *published* LSOA populations only: a suppressed LSOA
+        # population cannot be recovered by subtracting the others from its area's total
+        lsoa = published_population(read_table(conn, "lsoa_index"), threshold)
         unc = read_table(conn, "int_dedi_area_uncertainty")
         out = pd.concat([build_area_summary(lsoa, index) for index in ("imd", "dx", "dedi")],
                         ignore_index=True)
@@ -242,6 +245,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                        metadata, geo={"lsoa_index": geo},
                        extra={**{f"validation_{c.name}": c for c in charts}, **maps},
                        keep=settings()["publish"]["keep_releases"],
+                       grace_seconds=settings()["publish"]["prune_grace_seconds"],
                        document=lambda conn: document(conn, sources, status))
     context.log.info(f"published {manifest['files']} to {target}")
     return dg.MaterializeResult(metadata={

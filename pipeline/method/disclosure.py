@@ -26,3 +26,12 @@ def suppress_small_count_rates(df: pd.DataFrame, pairs: dict[str, str],
             if rate_col in out:
                 out[rate_col] = out[rate_col].astype("Float64").mask(small)
     return out
+
+
+def published_population(lsoa: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """LSOA rows with ``population`` as it will be published (small counts blanked) and
+    blanked populations weighted 0, so that area totals and population-weighted summaries
+    are built from published values only (no differencing attack can recover a blanked one)."""
+    out = suppress_small_counts(lsoa, ["population"], threshold)
+    out["population"] = out["population"].fillna(0).astype("float64")
+    return out
