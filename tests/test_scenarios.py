@@ -36,7 +36,7 @@ def scenario(demo_build):
 def test_scenario_publishes_beside_current_which_is_unchanged(scenario):
     dirs, before = scenario
     assert _fingerprint(dirs.marts) == before
-    db = dirs.marts / "scenarios" / "w30" / "dedi.duckdb"
+    db = dirs.marts / "scenarios" / "w30" / "current" / "dedi.duckdb"
     with duckdb.connect(str(db), read_only=True) as conn:
         meta = dict(conn.execute("SELECT key, value FROM build_metadata").fetchall())
         spec = dict(conn.execute("SELECT key, value FROM index_spec").fetchall())
@@ -57,7 +57,7 @@ def test_explorer_method_equals_the_scenario_build(scenario):
     with dedi_env(dirs), connect() as conn:
         r = recompute(conn)
     s = with_weights(r, 0.3, {}, {"disability": 2})
-    built = _ranks(dirs.marts / "scenarios" / "w30" / "dedi.duckdb")
+    built = _ranks(dirs.marts / "scenarios" / "w30" / "current" / "dedi.duckdb")
     assert np.array_equal(s.dx_rank, built["dx_rank"])
     assert np.array_equal(s.dedi_rank, built["dedi_rank"])
 

@@ -86,8 +86,8 @@ def test_an_undocumented_column_stops_publication():
 
 
 def test_parquet_and_geoparquet_carry_dedi_metadata(demo_build):
-    for f in sorted((demo_build.marts / "current").glob("*.parquet")) + [demo_build.marts /
-                                                            "lsoa_index.geoparquet"]:
+    release = (demo_build.marts / "current").resolve()
+    for f in sorted(release.glob("*.parquet")) + [release / "lsoa_index.geoparquet"]:
         meta = json.loads(pq.read_schema(f).metadata[b"dedi"])
         assert RESEARCHER_KEYS <= set(meta), f
         assert meta["data_status"] == "synthetic"

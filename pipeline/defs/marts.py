@@ -35,7 +35,7 @@ ATTRIBUTION = ("Contains public sector information licensed under the Open Gover
 # Every published table (besides sources and build_metadata), one staging table each.
 MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
-               "validation")
+               "validation", "quarantine")
 LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
            "under the same terms, with the attribution below")
 # Bump when a published column is renamed or removed (adding columns keeps the version).
@@ -229,6 +229,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "index_spec": json.loads(spec_json),
         "scenario": scenario,
         "population_denominator": sorted(lsoa["population_source"].unique().tolist()),
+        "rows_quarantined": len(tables["quarantine"]),
         "suppression_min_count": threshold,
         "sources": sources.to_dict(orient="records"),
         "source_vintages": {r.staging_table: r.vintage for r in sources.itertuples()},

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.sources.checks import check_not_above, check_range
 from pipeline.sources.common import (
     FetchSpec,
     SourceError,
@@ -45,9 +46,7 @@ def read_population(path: Path) -> pd.DataFrame:
     """Usual residents per England LSOA 2021 (sums age bands when the file is long)."""
     df = map_headers(read_table(path), HEADER_MAP, ["lsoa21_code", "usual_residents"], path)
     df["usual_residents"] = to_number(df, "usual_residents", path)
-    if df["usual_residents"].lt(0).any():
-        rows = [int(i) + 2 for i in df.index[df["usual_residents"].lt(0)][:5]]
-        raise SourceError(path, f"column 'usual_residents': negative counts at rows {rows}")
+    check_range(df, "usual_residents", path, 0, MAX_COUNT, integral=True)
     df = df[df["lsoa21_code"].astype(str).str.startswith("E")]
     extra = [c for c in ("dedi_synthetic",) if c in df.columns]
     out = (df.groupby("lsoa21_code", as_index=False)
@@ -84,16 +83,26 @@ PROFICIENCY_MAP = {
 }
 
 
-def _number_cols(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
+MAX_COUNT = 50_000  # residents or households of one LSOA (the largest has ~10,000)
+
+
+def _number_cols(df: pd.DataFrame, cols: list[str], path: Path,
+                 total: str | None = None) -> pd.DataFrame:
+    """Counts: numbers, whole, 0..MAX_COUNT, and each within ``total`` when given."""
     for c in cols:
         df[c] = to_number(df, c, path, allow_suppressed=True)
+        check_range(df, c, path, 0, MAX_COUNT, integral=True)
+    for c in cols:
+        if total and c != total and total in df:
+            check_not_above(df, c, total, path)
     return df
 
 
 def read_age65plus(path: Path) -> pd.DataFrame:
     """RM121: residents and ages 65, 66-69, 70-74, 75-79, 80-84, 85+ per LSOA 2021."""
     df = map_headers(read_table(path), AGE65_MAP, list(dict.fromkeys(AGE65_MAP.values())), path)
-    df = _number_cols(df, [c for c in df if c not in ("lsoa21_code", "dedi_synthetic")], path)
+    df = _number_cols(df, [c for c in df if c not in ("lsoa21_code", "dedi_synthetic")], path,
+                      total="total")
     df = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
     check_lsoa_codes(df, path)
     return df
@@ -130,7 +139,7 @@ def read_bulk_table(path: Path, table: str) -> pd.DataFrame:
     spec = BULK[table]
     hmap = {"geography code": "lsoa21_code", **{v: k for k, v in spec.items()}}
     df = map_headers(read_table(path), hmap, ["lsoa21_code", *spec], path)
-    df = _number_cols(df, list(spec), path)
+    df = _number_cols(df, list(spec), path, total="total")
     df = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
     check_lsoa_codes(df, path)
     return df
@@ -145,7 +154,7 @@ def read_long_table(path: Path, wanted: list[str], bulk: str | None = None) -> p
     if bulk and "geography code" in {str(c).strip().lower() for c in raw.columns}:
         return read_bulk_table(path, bulk)
     df = map_headers(raw, LONG_MAP, ["lsoa21_code", "category", "n", "total"], path)
-    df = _number_cols(df, ["n", "total"], path)
+    df = _number_cols(df, ["n", "total"], path, total="total")
     df = df[df["lsoa21_code"].astype(str).str.startswith("E")]
     missing = sorted(set(wanted) - set(df["category"]))
     if missing:

@@ -140,9 +140,11 @@ def sql_bad_numbers(conn, relation: str, cols: str | list[str], key: str, label:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV (as text) or parquet file."""
-    if not path.exists():
-        raise SourceError(path, "file not found")
+    """Read a CSV (as text) or parquet file, after :func:`checks.check_file` (empty, HTML,
+    a workbook named .csv, corrupt, header only, a last line cut short)."""
+    from pipeline.sources.checks import check_file
+
+    check_file(path)
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     return read_csv_text(path)
@@ -176,6 +178,11 @@ def to_number(df: pd.DataFrame, column: str, path: Path | str, *, allow_suppress
                     f"column '{column}': non-numeric value(s) {vals} at file row(s) {rows} "
                     f"({int(bad.sum())} in all)",
                 )
+    inf = num.abs() == float("inf")
+    if inf.any():
+        rows = [int(i) + 2 for i in list(df.index[inf.to_numpy()])[:5]]
+        raise SourceError(path, f"column '{column}': infinite value(s) {s[inf].head(5).tolist()} "
+                          f"at file row(s) {rows}; expected a finite number; correct the file")
     if integer:
         if num.notna().any() and not (num.dropna() == num.dropna().round()).all():
             raise SourceError(path, f"column '{column}': expected whole numbers")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.sources.checks import check_range, check_unique
 from pipeline.sources.common import FetchSpec, SourceError, find_one, map_headers, read_table, to_number
 
 TOPIC = "gp"
@@ -69,6 +70,9 @@ def read_patients_by_lsoa(path: Path) -> pd.DataFrame:
     df = map_headers(read_table(path), PATIENTS_MAP,
                      ["practice_code", "lsoa_code", "sex", "patients"], path)
     df["patients"] = to_number(df, "patients", path, allow_suppressed=True).fillna(0)
+    check_range(df, "patients", path, 0, 100_000, integral=True, label="NUMBER_OF_PATIENTS")
+    check_unique(df.assign(sex=df["sex"].astype(str).str.strip().str.upper()),
+                 ["practice_code", "lsoa_code", "sex"], path)
     df["sex"] = df["sex"].astype(str).str.strip().str.upper()
     unknown = sorted(set(df["sex"]) - {"ALL", "MALE", "FEMALE", "M", "F"})
     if unknown:

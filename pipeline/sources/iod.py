@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.sources.checks import check_range
 from pipeline.sources.common import (
     SYNTHETIC_COLUMN,
     FetchSpec,
@@ -109,6 +110,9 @@ def locate(raw_dir: Path) -> Path:
     return find_one(raw_dir, TOPIC, FILE_PATTERNS)
 
 
+MAX_LSOA_POPULATION = 50_000  # the largest LSOA 2021 has about 10,000 residents
+
+
 def read_iod2025(path: Path) -> pd.DataFrame:
     """Read and validate File 7. Raises :class:`SourceError` naming file, column and rows."""
     raw = read_table(path)
@@ -121,6 +125,9 @@ def read_iod2025(path: Path) -> pd.DataFrame:
         elif c.endswith("_score") or c in POPULATION_HEADERS.values():
             df[c] = to_number(df, c, path)
     check_lsoa_codes(df, path)
+    for c in POPULATION_HEADERS.values():
+        if c in df:
+            check_range(df, c, path, 0, MAX_LSOA_POPULATION, integral=True)
     n = len(df)
     for key in DOMAINS:
         r = df[f"{key}_rank"]

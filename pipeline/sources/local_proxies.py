@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipeline.sources.checks import check_coordinates
 from pipeline.sources.common import (
     SourceError,
     check_lsoa_codes,
@@ -102,8 +103,22 @@ def read_counts(path: Path) -> pd.DataFrame:
     return df
 
 
+def row_problems(df: pd.DataFrame) -> pd.Series:
+    """Why each row of a counts file is unusable ('' when fine): a count that is negative,
+    not whole or above its denominator. Such rows are quarantined, not read."""
+    c = df["count"].astype("float64")
+    why = pd.Series("", index=df.index)
+    why[c < 0] = "negative count"
+    why[(why == "") & c.notna() & (c != c.round())] = "count is not a whole number"
+    if "denominator" in df:
+        d = df["denominator"].astype("float64")
+        why[(why == "") & c.notna() & d.notna() & (c > d)] = "count above its denominator"
+    return why
+
+
 def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
-                  postcode_table: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+                  postcode_table: str | None = None,
+                  max_outside: float = 1.0) -> tuple[pd.DataFrame, dict[str, int]]:
     """Form (b): spatially join records to LSOA 2021 and count them per LSOA of ``la_code``.
 
     ``lsoa`` has ``lsoa21_code``, ``ltla24_code`` and polygons (any CRS). Returns counts for
@@ -136,9 +151,14 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
     counts = np.zeros(len(la_polys), dtype="int64")
     report = {"records": 0, "no_location": 0, "outside_any_lsoa": 0, "outside_la": 0}
     reader = conn.execute(f"SELECT {sel}").fetch_record_batch(BATCH)
-    for batch in reader:
+    labels = ((m.get("easting"), m.get("northing")) if crs == "EPSG:27700" and "easting" in m
+              else (m.get("lon"), m.get("lat")) if "lon" in m else ("easting", "northing"))
+    for n_batch, batch in enumerate(reader):
         x = batch.column("x").to_numpy(zero_copy_only=False).astype("float64")
         y = batch.column("y").to_numpy(zero_copy_only=False).astype("float64")
+        if n_batch == 0:  # swapped or out-of-England coordinates, named before any join
+            check_coordinates(pd.DataFrame({"x": x, "y": y}), "x", "y", path, crs,
+                              labels=labels)
         report["records"] += len(x)
         ok = np.isfinite(x) & np.isfinite(y)
         report["no_location"] += int((~ok).sum())
@@ -154,6 +174,13 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
             inside_other = len(np.unique(pj))
             report["outside_la"] += inside_other
             report["outside_any_lsoa"] += len(rest) - inside_other
+    located = report["records"] - report["no_location"]
+    for key, what in (("outside_la", f"outside {la_code}"),
+                      ("outside_any_lsoa", "outside every LSOA in England")):
+        if located and report[key] / located > max_outside:
+            raise SourceError(path, f"{report[key]:,} of {located:,} located records lie "
+                              f"{what} (more than {max_outside:.0%}); expected the records of "
+                              f"{la_code}: check the coordinate columns, or the folder")
     out = pd.DataFrame({"lsoa21_code": la_polys["lsoa21_code"], "count": counts})
     return out, report
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.sources.checks import check_not_above, check_range, check_unique
 from pipeline.sources.common import SourceError, find_one, map_headers, read_table, to_number
 
 TOPIC = "nhs_app"
@@ -47,7 +48,12 @@ def read_practice_uptake(path: Path) -> pd.DataFrame:
         rows = [int(i) + 2 for i in df.index[month.isna()][:5]]
         raise SourceError(path, f"column 'month': expected YYYY-MM at file row(s) {rows}")
     df["month"] = month.dt.strftime("%Y-%m")
-    if df["registrations"].lt(0).any():
-        raise SourceError(path, "column 'registrations': negative values")
+    for c in ("registrations", "p9_registrations", "logins", "list_size"):
+        if c in df:
+            check_range(df, c, path, 0, None if c == "logins" else 200_000,
+                        integral=c != "logins")
+    if "list_size" in df:
+        check_not_above(df, "registrations", "list_size", path)
+    check_unique(df, ["practice_code", "month"], path)
     latest = df.sort_values("month").groupby("practice_code", as_index=False).tail(1)
     return latest.reset_index(drop=True)

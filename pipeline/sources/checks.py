@@ -1,0 +1,212 @@
+"""Raw-value checks shared by every reader: what a file *says*, before any join.
+
+Why not Great Expectations for these: a GX result on a staged frame knows neither the file
+nor the file's row numbers (headers are mapped, rows filtered, several files concatenated), so
+its failure cannot say "file X, column C, row R: expected ..., do ...". These checks run in the
+readers on the raw table and raise :class:`SourceError` with that one line; GX suites stay for
+cross-table and derived checks (row counts against the LSOA set, value sets of joined tables).
+
+Every message: the file, the column, the row(s) (file rows, header = row 1) or a count with
+examples, what was expected, and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.sources.common import SourceError
+
+HTML = (b"<!doctype html", b"<html", b"<head", b"<body")
+# England's extent, with a margin (the demo area sits just off the east coast): British
+# National Grid metres and WGS84 degrees
+BNG_X, BNG_Y = (50_000.0, 700_000.0), (0.0, 700_000.0)
+LON, LAT = (-6.5, 2.5), (49.8, 55.9)
+LSOA21 = re.compile(r"^E01[0-9]{6}$")
+
+
+def _rows(mask: pd.Series, limit: int = 5) -> list[int]:
+    """File rows (header = 1) of the first rows where ``mask`` holds."""
+    return [int(i) + 2 for i in list(mask.index[mask.to_numpy()])[:limit]]
+
+
+def fail(path: Path | str, column: str, mask: pd.Series, values: pd.Series, expected: str,
+         todo: str) -> None:
+    """Raise the one-line message for the rows where ``mask`` holds."""
+    n = int(mask.sum())
+    vals = [str(v) for v in values[mask].head(5)]
+    raise SourceError(path, f"column '{column}': {vals} at file row(s) {_rows(mask)} "
+                      f"({n} in all); expected {expected}; {todo}")
+
+
+def check_file(path: Path) -> None:
+    """Structure of a raw file before it is parsed: empty, HTML, a zip or workbook under a
+    .csv name, a corrupt zip or parquet, a header without rows, a truncated last line."""
+    if not path.exists():
+        raise SourceError(path, "file not found")
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError(path, "the file is empty (0 bytes): download it again (`dedi fetch`) "
+                          "or replace it")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    suffix = path.suffix.lower()
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(HTML):
+        raise SourceError(path, "is an HTML page, not data (a failed download or a saved web "
+                          "page): fetch the file again")
+    if suffix == ".csv" and head.startswith(b"PK\x03\x04"):
+        kind = "an Excel workbook" if b"[Content_Types].xml" in head or b"xl/" in head \
+            else "a zip archive"
+        raise SourceError(path, f"is {kind} renamed to .csv: save it as CSV (or give it its "
+                          "real extension and the reader that takes it)")
+    if suffix in (".zip", ".xlsx"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise SourceError(path, f"is not a valid {suffix} archive ({exc}): the download "
+                              "was probably cut short; fetch it again") from None
+        if bad:
+            raise SourceError(path, f"is a corrupt {suffix} archive (member {bad} fails its "
+                              "CRC): fetch it again")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pq.read_metadata(path)
+        except Exception as exc:  # noqa: BLE001 - any arrow error means an unusable file
+            raise SourceError(path, f"is not a valid parquet file ({str(exc).splitlines()[0]}): "
+                              "replace it") from None
+    if suffix == ".csv":
+        _check_csv_text(path, size)
+
+
+def _cell_kind(v: str) -> str:
+    v = v.strip().strip('"')
+    if re.fullmatch(r"-?\d+", v):
+        return "integer"
+    if re.fullmatch(r"-?\d*\.\d+", v):
+        return "decimal"
+    return "empty" if not v else "text"
+
+
+def _check_csv_text(path: Path, size: int) -> None:
+    """A header without rows, and a last line cut short (no newline, and its field count or
+    the form of its last value differs from the rows before it)."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    lines = tail.replace(b"\r\n", b"\n").split(b"\n")
+    complete = tail.endswith(b"\n")
+    body = [ln for ln in lines if ln.strip()]
+    if size < 65536 and len(body) <= 1:
+        raise SourceError(path, "has a header row but no data rows: the file is incomplete; "
+                          "replace it")
+    if complete or len(body) < 3:
+        return
+    import csv
+
+    try:
+        rows = list(csv.reader([b.decode("utf-8", "replace") for b in body[-6:]]))
+    except csv.Error:
+        return
+    last, before = rows[-1], rows[-2]
+    if len(last) != len(before):
+        raise SourceError(path, f"the last line has {len(last)} fields where the lines before "
+                          f"have {len(before)}, and no line end: the file was cut short; "
+                          "download or export it again")
+    kinds = {_cell_kind(r[-1]) for r in rows[:-1] if r}
+    if len(kinds) == 1 and _cell_kind(last[-1]) not in kinds | {"empty"}:
+        raise SourceError(path, f"the last line ends with {last[-1]!r} where the lines before "
+                          f"end with {kinds.pop()}s, and has no line end: the file was cut "
+                          "short; download or export it again")
+    if len(kinds) == 1 and kinds == {"decimal"} and last[-1].strip().endswith("."):
+        raise SourceError(path, "the last value is cut short (no line end): download or "
+                          "export the file again")
+
+
+def check_range(df: pd.DataFrame, column: str, path: Path | str, lo: float | None = None,
+                hi: float | None = None, integral: bool = False, label: str | None = None,
+                todo: str = "correct the file, or leave the cell empty if the value is "
+                            "unknown") -> None:
+    """Values of ``column`` (numbers; NA allowed) lie in [lo, hi] and are whole if
+    ``integral``."""
+    x = pd.to_numeric(df[column], errors="coerce").astype("float64")
+    name = label or column
+    inf = np.isinf(x)
+    if inf.any():
+        fail(path, name, inf, df[column], "a finite number", todo)
+    if lo is not None and (x < lo).any():
+        fail(path, name, x < lo, df[column], f"at least {lo:g}", todo)
+    if hi is not None and (x > hi).any():
+        fail(path, name, x > hi, df[column], f"at most {hi:g}", todo)
+    if integral:
+        frac = x.notna() & (x != x.round())
+        if frac.any():
+            fail(path, name, frac, df[column], "a whole number (a count)", todo)
+
+
+def check_not_above(df: pd.DataFrame, part: str, whole: str, path: Path | str) -> None:
+    """A numerator never exceeds its denominator."""
+    a = pd.to_numeric(df[part], errors="coerce")
+    b = pd.to_numeric(df[whole], errors="coerce")
+    bad = a.notna() & b.notna() & (a > b)
+    if bad.any():
+        fail(path, part, bad, df[part].astype(str) + " > " + df[whole].astype(str),
+             f"'{part}' no larger than '{whole}' (a count within its total)",
+             "the columns may be swapped or the totals out of date")
+
+
+def check_unique(df: pd.DataFrame, keys: list[str], path: Path | str) -> None:
+    """No key is repeated (e.g. practice + month)."""
+    dup = df.duplicated(keys, keep=False)
+    if dup.any():
+        vals = df[keys].astype(str).agg(" / ".join, axis=1)
+        fail(path, " + ".join(keys), dup, vals, "each key once",
+             "remove the duplicated rows (DEDI will not guess which one is right)")
+
+
+def check_coordinates(df: pd.DataFrame, x: str, y: str, path: Path | str, crs: str,
+                      labels: tuple[str, str] | None = None) -> None:
+    """Points lie in England in the declared CRS (EPSG:27700 metres or EPSG:4326 degrees);
+    swapped axes and degrees in metre columns are named as such."""
+    lx, ly = labels or (x, y)
+    xs = pd.to_numeric(df[x], errors="coerce")
+    ys = pd.to_numeric(df[y], errors="coerce")
+    have = xs.notna() & ys.notna()
+    if not have.any():
+        return
+    (x0, x1), (y0, y1) = (BNG_X, BNG_Y) if crs == "EPSG:27700" else (LON, LAT)
+    inside = xs.between(x0, x1) & ys.between(y0, y1)
+    out = have & ~inside
+    if not out.any() or out.sum() <= 0.001 * have.sum():
+        return
+    swapped = ys.between(x0, x1) & xs.between(y0, y1)
+    pairs = xs.astype(str) + ", " + ys.astype(str)
+    if (swapped | ~have)[out].all():
+        fail(path, f"{lx}/{ly}", out, pairs, f"{lx} then {ly} in {crs}",
+             f"the two columns look swapped: rename them ({lx} <-> {ly})")
+    if crs == "EPSG:27700" and (xs.between(*LON) & ys.between(*LAT))[out].all():
+        fail(path, f"{lx}/{ly}", out, pairs, "British National Grid metres (EPSG:27700)",
+             "these look like longitude/latitude degrees: put them in lon/lat columns")
+    fail(path, f"{lx}/{ly}", out, pairs, f"points inside England in {crs} "
+         f"({lx} {x0:g}..{x1:g}, {ly} {y0:g}..{y1:g})", "check the coordinate columns and CRS")
+
+
+def check_lsoa21(codes: pd.Series, path: Path | str, column: str, lsoa21: set[str],
+                 lsoa11: set[str] | None = None) -> None:
+    """Codes are LSOA 2021 of England; LSOA 2011 codes are named as the 2011 geography."""
+    c = codes.astype("string")
+    unknown = c.notna() & ~c.isin(lsoa21)
+    if not unknown.any():
+        return
+    if lsoa11 and c[unknown].isin(lsoa11).mean() > 0.5:
+        fail(path, column, unknown, codes, "LSOA 2021 codes",
+             "these look like the LSOA 2011 geography: convert them with the ONS LSOA 2011 -> "
+             "2021 lookup (the harmonisation DEDI uses is in docs/method.md, 'LSOA 2011 -> 2021')")
+    fail(path, column, unknown, codes, "LSOA 2021 codes of England",
+         "check the code column (and that the file is for LSOA 2021)")
