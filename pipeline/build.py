@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -138,7 +139,9 @@ def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
             err = ev.event_specific_data.error
             msg = err.message.strip() if err else "failed"
             cause = err.cause.message.strip() if err and err.cause else ""
-            failures.append(f"{ev.step_key}: {cause or msg}")
+            # "pipeline.sources.common.SourceError: file: ..." -> "file: ..." (one clear line)
+            line = re.sub(r"^[\w.]*SourceError: ", "", cause or msg)
+            failures.append(f"{ev.step_key}: {line}")
         elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
             d = ev.event_specific_data
             detail = {k: v.value for k, v in d.metadata.items()}

@@ -113,6 +113,10 @@ def stage_ofcom_coverage(conn, paths: list[Path], table: str) -> dict[str, objec
     differ); numbers are parsed with suppression markers as NULL and any other non-number
     raises, naming file, column and postcode. Returns facts for metadata.
     """
+    from pipeline.sources.checks import check_file
+
+    for p in paths:
+        check_file(p)
     with tempfile.TemporaryDirectory() as tmp:
         files = _csv_files(paths, Path(tmp))
         if not files:

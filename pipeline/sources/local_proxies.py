@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.sources.checks import check_coordinates
+from pipeline.sources.checks import check_coordinates, check_file
 from pipeline.sources.common import (
     SourceError,
     check_lsoa_codes,
@@ -76,7 +76,8 @@ def discover(raw_dir: Path) -> list[LocalFile]:
 
 
 def file_form(conn, path: Path) -> str:
-    """'counts' or 'records', from the file's columns."""
+    """'counts' or 'records', from the file's columns (after the structure checks)."""
+    check_file(path)
     cols = [r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {_relation(path)}").fetchall()]
     lower = {c.strip().lower() for c in cols}
     if {"lsoa21_code", "count"} <= lower or {"lsoa21cd", "count"} <= lower:

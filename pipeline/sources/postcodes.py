@@ -36,6 +36,10 @@ def locate(raw_dir: Path) -> list[Path]:
 
 def stage_postcode_directory(conn, paths: list[Path], table: str, workdir: Path) -> dict[str, int]:
     """``table`` = postcode, lsoa21_code, terminated, easting, northing (one row per postcode)."""
+    from pipeline.sources.checks import check_file
+
+    for p in paths:
+        check_file(p)
     files = [f for f in _csv_files(paths, workdir) if "data" in f.name.lower() or len(paths) == 1]
     if not files:
         raise SourceError(paths[0], "no postcode directory CSV found")
