@@ -38,7 +38,8 @@ def run_validate(args: argparse.Namespace) -> int:
                     args.group_column, args.group_values, args.direction)
     manifest = json.loads((release / MANIFEST).read_text(encoding="utf-8"))
     with duckdb.connect(str(release / "dedi.duckdb"), read_only=True) as con:
-        names = [r[0] for r in con.execute("SHOW TABLES").fetchall()]
+        names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_type = 'BASE TABLE'").fetchall()]
         tables = {t: con.execute(f'SELECT * FROM "{t}"').df() for t in names
                   if t not in ("build_metadata", "data_dictionary")}  # the latter is rebuilt
     result = validate_reference(ref, tables["lsoa_index"], _lookup(p.raw))

@@ -100,3 +100,25 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
 
 
 stg_postcode_directory_expectations = gx_check(stg_postcode_directory, "postcode_directory")
+
+
+@dg.asset_check(asset=int_lsoa_geography, blocking=True,
+                additional_deps=["stg_iod2025", "stg_lsoa21_ltla24", "stg_lsoa21_icb24"],
+                description="Every LSOA of IoD File 7 is in the LTLA and ICB lookups; a gap "
+                "names the lookup file (before any index or row-count check can blame File 7).")
+def lookups_cover_file7(staging_db: DuckDBResource) -> dg.AssetCheckResult:
+    problems = {}
+    with staging_db.get_connection() as conn:
+        for table in ("stg_lsoa21_ltla24", "stg_lsoa21_icb24"):
+            missing = [r[0] for r in conn.execute(
+                f"SELECT lsoa21_code FROM stg_iod2025 EXCEPT SELECT lsoa21_code FROM {table} "
+                "ORDER BY 1").fetchall()]
+            if missing:
+                f = conn.execute("SELECT file FROM _sources WHERE staging_table = ?",
+                                 [table]).fetchone()
+                problems[table] = (f"{f[0] if f else table}: column 'lsoa21_code': "
+                                   f"{len(missing)} LSOA(s) of IoD File 7 missing, e.g. "
+                                   f"{missing[:5]}; expected every England LSOA 2021; use the "
+                                   "complete ONS lookup (rows may have been deleted)")
+    return dg.AssetCheckResult(passed=not problems, metadata={
+        "message": "; ".join(problems.values()) or "complete"})

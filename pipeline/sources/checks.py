@@ -177,7 +177,7 @@ def check_coordinates(df: pd.DataFrame, x: str, y: str, path: Path | str, crs: s
     lx, ly = labels or (x, y)
     xs = pd.to_numeric(df[x], errors="coerce")
     ys = pd.to_numeric(df[y], errors="coerce")
-    have = xs.notna() & ys.notna()
+    have = xs.notna() & ys.notna() & ~((xs == 0) & (ys == 0))  # 0, 0: no location given
     if not have.any():
         return
     (x0, x1), (y0, y1) = (BNG_X, BNG_Y) if crs == "EPSG:27700" else (LON, LAT)

@@ -46,12 +46,12 @@ def read_gias(path: Path) -> pd.DataFrame:
                      ["urn", "phase", "pupils", "pct_fsm", "easting", "northing"], path)
     for c in ("pupils", "pct_fsm", "easting", "northing"):
         df[c] = to_number(df, c, path, allow_suppressed=True)
-    check_range(df, "pupils", path, 0, 5_000, integral=True, label="NumberOfPupils")
-    check_coordinates(df, "easting", "northing", path, "EPSG:27700",
-                      labels=("Easting", "Northing"))
     if df["pct_fsm"].gt(100).any() or df["pct_fsm"].lt(0).any():
         rows = [int(i) + 2 for i in df.index[(df["pct_fsm"] > 100) | (df["pct_fsm"] < 0)][:5]]
         raise SourceError(path, f"column 'PercentageFSM': outside 0..100 at file row(s) {rows}")
     if "status" in df:
         df = df[df["status"].fillna("Open").str.startswith("Open")]
+    check_range(df, "pupils", path, 0, 5_000, integral=True, label="NumberOfPupils")
+    check_coordinates(df, "easting", "northing", path, "EPSG:27700",
+                      labels=("Easting", "Northing"))  # open schools: the ones used
     return df.reset_index(drop=True)
