@@ -112,15 +112,16 @@ def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_pat
 def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
     dirs = _copy_build(demo_build, tmp_path)
     before = _fingerprint(dirs.marts)
-    # Drop ten LSOAs from the ICB lookup: the file reads fine, but lsoa_index then has LSOAs
-    # without an ICB, which the GX suite and the LSOA-set check must catch.
+    # Drop ten LSOAs from the ICB lookup: the file reads fine, but ten LSOAs of File 7 then
+    # have no ICB; the blocking check on the joined geography must blame the lookup file.
     f = geography.locate(dirs.raw, "lsoa_icb")
     pd.read_parquet(f).iloc[10:].to_parquet(f, index=False)
     outcome = build(dirs)
     assert not outcome.success
     msg = "\n".join(outcome.failures)
-    assert "lsoa_sets_consistent" in msg and "in_iod_not_icb_lookup" in msg
-    assert "lsoa_index_expectations" in msg and "icb24_code" in msg
+    assert "lookups_cover_file7" in msg
+    assert f"{f}: column 'lsoa21_code': 10 LSOA(s) of IoD File 7 missing" in msg
+    assert "stg_iod2025_expectations" not in msg  # File 7 is not blamed
     assert _fingerprint(dirs.marts) == before
 
 
