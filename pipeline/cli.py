@@ -44,7 +44,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         return 2
     specs = all_specs(args.source)
     try:
-        fetch_all(specs, raw, base_url=args.base_url, force=args.force)
+        fetch_all(specs, raw, base_url=args.base_url, force=args.force, pin=args.pin)
     except FetchError as exc:
         print(f"dedi fetch: {exc}", file=sys.stderr)
         return 1
@@ -234,6 +234,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--raw-dir", help="target raw folder (default DEDI_RAW_DIR or data/raw)")
     f.add_argument("--base-url", help="mirror to fetch from instead of the official hosts")
     f.add_argument("--force", action="store_true", help="download even if the file exists")
+    f.add_argument("--pin", action="store_true", help="record the sha256 of immutable releases "
+                   "that have no pin yet in pipeline/sources/pins.json (then commit it)")
     b = add("build", _cmd_build)
     b.add_argument("--raw-dir", help="raw folder to build from (default DEDI_RAW_DIR or data/raw)")
     b.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -203,9 +203,30 @@ def _record(topic_dir: Path, name: str, entry: dict[str, Any]) -> None:
     os.replace(tmp, topic_dir / PROVENANCE_FILE)
 
 
+def pins_file() -> Path:
+    """pipeline/sources/pins.json (``DEDI_PINS_FILE`` may point elsewhere, e.g. in tests)."""
+    return Path(os.environ.get("DEDI_PINS_FILE", Path(__file__).with_name("sources") /
+                               "pins.json"))
+
+
+def pins() -> dict[str, str]:
+    """Pinned sha256 of the immutable sources (source -> hex), kept in the repository."""
+    f = pins_file()
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+
+
+def record_pin(source: str, sha256: str) -> None:
+    """Pin an immutable source's hash (``dedi fetch --pin``); commit pins.json afterwards."""
+    current = {**pins(), source: sha256}
+    f = pins_file()
+    tmp = f.with_name(f".{f.name}.tmp")
+    tmp.write_text(json.dumps(dict(sorted(current.items())), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, f)
+
+
 def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
               force: bool = False, timeout: float | None = None,
-              deadline: float | None = None) -> Path:
+              deadline: float | None = None, pin: bool = False) -> Path:
     """Download one spec into ``raw_dir``; returns the final path (the extracted member for
     zipped sources). Nothing is installed unless the download is complete, of the right
     format, matches a pinned sha256 and (for zips) holds the member to extract."""
@@ -231,8 +252,9 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
         else:
             h, size, ctype = _stream(url, part, timeout, deadline)
         verify_download(part, spec.target, url, ctype)
-        if spec.sha256 and h != spec.sha256:
-            raise FetchError(f"{url}: sha256 {h} does not match the pinned {spec.sha256}: the "
+        pinned = spec.sha256 or (pins().get(spec.source) if spec.immutable else None)
+        if pinned and h != pinned:
+            raise FetchError(f"{url}: sha256 {h} does not match the pinned {pinned}: the "
                              "publisher changed the file, or it was corrupted on the way")
         if member:  # extract before installing anything: all or nothing
             _extract_part(part, member, member_part, url)
@@ -258,6 +280,15 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
                                           "bytes": out.stat().st_size,
                                           "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
     print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
+    if spec.immutable and not pinned:
+        if pin:
+            record_pin(spec.source, h)
+            print(f"  pinned {spec.source} = {h[:12]}… in {pins_file()} (commit it)",
+                  file=sys.stderr)
+        else:
+            print(f"  ! {spec.source} is an immutable release without a pinned sha256: run "
+                  f"`dedi fetch --pin {spec.source}` once from the official host and commit "
+                  f"{pins_file().name}", file=sys.stderr)
     return out
 
 
@@ -274,7 +305,7 @@ def _extract_part(archive: Path, member: str, part: Path, url: str) -> None:
 
 
 def fetch_all(specs: list[FetchSpec], raw_dir: Path, base_url: str | None = None,
-              force: bool = False) -> list[Path]:
+              force: bool = False, pin: bool = False) -> list[Path]:
     """Fetch every spec; stops at the first failure (files already fetched stay)."""
     print(f"dedi fetch: {len(specs)} file(s) into {raw_dir}", file=sys.stderr)
-    return [fetch_one(s, raw_dir, base_url, force) for s in specs]
+    return [fetch_one(s, raw_dir, base_url, force, pin=pin) for s in specs]

@@ -295,3 +295,29 @@ def test_changed_file_is_reported_and_recorded(server, file7_bytes, tmp_path, ca
     assert "changed since" in capsys.readouterr().err
     prov = json.loads((tmp_path / "iod" / "provenance.json").read_text())["files"]
     assert prov["changing.csv"]["previous_sha256"] == hashlib.sha256(file7_bytes).hexdigest()
+
+
+def test_immutable_release_is_pinned_once_then_enforced(server, file7_bytes, tmp_path,
+                                                        monkeypatch, capsys):
+    pins = tmp_path / "pins.json"
+    monkeypatch.setenv("DEDI_PINS_FILE", str(pins))
+    spec = FetchSpec(source="iod2025", url=f"{server}/release/File_7.csv",
+                     target="iod/File_7.csv", immutable=True)
+    Handler.files["/release/File_7.csv"] = file7_bytes
+    fetch_one(spec, tmp_path / "a")  # no pin yet: said, not guessed
+    assert "without a pinned sha256" in capsys.readouterr().err and not pins.exists()
+    fetch_one(spec, tmp_path / "b", pin=True)
+    assert json.loads(pins.read_text()) == {"iod2025": hashlib.sha256(file7_bytes).hexdigest()}
+    Handler.files["/release/File_7.csv"] = file7_bytes.replace(b"\n", b"\r\n", 1)
+    with pytest.raises(FetchError, match="does not match the pinned"):
+        fetch_one(spec, tmp_path / "c")
+    assert not (tmp_path / "c" / "iod" / "File_7.csv").exists()
+
+
+def test_every_immutable_source_is_marked():
+    from pipeline.fetch import all_specs
+
+    immutable = {s.source for s in all_specs() if s.immutable}
+    assert {"iod2025", "iod2025_file8", "iod2019", "census21_ts038",
+            "ofcom_fixed_postcode_coverage"} <= immutable
+    assert not {"epraccur", "gias"} & immutable  # daily or monthly files change

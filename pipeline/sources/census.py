@@ -126,7 +126,7 @@ SOCIAL_RENTED = ["Social rented: Rents from council or Local Authority",
                  "Social rented: Other social rented"]
 BULK_FILES = {k: f"census2021-{k}-lsoa.csv" for k in BULK}
 FETCH += [
-    FetchSpec(source=f"census21_{t}", url=f"https://www.nomisweb.co.uk/output/census/2021/"
+    FetchSpec(source=f"census21_{t}", immutable=True, url=f"https://www.nomisweb.co.uk/output/census/2021/"
               f"census2021-{t}.zip", target=f"{TOPIC}/census2021-{t}.zip",
               description=f"Census 2021 {t.upper()} bulk download (Nomis); the {geo} file is "
                           "extracted", extra={"extract": f"census2021-{t}-{geo}.csv"})

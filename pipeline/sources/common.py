@@ -37,6 +37,9 @@ class FetchSpec:
     sha256: str | None = None  # pin when the publisher's file is fixed
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # the publisher never changes this file (a dated release): its sha256 is pinned in
+    # pipeline/sources/pins.json (`dedi fetch --pin` records it once) and every fetch checks it
+    immutable: bool = False
 
 
 def _norm(header: str) -> str:

@@ -52,6 +52,7 @@ DERI_MAP = {"lsoa11_code": "lsoa11_code", "LSOA11CD": "lsoa11_code",
 
 FETCH = [
     FetchSpec(
+        immutable=True,  # a dated release (YYYYMM, r01)
         source="ofcom_fixed_postcode_coverage",
         url="https://www.ofcom.org.uk/siteassets/resources/documents/research-and-data/"
             "multi-sector/infrastructure-research/connected-nations-2025/data-downloads/"

@@ -86,6 +86,7 @@ REQUIRED = ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name"] + [
 
 FETCH = [
     FetchSpec(
+        immutable=True,
         source="iod2025",
         url=(
             "https://assets.publishing.service.gov.uk/media/691ded56d140bbbaa59a2a7d/"
@@ -153,6 +154,7 @@ HEADER_MAP_2019 = {
     "Index of Multiple Deprivation (IMD) Score": "imd2019_score",
 }
 FETCH.append(FetchSpec(
+    immutable=True,
     source="iod2019",
     url="https://assets.publishing.service.gov.uk/government/uploads/system/uploads/"
         "attachment_data/file/845345/"
@@ -200,6 +202,7 @@ FILE8_HEADERS: dict[str, str] = {
 }
 FILE8_REQUIRED = ["lsoa21_code", "idaopi_numerator", "adult_skills_english", "broadband_speeds"]
 FETCH.append(FetchSpec(
+    immutable=True,
     source="iod2025_file8",
     url="https://assets.publishing.service.gov.uk/media/691dec012c6b98ecdbc500d4/"
         "File_8_IoD2025_Underlying_Indicators.xlsx",
