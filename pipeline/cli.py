@@ -1,5 +1,5 @@
 """``dedi`` command line: demo, fetch, build, validate, sql, explore, report, explain,
-compare-scenarios, docs, dev."""
+compare-scenarios, rollback, docs, dev."""
 
 from __future__ import annotations
 
@@ -299,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         args.extra = unknown + args.extra
     elif unknown:
         ap.error(f"unrecognized arguments: {' '.join(unknown)}")
-    try:
+    saved = {k: os.environ.get(k) for k in ("DEDI_RAW_DIR", "DEDI_STAGING_DIR")}
+    try:  # --raw-dir / --scenario set these for this command only (callers may be in-process)
         return args.func(args)
     except (WarehouseError, SpecError, LookupError) as exc:
         msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
@@ -308,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"dedi {args.cmd}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 if __name__ == "__main__":
