@@ -291,6 +291,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
     from pipeline.method.spec import SpecError
+    from pipeline.sources.common import SourceError
     from pipeline.warehouse import WarehouseError
 
     ap = _parser()
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = {k: os.environ.get(k) for k in ("DEDI_RAW_DIR", "DEDI_STAGING_DIR")}
     try:  # --raw-dir / --scenario set these for this command only (callers may be in-process)
         return args.func(args)
-    except (WarehouseError, SpecError, LookupError) as exc:
+    except (WarehouseError, SpecError, SourceError, LookupError) as exc:
         msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"dedi {args.cmd}: {msg}", file=sys.stderr)
         return 2

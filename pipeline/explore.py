@@ -91,14 +91,19 @@ def _geometry(release: Path, lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, 
 
 def _postcodes(lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, int] | None:
     """Live postcode -> LSOA position, from the raw folder's postcode directory if present."""
+    from pipeline.sources.common import SourceError
     from pipeline.sources.postcodes import locate, stage_postcode_directory
 
     files = locate(paths().raw)
     if not files:
         return None
-    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as conn:
-        stage_postcode_directory(conn, files, "pc", Path(tmp))
-        pc = conn.execute("SELECT postcode, lsoa21_code FROM pc WHERE NOT terminated").df()
+    try:
+        with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as conn:
+            stage_postcode_directory(conn, files, "pc", Path(tmp))
+            pc = conn.execute("SELECT postcode, lsoa21_code FROM pc WHERE NOT terminated").df()
+    except SourceError as exc:  # the map works without it
+        print(f"dedi explore: postcode search is off: {exc}", file=sys.stderr)
+        return None
     pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"])
     pc = pc[pc["lsoa21_code"].isin(lsoa["lsoa21_code"][keep])]
     if len(pc) > MAX_POSTCODES:
