@@ -87,7 +87,8 @@ def int_imd2019_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
     from pipeline.sources.common import SourceError
 
-    cols = ["imd2019_rank", "imd2019_decile"]
+    cols = ["imd2019_rank", "imd2019_decile", *[f"{d}2019_rank" for d in iod.DOMAINS
+                                                  if d != "imd"]]
     with staging_db.get_connection() as conn:
         lookup = read_table(conn, "stg_lsoa11_lsoa21")
         forget_sources(conn, "int_imd2019_lsoa21")
@@ -98,15 +99,19 @@ def int_imd2019_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         if path is None or lookup.empty:
             conn.execute("CREATE OR REPLACE TABLE int_imd2019_lsoa21 (lsoa21_code VARCHAR, "
                          "imd2019_rank_harmonised DOUBLE, imd2019_decile_harmonised DOUBLE, "
-                         "imd2019_change_code VARCHAR)")
+                         "imd2019_change_code VARCHAR, "
+                         + ", ".join(f"{d}2019_rank DOUBLE" for d in iod.DOMAINS if d != "imd")
+                         + ")")
             return dg.MaterializeResult(metadata={"present": False, "dagster/row_count": 0})
         df = iod.read_iod2019(path)
+        cols = [c for c in cols if c in df]
         out, rep = harmonise_lsoa11_to_lsoa21(df, lookup, cols)
         out = out.rename(columns={"imd2019_rank": "imd2019_rank_harmonised",
                                   "imd2019_decile": "imd2019_decile_harmonised",
                                   "change_code": "imd2019_change_code"})
         out = out[["lsoa21_code", "imd2019_rank_harmonised", "imd2019_decile_harmonised",
-                   "imd2019_change_code"]]
+                   "imd2019_change_code", *[c for c in cols if c.endswith("2019_rank")
+                                            and c != "imd2019_rank"]]]
         write_table(conn, "int_imd2019_lsoa21", out)
         record_source(conn, "int_imd2019_lsoa21", file_record(path, df), len(df))
     return dg.MaterializeResult(metadata={

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
@@ -35,7 +36,8 @@ ATTRIBUTION = ("Contains public sector information licensed under the Open Gover
 # Every published table (besides sources and build_metadata), one staging table each.
 MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
-               "validation", "quarantine")
+               "validation", "quarantine", "lsoa_index_history", "area_summary_history",
+               "iod_method_changes")
 LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
            "under the same terms, with the attribution below")
 # Bump when a published column is renamed or removed (adding columns keeps the version).
@@ -111,6 +113,69 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
     cols = ["geography", "area_code", "area_name", "index", "population", "lsoa_count",
             *MEASURES, *[f"{m}_rank" for m in MEASURES]]
     return pd.concat(frames, ignore_index=True)[cols]
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
+          deps=["stg_iod2025", "int_imd2019_lsoa21", "int_lsoa_geography", "int_lsoa_population"],
+          description="IMD 2019 and IMD 2025 on the LSOA 2021 geography, one row per LSOA and "
+          "vintage, with changes and comparability flags (assets/marts/lsoa_index_history.sql), "
+          "and their area summaries (area_summary_history).",
+          metadata={"dedi/also_writes": ["iod_method_changes", "iod_releases",
+                                         "area_summary_history"]})
+def lsoa_index_history(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    iod = settings()["iod"]
+    changes = pd.DataFrame([{"domain": d, "comparable": bool(v["comparable"]), "note": v["note"]}
+                            for d, v in iod["method_changes_2019_2025"].items()])
+    with staging_db.get_connection() as conn:
+        n25 = conn.execute("SELECT count(*) FROM stg_iod2025").fetchone()[0]
+        write_table(conn, "iod_method_changes", changes)
+        write_table(conn, "iod_releases", pd.DataFrame({
+            "vintage": [2019, 2025], "lsoas_ranked": [float(iod["england_lsoa11_count"]),
+                                                      float(n25)]}))
+        n = run_sql_model(conn, "lsoa_index_history")
+        hist = conn.execute("SELECT h.vintage, h.lsoa21_code, h.imd_rank, h.lsoas_ranked, "
+                            "g.ltla24_code, g.ltla24_name, g.icb24_code, g.icb24_name, "
+                            "g.region_code, g.region_name, p.population FROM lsoa_index_history h "
+                            "JOIN int_lsoa_geography g USING (lsoa21_code) "
+                            "JOIN int_lsoa_population p USING (lsoa21_code)").df()
+        threshold = settings()["suppression"]["min_count"]
+        areas = area_summary_history(published_population(hist, threshold))
+        write_table(conn, "area_summary_history", areas)
+        counts = dict(conn.execute("SELECT change_code, count(*) FROM lsoa_index_history "
+                                   "WHERE vintage = 2025 GROUP BY 1").fetchall())
+    return dg.MaterializeResult(metadata={"dagster/row_count": n,
+                                          "lsoa21_by_change_code": counts,
+                                          "area_rows": len(areas)})
+
+
+def area_summary_history(hist: pd.DataFrame) -> pd.DataFrame:
+    """IoD area summaries of the IMD for each vintage (rank-based measures: the shared IoD
+    2019 copy has no scores): average rank, extent, share in the most deprived 10%, each with
+    its rank among areas, and the change of the area's rank since 2019."""
+    cfg = settings()["area_summary"]
+    extent_kw = {"full_upto": cfg["extent_full_weight_upto_percentile"],
+                 "slide_from": tuple(cfg["extent_slide_from"]),
+                 "slide_to": tuple(cfg["extent_slide_to"])}
+    frames = []
+    for vintage, d in hist.dropna(subset=["imd_rank"]).groupby("vintage"):
+        n = float(d["lsoas_ranked"].iloc[0])
+        for geog in cfg["geographies"]:
+            code, name = GEOGRAPHIES[geog]
+            s = summarise(d.assign(score=n - d["imd_rank"], rank=d["imd_rank"]), code, n=n,
+                          local_share=cfg["local_concentration_population_share"], **extent_kw)
+            names = d[[code, name]].drop_duplicates(code).rename(
+                columns={code: "area_code", name: "area_name"})
+            frames.append(s.merge(names, on="area_code").assign(geography=geog,
+                                                                 vintage=int(vintage)))
+    cols = ["geography", "area_code", "area_name", "vintage", "population", "lsoa_count",
+            "average_rank", "extent", "proportion_most_deprived_10pct", "average_rank_rank",
+            "extent_rank", "proportion_most_deprived_10pct_rank"]
+    out = pd.concat(frames, ignore_index=True)[cols]
+    prev = out[out["vintage"] == 2019].set_index(["geography", "area_code"])["average_rank_rank"]
+    key = pd.MultiIndex.from_frame(out[["geography", "area_code"]])
+    out["average_rank_rank_change"] = np.where(
+        out["vintage"] == 2025, prev.reindex(key).to_numpy() - out["average_rank_rank"], np.nan)
+    return out
 
 
 dedi_decile1_changes = sql_model_asset(
@@ -189,7 +254,7 @@ def settings_hash() -> str:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
           deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
                 "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
-                "validation", "england_maps"],
+                "validation", "england_maps", "lsoa_index_history"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
@@ -203,7 +268,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         sources = read_table(conn, "_sources")
         shapes = conn.execute("SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries").df()
     # lsoa_indicators was suppressed before the index read it (indicators.SUPPRESSED)
-    for t in ("lsoa_index", "area_summary"):
+    for t in ("lsoa_index", "area_summary", "area_summary_history"):
         tables[t] = suppress_small_counts(tables[t], ["population"], threshold)
     tables = {t: df.assign(data_status=status) for t, df in tables.items()}
     lsoa, coverage = tables["lsoa_index"], tables["coverage"]

@@ -152,6 +152,9 @@ HEADER_MAP_2019 = {
     f"Index of Multiple Deprivation (IMD) {RANK}": "imd2019_rank",
     f"Index of Multiple Deprivation (IMD) {DECILE}": "imd2019_decile",
     "Index of Multiple Deprivation (IMD) Score": "imd2019_score",
+    # the seven domain ranks (same headers as 2025), for lsoa_index_history
+    **{f"{name} {RANK}": f"{key}2019_rank" for key, (name, _) in DOMAINS.items()
+       if key != "imd"},
 }
 FETCH.append(FetchSpec(
     immutable=True,
@@ -172,9 +175,8 @@ def read_iod2019(path: Path) -> pd.DataFrame:
     """IMD 2019 rank and decile (and score when present) by LSOA 2011."""
     df = map_headers(read_table(path), HEADER_MAP_2019,
                      ["lsoa11_code", "imd2019_rank", "imd2019_decile"], path)
-    for c in ("imd2019_rank", "imd2019_decile", "imd2019_score"):
-        if c in df:
-            df[c] = to_number(df, c, path)
+    for c in [c for c in df.columns if c.endswith(("_rank", "_decile", "_score"))]:
+        df[c] = to_number(df, c, path)
     check_lsoa_codes(df, path, column="lsoa11_code")
     return df
 
