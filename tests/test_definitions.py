@@ -24,7 +24,7 @@ def test_all_assets_checks_schedule_and_sensor():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"stg_iod2025", "stg_lsoa21_ltla24", "stg_lsoa21_icb24", "stg_ltla24_region",
             "stg_lsoa21_boundaries", "stg_census21_population", "int_lsoa_geography",
-            "lsoa_index", "area_summary", "published_marts", "england_maps",
+            "lsoa_index", "area_summary", "published_marts", "england_maps", "lsoa_index_history",
             # digital-exclusion inputs
             "stg_ofcom_postcode_coverage", "stg_postcode_directory", "stg_deri_broadband",
             "stg_lsoa11_lsoa21", "int_connectivity_lsoa", "stg_gp_practices",
