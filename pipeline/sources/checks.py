@@ -26,7 +26,6 @@ HTML = (b"<!doctype html", b"<html", b"<head", b"<body")
 # National Grid metres and WGS84 degrees
 BNG_X, BNG_Y = (50_000.0, 700_000.0), (0.0, 700_000.0)
 LON, LAT = (-6.5, 2.5), (49.8, 55.9)
-LSOA21 = re.compile(r"^E01[0-9]{6}$")
 
 
 def _rows(mask: pd.Series, limit: int = 5) -> list[int]:
