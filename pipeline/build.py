@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
@@ -16,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import paths
+from pipeline.locks import pid_lock
 from pipeline.publish import PublishLocked, marts_lock
 
 
@@ -83,24 +83,10 @@ BUSY = (BuildLocked, PublishLocked)  # what a second concurrent build meets
 @contextmanager
 def build_lock(staging: Path) -> Iterator[None]:
     """One build per staging folder at a time (an advisory lock, released if the process dies)."""
-    staging.mkdir(parents=True, exist_ok=True)
-    lock_path = staging / ".build.lock"
-    with open(lock_path, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            raise BuildLocked(f"another dedi build (pid {holder}) is using {staging}; wait for it "
-                              "to finish or set DEDI_STAGING_DIR to another folder") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with pid_lock(staging / ".build.lock", lambda holder: BuildLocked(
+            f"another dedi build (pid {holder}) is using {staging}; wait for it to finish or "
+            "set DEDI_STAGING_DIR to another folder")):
+        yield
 
 
 def run_build(quiet: bool = False, index_config: dict | None = None) -> BuildOutcome:

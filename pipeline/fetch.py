@@ -25,7 +25,7 @@ import pandas as pd
 
 from pipeline.config import settings
 from pipeline.sources import census, connectivity, geography, gp, iod, postcodes, schools
-from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance
+from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance, sha256_file
 
 SOURCES = [iod, geography, census, connectivity, gp, schools, postcodes]
 USER_AGENT = "dedi-fetch/0.1 (+https://github.com/; open data pipeline)"
@@ -109,7 +109,8 @@ HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 def verify_download(path: Path, target: str, url: str, content_type: str = "") -> None:
     """The downloaded bytes are what ``target``'s format says (an error page, a truncated CSV
     or a broken zip is refused, naming the URL)."""
-    head = path.read_bytes()[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    with open(path, "rb") as fh:  # the head only: downloads can be hundreds of MB
+        head = fh.read(2048).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     suffix = Path(target).suffix.lower()
     if path.stat().st_size == 0:
         raise FetchError(f"{url}: the server sent an empty file")
@@ -247,7 +248,7 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
     try:
         if spec.extra.get("kind") == "arcgis":
             _arcgis(url, part, bool(spec.extra.get("geometry")), timeout)
-            h = hashlib.sha256(part.read_bytes()).hexdigest()
+            h = sha256_file(part)
             size, ctype = part.stat().st_size, ""
         else:
             h, size, ctype = _stream(url, part, timeout, deadline)
@@ -278,7 +279,7 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
     if member:
         _record(target.parent, out.name, {**entry, "extracted_from": target.name,
                                           "bytes": out.stat().st_size,
-                                          "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
+                                          "sha256": sha256_file(out)})
     print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
     if spec.immutable and not pinned:
         if pin:

@@ -18,7 +18,6 @@ Failed builds never touch ``current``. One process publishes to a marts folder a
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -34,6 +33,8 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipeline.locks import pid_lock
 
 MANIFEST = "manifest.json"
 RELEASES = "releases"
@@ -56,25 +57,15 @@ def marts_lock(marts_dir: Path) -> Iterator[None]:
     if key in _HELD:
         yield
         return
-    with open(marts_dir / LOCK, "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            raise PublishLocked(f"another dedi process (pid {holder}) is building or publishing "
-                                f"to {marts_dir}; wait for it to finish, or publish elsewhere "
-                                "(DEDI_MARTS_DIR, or --scenario for a variant)") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+    with pid_lock(marts_dir / LOCK, lambda holder: PublishLocked(
+            f"another dedi process (pid {holder}) is building or publishing to {marts_dir}; "
+            "wait for it to finish, or publish elsewhere (DEDI_MARTS_DIR, or --scenario for a "
+            "variant)")):
         _HELD.add(key)
         try:
             yield
         finally:
             _HELD.discard(key)
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:

@@ -90,8 +90,9 @@ def _league_chart(ltla: pd.DataFrame, n_ltla: int, synthetic: bool) -> bytes:
     return png_bytes(fig)
 
 
-def report_html(conn, icb: str, release: Path) -> str:
-    """The report page for one ICB from a read-only connection to the published marts."""
+def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None = None) -> str:
+    """The report page for one ICB from a read-only connection to the published marts
+    (``shapes``: the release's LSOA boundaries, read once by the caller for many ICBs)."""
     meta = metadata(conn)
     synthetic = meta["data_status"] != "real"
     lsoa = conn.execute("SELECT * FROM lsoa_index WHERE icb24_code = ? ORDER BY dedi_rank",
@@ -102,8 +103,7 @@ def report_html(conn, icb: str, release: Path) -> str:
         raise LookupError(f"no LSOA has ICB code {icb!r} (known: {', '.join(known[:50])})")
     n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
     name = lsoa["icb24_name"].iloc[0]
-    gdf = gpd.read_parquet(release / "lsoa_index.geoparquet",
-                           columns=["lsoa21_code", "geometry"])
+    gdf = shapes if shapes is not None else _shapes(release)
     gdf = gdf.merge(lsoa[["lsoa21_code", "dedi_decile", "dx_decile", "dedi_rank_change"]],
                     on="lsoa21_code")
     icbs = conn.execute("SELECT * FROM v_icb_summary").df()
@@ -196,6 +196,11 @@ def report_html(conn, icb: str, release: Path) -> str:
     return page
 
 
+def _shapes(release: Path) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(release / "lsoa_index.geoparquet", columns=["lsoa21_code",
+                                                                         "geometry"])
+
+
 def write_reports(icbs: list[str] | None, scenario: str | None = None,
                   progress: bool = True) -> list[Path]:
     """Write ``<marts>/reports/<icb24_code>.html`` for the ICBs named (or all of them)."""
@@ -203,12 +208,13 @@ def write_reports(icbs: list[str] | None, scenario: str | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     release = release_folder(scenario)
     written = []
+    shapes = _shapes(release)
     with connect(scenario) as conn:
         codes = icbs or [r[0] for r in conn.execute(
             "SELECT DISTINCT icb24_code FROM lsoa_index WHERE icb24_code IS NOT NULL ORDER BY 1"
         ).fetchall()]
         for i, code in enumerate(codes, 1):
-            page = report_html(conn, code, release)
+            page = report_html(conn, code, release, shapes)
             path = out_dir / f"{code}.html"
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(page, encoding="utf-8")

@@ -192,19 +192,13 @@ def test_every_fetch_spec_lands_where_its_reader_looks(server, demo_build, tmp_p
 
 
 def test_nomis_bulk_zip_fetched_and_member_extracted(server, tmp_path):
-    import io
-    import zipfile
-
     from pipeline.sources import census
 
     spec = next(s for s in census.FETCH if s.source == "census21_ts038")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("census2021-ts038-ltla.csv", "geography code\nE06000001\n")
-        z.writestr("census2021-ts038-lsoa.csv",
-                   "date,geography,geography code,Disability: Total: All usual residents,"
-                   "Disability: Disabled under the Equality Act\n2021,A,E01000001,1475,152\n")
-    Handler.files[urllib.parse.urlsplit(spec.url).path] = buf.getvalue()
+    Handler.files[urllib.parse.urlsplit(spec.url).path] = _zip({
+        "census2021-ts038-ltla.csv": "geography code\nE06000001\n",
+        "census2021-ts038-lsoa.csv": "date,geography,geography code,Disability: Total: All "
+        "usual residents,Disability: Disabled under the Equality Act\n2021,A,E01000001,1475,152\n"})
     out = fetch_one(spec, tmp_path, base_url=server)
     assert out.name == "census2021-ts038-lsoa.csv"
     df = census.read_long_table(census.locate_any(tmp_path, [census.BULK_FILES["ts038"]]),
@@ -216,6 +210,18 @@ def test_nomis_bulk_zip_fetched_and_member_extracted(server, tmp_path):
 
 
 # --- a misbehaving server: nothing it sends may be installed --------------------------------
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    """A zip archive of text members."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in members.items():
+            z.writestr(name, text)
+    return buf.getvalue()
 
 
 def _nothing_installed(root):
@@ -246,13 +252,8 @@ def test_truncation_without_content_length_is_detected(server, tmp_path):
 
 
 def test_corrupt_zip_is_refused(server, tmp_path):
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("census2021-ts038-lsoa.csv", "a,b\n1,2\n" * 1000)
-    data = bytearray(buf.getvalue())
+    good = _zip({"census2021-ts038-lsoa.csv": "a,b\n1,2\n" * 1000})
+    data = bytearray(good)
     data[60:80] = b"\0" * 20  # damage the member's bytes
     Handler.files["/corrupt.zip"] = bytes(data)
     spec = FetchSpec(source="x", url=f"{server}/corrupt.zip", target="census2021/c.zip",
@@ -260,7 +261,7 @@ def test_corrupt_zip_is_refused(server, tmp_path):
     with pytest.raises(FetchError, match="corrupt .zip archive|not a valid .zip"):
         fetch_one(spec, tmp_path)
     _nothing_installed(tmp_path)
-    Handler.files["/cut.zip"] = buf.getvalue()[:200]  # cut short, served with a length
+    Handler.files["/cut.zip"] = good[:200]  # cut short, served with a length
     spec = FetchSpec(source="x", url=f"{server}/cut.zip", target="census2021/c.zip")
     with pytest.raises(FetchError, match="not a valid .zip archive"):
         fetch_one(spec, tmp_path)
@@ -268,21 +269,16 @@ def test_corrupt_zip_is_refused(server, tmp_path):
 
 
 def test_zip_without_its_member_installs_nothing_and_is_fetched_again(server, tmp_path):
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("census2021-ts038-ltla.csv", "geography code,x\nE06000001,1\n")
-    Handler.files["/nomember.zip"] = buf.getvalue()
+    ltla = {"census2021-ts038-ltla.csv": "geography code,x\nE06000001,1\n"}
+    Handler.files["/nomember.zip"] = _zip(ltla)
     spec = FetchSpec(source="x", url=f"{server}/nomember.zip", target="census2021/t.zip",
                      extra={"extract": "census2021-ts038-lsoa.csv"})
     with pytest.raises(FetchError, match="has no member census2021-ts038-lsoa.csv; nothing"):
         fetch_one(spec, tmp_path)
     _nothing_installed(tmp_path)
-    with zipfile.ZipFile(buf, "a") as z:  # the publisher fixes the zip: a re-run fetches it
-        z.writestr("census2021-ts038-lsoa.csv", "geography code,x\nE01000001,1\n")
-    Handler.files["/nomember.zip"] = buf.getvalue()
+    # the publisher fixes the zip: a re-run fetches it
+    Handler.files["/nomember.zip"] = _zip({**ltla, "census2021-ts038-lsoa.csv":
+                                           "geography code,x\nE01000001,1\n"})
     assert fetch_one(spec, tmp_path).name == "census2021-ts038-lsoa.csv"
 
 

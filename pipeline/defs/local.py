@@ -27,7 +27,8 @@ def _polygons(conn) -> gpd.GeoDataFrame:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"},
-          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directory"],
+          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directory",
+                "stg_lsoa11_lsoa21"],
           description="Every local proxy file under <raw>/local/<LA code>/, as counts per LSOA "
           "of the supplying LA (record files placed with a geopandas spatial join). A proxy "
           "nobody supplies is absent. Rows failing row checks go to `quarantine`.",
@@ -42,8 +43,7 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         forget_sources(conn, "stg_local_proxies")
         la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
         lsoa11 = {r[0] for r in conn.execute("SELECT DISTINCT lsoa11_code FROM stg_lsoa11_lsoa21"
-                                             ).fetchall()} if _exists(conn, "stg_lsoa11_lsoa21") \
-            else set()
+                                             ).fetchall()}  # empty when no lookup is supplied
         cfg = settings()["raw_checks"]
         max_outside = float(cfg["max_share_outside"])
         quarantined: list[dict] = []
@@ -96,11 +96,6 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
 
 
 QUARANTINE_COLUMNS = ["source", "file", "file_row", "reason", "values"]
-
-
-def _exists(conn, table: str) -> bool:
-    return conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                        [table]).fetchone()[0] > 0
 
 
 def _quarantine_rows(f, df: pd.DataFrame, why: pd.Series) -> list[dict]:
