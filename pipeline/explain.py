@@ -23,14 +23,11 @@ def _f(v: float, d: int = 4) -> str:
 
 
 def _rank_of(values: pd.Series, i: int, groups: pd.Series | None = None) -> tuple[float, int]:
-    """Average ascending rank of row ``i`` among the non-missing values (and its n)."""
+    """Average ascending rank of row ``i`` among the non-missing values (within row ``i``'s
+    group when ``groups`` is given), and how many values it was ranked among."""
     if groups is not None:
-        same = groups == groups.iloc[i]
-        values = values[same]
-        i = int(np.flatnonzero(same.to_numpy())[:i + 1].size - 1) if same.iloc[i] else i
-        values = values.reset_index(drop=True)
-    r = values.rank(method="average")
-    return float(r.iloc[i]), int(values.notna().sum())
+        values = values[(groups == groups.iloc[i]).to_numpy()].reindex(values.index)
+    return float(values.rank(method="average").iloc[i]), int(values.notna().sum())
 
 
 def explain(code: str, scenario: str | None = None) -> str:

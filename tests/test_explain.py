@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import duckdb
+import pytest
 
 from tests.conftest import dedi_env
 
@@ -36,3 +37,19 @@ def test_explain_recomputes_by_hand(demo_build):
     assert f"= {int(row['dedi_rank']):,} of {n:,}" in text
     assert f"{row['dedi_score']:.6f}" in text
     assert "local layer" in text  # the demo has local proxies
+
+
+@pytest.mark.parametrize("code", ["E01990005", "E01990085", "E01990250"])
+def test_printed_ranks_give_the_printed_normal_scores(demo_build, code):
+    """Every 'r = ... of n = ...  z = ...' line agrees: z = Φ⁻¹((r − 0.5) / n), also for the
+    local proxies ranked within their LA (LAs at any position in the LSOA order)."""
+    from scipy.special import ndtri
+
+    from pipeline.explain import explain
+
+    with dedi_env(demo_build):
+        text = explain(code)
+    lines = re.findall(r"r = ([\d.]+) of n = (\d+)( within its LA)?  z = (-?[\d.]+)", text)
+    assert len(lines) >= 7 and any(w for _, _, w, _ in lines)
+    for r, n, _, z in lines:
+        assert abs(ndtri((float(r) - 0.5) / int(n)) - float(z)) < 1e-5, (r, n, z)
