@@ -107,8 +107,7 @@ def document(conn, sources: pd.DataFrame, status: str) -> pd.DataFrame:
 
 def _self_columns() -> list[tuple[str, str, str, str]]:
     """The dictionary's own columns (it is published too)."""
-    types = {"column_name": "VARCHAR"}
-    return [("data_dictionary", c, types.get(c, "VARCHAR"), "BASE TABLE") for c in
+    return [("data_dictionary", c, "VARCHAR", "BASE TABLE") for c in
             ("table_name", "column_name", "type", *FIELDS, "vintage", "data_status")]
 
 

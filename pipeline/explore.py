@@ -168,7 +168,7 @@ def payload(r: Recomputed, release: Path, area: str | None = None) -> dict[str, 
             "imd_rank": _b64(lsoa["imd_rank"], "<i4"),
             "dx_rank": _b64(lsoa["dx_rank"], "<i4"),
             "dedi_rank": _b64(lsoa["dedi_rank"], "<i4"),
-            "p_decile1": _b64(lsoa["dedi_prob_most_deprived_decile"].fillna(np.nan), "<f8"),
+            "p_decile1": _b64(lsoa["dedi_prob_most_deprived_decile"], "<f8"),
             "p05": _b64(lsoa["dedi_rank_p05"].fillna(0), "<i4"),
             "p95": _b64(lsoa["dedi_rank_p95"].fillna(0), "<i4"),
         },
@@ -211,9 +211,10 @@ def _jsonable(v: Any) -> Any:
 def write_explorer(scenario: str | None = None, area: str | None = None,
                    out: Path | None = None) -> Path:
     """Write the explorer for the published marts (or a scenario); returns its path."""
-    with connect(scenario) as conn:
+    release = release_folder(scenario)  # `current` resolved once: one release throughout
+    with connect(release=release) as conn:
         r = recompute(conn)
-    data = payload(r, release_folder(scenario), area)
+    data = payload(r, release, area)
     out = out or marts_dir(scenario) / "explorer" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

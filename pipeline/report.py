@@ -209,7 +209,7 @@ def write_reports(icbs: list[str] | None, scenario: str | None = None,
     release = release_folder(scenario)
     written = []
     shapes = _shapes(release)
-    with connect(scenario) as conn:
+    with connect(release=release) as conn:
         codes = icbs or [r[0] for r in conn.execute(
             "SELECT DISTINCT icb24_code FROM lsoa_index WHERE icb24_code IS NOT NULL ORDER BY 1"
         ).fetchall()]

@@ -44,8 +44,12 @@ def _require(folder: Path, scenario: str | None) -> Path:
                          "`dedi build` first, or set DEDI_MARTS_DIR")
 
 
-def connect(scenario: str | None = None, base: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published ``dedi.duckdb`` (writes are refused)."""
+def connect(scenario: str | None = None, base: Path | None = None,
+            release: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published ``dedi.duckdb`` (writes are refused); pass the
+    ``release`` from :func:`release_folder` when other files of that release are read too."""
+    if release is not None:
+        return duckdb.connect(str(release / "dedi.duckdb"), read_only=True)
     folder = marts_dir(scenario, base)
     return duckdb.connect(str(_require(folder, scenario)), read_only=True)
 

@@ -123,9 +123,6 @@ def _check_csv_text(path: Path, size: int) -> None:
         raise SourceError(path, f"the last line ends with {last[-1]!r} where the lines before "
                           f"end with {kinds.pop()}s, and has no line end: the file was cut "
                           "short; download or export it again")
-    if len(kinds) == 1 and kinds == {"decimal"} and last[-1].strip().endswith("."):
-        raise SourceError(path, "the last value is cut short (no line end): download or "
-                          "export the file again")
 
 
 def check_range(df: pd.DataFrame, column: str, path: Path | str, lo: float | None = None,
