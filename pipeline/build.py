@@ -107,18 +107,43 @@ def run_build(quiet: bool = False, index_config: dict | None = None) -> BuildOut
         return _run(p, quiet, index_config or {})
 
 
-def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
-    from pipeline.definitions import build_definitions
+def key_ranges(keys: list[str], present: list[str]) -> list[tuple[str, str]]:
+    """Runs of consecutive partition ``keys`` that are all ``present`` (one run each)."""
+    out: list[tuple[str, str]] = []
+    have = set(present)
+    start = prev = None
+    for k in [*keys, None]:
+        if k is not None and k in have:
+            start, prev = start or k, k
+        elif start is not None:
+            out.append((start, prev))
+            start = prev = None
+    return out
 
-    defs = build_definitions()
-    job = defs.resolve_job_def("dedi_build")
-    instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
-                else dg.DagsterInstance.ephemeral())
-    job = job.with_logger_defs({"dedi_progress": progress_logger})
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False,
-        run_config={"loggers": {"dedi_progress": {"config": {"quiet": quiet}}},
-                    **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
+
+def vintage_runs(raw_dir: Path) -> list[tuple[str, str, tuple[str, str]]]:
+    """(job, asset, partition key range) staging every vintage present in ``raw_dir``: the
+    IoD releases and the NHS App months, each contiguous range in one run."""
+    from pipeline.defs.automation import iod_release_job, nhs_app_month_job, vintage_files
+    from pipeline.defs.iod import IOD_RELEASES
+    from pipeline.defs.nhs_app import NHS_APP_MONTHS
+    from pipeline.sources.common import SourceError
+
+    present = vintage_files(raw_dir)
+    months = NHS_APP_MONTHS.get_partition_keys()
+    outside = [m for m in present["nhs_app"] if m not in months]
+    if outside:
+        raise SourceError(raw_dir / "nhs_app", f"NHS App month(s) {outside} fall outside the "
+                          f"monthly partitions {months[0]}..{months[-1]}; set "
+                          "indicators.nhs_app.first_month in settings.yaml to an earlier month")
+    return ([(iod_release_job.name, "stg_iod_release", r)
+             for r in key_ranges(IOD_RELEASES.get_partition_keys(), list(present["iod"]))]
+            + [(nhs_app_month_job.name, "stg_nhs_app_practice_monthly", r)
+               for r in key_ranges(months, list(present["nhs_app"]))])
+
+
+def _failures(result) -> list[str]:
+    """One line per failed step or failed check of a run."""
     failures: list[str] = []
     for ev in result.all_events:
         if ev.event_type_value == "STEP_FAILURE":
@@ -132,5 +157,38 @@ def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
             d = ev.event_specific_data
             detail = {k: v.value for k, v in d.metadata.items()}
             failures.append(f"check {d.check_name} failed: {detail}")
+    return failures
+
+
+def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
+    from pipeline.definitions import build_definitions
+    from pipeline.sources.common import SourceError
+
+    defs = build_definitions()
+    instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
+                else dg.DagsterInstance.ephemeral())
+    loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
+    try:
+        runs = vintage_runs(p.raw)
+    except SourceError as exc:
+        return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
+    # 1. every vintage (partition) present, 2. everything else, which reads them
+    for job_name, asset, (first, last) in runs:
+        job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=loggers,
+            asset_selection=[dg.AssetKey(asset)],
+            tags={"dagster/asset_partition_range_start": first,
+                  "dagster/asset_partition_range_end": last})
+        failures = _failures(result)
+        if not result.success or failures:
+            return BuildOutcome(success=False, failures=failures or [f"{asset} failed"],
+                                marts_dir=p.marts)
+    job = defs.resolve_job_def("dedi_build").with_logger_defs({"dedi_progress": progress_logger})
+    result = job.execute_in_process(
+        instance=instance, raise_on_error=False,
+        run_config={**loggers,
+                    **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
+    failures = _failures(result)
     return BuildOutcome(success=result.success and not failures, failures=failures,
                         marts_dir=p.marts)

@@ -1,5 +1,5 @@
 """``dedi`` command line: demo, fetch, build, validate, sql, explore, report, explain,
-compare-scenarios, rollback, docs, dev."""
+evaluate, compare-scenarios, rollback, docs, dev."""
 
 from __future__ import annotations
 
@@ -163,6 +163,26 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import run
+
+    folder, row = run(Path(args.file), outcome=args.outcome, name=args.name,
+                      scenario=args.scenario, seed=args.seed, n_boot=args.draws)
+    lo, hi = row["ci_low"], row["ci_high"]
+    pre = ("not testable (one pre-period)" if row["pretrend_p"] is None
+           else f"p = {row['pretrend_p']:.2f}")
+    print(f"{row['outcome_label']} ({row['unit_type']} units): effect {row['effect']:+.3f} "
+          f"({lo:+.3f} to {hi:+.3f}, {row['level']:.0%} interval); "
+          f"{row['treated_units']} intervention vs {row['comparison_units']} matched comparison "
+          f"units; pre-trends {pre}")
+    print(f"wrote {folder}/report.html and the evaluation mart ({folder}/evaluation.duckdb)")
+    if args.open:
+        import webbrowser
+
+        webbrowser.open((folder / "report.html").resolve().as_uri())
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.scenarios import compare, format_comparison
 
@@ -205,11 +225,41 @@ COMMANDS = {
     "explore": "write the offline HTML explorer (map, weight sliders, postcode search)",
     "report": "write static offline HTML reports for ICBs (maps, league table, top LSOAs)",
     "explain": "print the audit trail behind one LSOA's DX and DEDI rank",
+    "evaluate": "did an intervention move an outcome? difference-in-differences against "
+                "matched comparison units, with an HTML report",
     "compare-scenarios": "list LSOAs and areas whose DEDI decile differs between two scenarios",
     "rollback": "point current back at the previous release (undo the last publication)",
     "docs": "regenerate docs/data_dictionary.md and the README asset table",
     "dev": "open the Dagster UI (dagster dev) on these definitions",
 }
+
+
+EVALUATE_HELP = """\
+input file, one row per intervention unit (CSV or parquet):
+  unit_type     lsoa | practice | la       (one type per file)
+  unit_code     LSOA 2021 code (E01...), GP practice ODS code (A81001), or LTLA code (E06...)
+  start_date    YYYY-MM-DD or YYYY-MM      when the intervention started
+  intervention  optional label, e.g. "Library digital health hub"
+
+example:
+  unit_type,unit_code,start_date,intervention
+  practice,A81001,2026-05-01,Library digital health hub
+
+outcomes (read from the published marts):
+  nhs_app_uptake  monthly NHS App uptake (nhs_app_uptake_history / nhs_app_practice_history);
+                  the month of the start date is the first post-period
+  imd_percentile  IMD 2019 -> 2025 on LSOA 2021 (lsoa_index_history, comparable LSOAs);
+                  an intervention counts only if it started before the IoD 2025 reference
+                  date (settings.yaml evaluate.iod_reference_dates)
+
+method: each unit is matched to evaluate.comparisons_per_unit never-treated units on the
+baseline outcome, exactly within region (or ICB), rurality and DX (or DEDI) decile;
+difference-in-differences with an event study, a pre-trend test and a cluster bootstrap
+(LTLA for LSOAs, sub-ICB for practices). Settings: settings.yaml `evaluate`.
+Writes <marts>/evaluations/NAME/: report.html, evaluation.duckdb (tables evaluation,
+evaluation_event_study, evaluation_comparison_set, evaluation_balance, evaluation_dropped),
+the same tables as parquet, and evaluation.json. It is descriptive: read the report's caveats.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -274,6 +324,20 @@ def _parser() -> argparse.ArgumentParser:
     x = add("explain", _cmd_explain)
     x.add_argument("lsoa", help="an LSOA 2021 code, e.g. E01000001")
     scenario(x)
+    ev = sub.add_parser(
+        "evaluate", help=COMMANDS["evaluate"], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=COMMANDS["evaluate"] + ".", epilog=EVALUATE_HELP)
+    ev.set_defaults(func=_cmd_evaluate)
+    ev.add_argument("file", help="the intervention file (CSV or parquet; format below)")
+    ev.add_argument("--outcome", choices=["nhs_app_uptake", "imd_percentile"],
+                    help="default: nhs_app_uptake when NHS App months are published, else "
+                    "imd_percentile (IoD 2019 -> 2025; LSOA and LA units)")
+    ev.add_argument("--name", help="output folder name under <marts>/evaluations/ (default: "
+                    "the file's name)")
+    ev.add_argument("--seed", type=int, help="bootstrap seed (default settings.yaml)")
+    ev.add_argument("--draws", type=int, help="bootstrap draws (default settings.yaml, 999)")
+    ev.add_argument("--open", action="store_true", help="open the report in the browser")
+    scenario(ev)
     c = add("compare-scenarios", _cmd_compare)
     c.add_argument("a", help="scenario name, or 'current' for the live marts")
     c.add_argument("b", help="scenario name, or 'current'")
@@ -290,6 +354,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
+    from pipeline.evaluate import EvaluateError
     from pipeline.method.spec import SpecError
     from pipeline.sources.common import SourceError
     from pipeline.warehouse import WarehouseError
@@ -303,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = {k: os.environ.get(k) for k in ("DEDI_RAW_DIR", "DEDI_STAGING_DIR")}
     try:  # --raw-dir / --scenario set these for this command only (callers may be in-process)
         return args.func(args)
-    except (WarehouseError, SpecError, SourceError, LookupError) as exc:
+    except (WarehouseError, SpecError, SourceError, LookupError, EvaluateError) as exc:
         msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"dedi {args.cmd}: {msg}", file=sys.stderr)
         return 2

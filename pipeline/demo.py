@@ -284,8 +284,10 @@ def _gp_and_nhs_app(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray, 
         lsoas, seed=SEED)
     save("gp", "gp-reg-pat-prac-lsoa-all.csv", patients)
     need = pd.DataFrame({"lsoa21_code": codes, "latent": z, "older_share": older})
-    save("nhs_app", "nhs_app_practice_registrations.csv",
-         synthetic.nhs_app_practice_uptake(patients, need, seed=SEED))
+    app = synthetic.nhs_app_practice_uptake(patients, need, seed=SEED)
+    for month, rows in app.groupby("month"):  # one file per month, as NHS England releases
+        save("nhs_app", f"nhs_app_practice_{month}.csv", rows)
+    save("interventions", "demo_digital_hubs.csv", synthetic.demo_interventions())
 
 
 def _file8(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray,
@@ -481,6 +483,14 @@ def _generate(raw_dir: Path) -> list[Path]:
     save("geography", "lookup_ltla24_region24.parquet", pd.DataFrame({
         "ltla24_name": [n_ for _, n_ in LTLAS], "ltla24_code": [c_ for c_, _ in LTLAS],
         "region24_name": REGION[1], "region24_code": REGION[0], SYNTHETIC_COLUMN: True}))
+    far = (c["x"] - c["x"].min()) + (c["y"] - c["y"].min())  # rural away from the town
+    rural = far >= far.quantile(0.8)
+    save("geography", "ruc21_lsoa21.parquet", pd.DataFrame({
+        "lsoa21_code": c["lsoa21_code"],
+        "ruc21_code": np.where(rural, "RLN1", "UN1"),
+        "classification": np.where(rural, "Larger rural: Nearer to a major town or city",
+                                   "Urban: Nearer to a major town or city"),
+        "ruc": np.where(rural, "Rural", "Urban"), SYNTHETIC_COLUMN: True}))
     polys = [box(ORIGIN[0] + x * CELL, ORIGIN[1] + y * CELL,
                  ORIGIN[0] + (x + 1) * CELL, ORIGIN[1] + (y + 1) * CELL)
              for x, y in zip(c["x"], c["y"], strict=True)]

@@ -190,7 +190,12 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "ATTRIBUTION": E(meta.get("attribution", "")),
         "N": f"{n:,}",
     }
-    page = TEMPLATE.read_text(encoding="utf-8")
+    return fill(TEMPLATE, parts)
+
+
+def fill(template: Path, parts: dict[str, object]) -> str:
+    """``template`` with every ``{{KEY}}`` replaced by ``parts[KEY]`` (already escaped)."""
+    page = template.read_text(encoding="utf-8")
     for k, v in parts.items():
         page = page.replace("{{" + k + "}}", str(v))
     return page

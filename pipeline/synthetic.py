@@ -83,6 +83,23 @@ def gp_patients_by_lsoa(practices: pd.DataFrame, lsoas: pd.DataFrame,
     return df
 
 
+DEMO_MONTHS = [f"{y}-{m:02d}" for y, m in
+               [(2025, 11), (2025, 12), *[(2026, k) for k in range(1, 11)]]]
+# The demo's planted intervention: digital health hubs at four practices from May 2026 raise
+# NHS App uptake by 4 percentage points of the list (what `dedi evaluate` should recover).
+DEMO_HUBS = {"Z99003": "Synthshire library hub", "Z99008": "Synthshire library hub",
+             "Z99013": "Synthshire community centre", "Z99020": "Synthshire community centre"}
+DEMO_HUB_START = "2026-05"
+DEMO_HUB_EFFECT = 0.04
+
+
+def demo_interventions() -> pd.DataFrame:
+    """The demo's intervention file (``dedi evaluate`` format): the planted hubs."""
+    return pd.DataFrame({"unit_type": "practice", "unit_code": list(DEMO_HUBS),
+                         "start_date": f"{DEMO_HUB_START}-01",
+                         "intervention": list(DEMO_HUBS.values()), SYNTHETIC_COLUMN: True})
+
+
 def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_state: pd.DataFrame,
                             seed: int = SEED) -> pd.DataFrame:
     """DEDI practice-level NHS App layout (practice_code, month, registrations, ...).
@@ -107,10 +124,13 @@ def nhs_app_practice_uptake(patients: pd.DataFrame, lsoa_state: pd.DataFrame,
     rate = np.clip(rate + rng.normal(0, 0.03, len(prac)), 0.05, 0.95)
     prac = prac.iloc[rng.permutation(len(prac))[: int(len(prac) * 0.98)]]  # 2% not reported
     rate = rate.loc[prac.index]
-    months = ["2026-08", "2026-09", "2026-10"]
     frames = []
-    for i, m in enumerate(months):
-        r = rate * (0.97 + 0.015 * i)
+    for i, m in enumerate(DEMO_MONTHS):
+        # national growth of about 0.6 points a month, practice-month noise, and the planted
+        # effect of the demo's digital health hubs from their start month
+        r = rate + 0.006 * i + rng.normal(0, 0.004, len(prac))
+        hub = prac.index.isin(list(DEMO_HUBS)) & (m >= DEMO_HUB_START)
+        r = np.clip(r + DEMO_HUB_EFFECT * hub, 0.05, 0.95)
         frames.append(pd.DataFrame({
             "practice_code": prac.index, "month": m,
             "registrations": np.round(r * prac["list_size"]).astype(int),
@@ -157,3 +177,38 @@ def assisted_bin_records(lsoa: gpd.GeoDataFrame, state: pd.DataFrame, seed: int 
     return pd.DataFrame({"uprn": np.arange(1, len(x) + 1) + 10_000_000_000,
                          "easting": np.round(x, 1), "northing": np.round(y, 1),
                          "service": "assisted collection", SYNTHETIC_COLUMN: True})
+
+
+def evaluation_panel(n_units: int = 3000, n_periods: int = 12, n_treated: int = 120,
+                     start: int = 6, effect: float = 0.0, seed: int = SEED
+                     ) -> tuple[np.ndarray, pd.DataFrame, pd.Series]:
+    """A synthetic outcome panel for testing ``dedi evaluate``: units in clusters (LTLA-like)
+    within regions, urban or rural, with a DX decile; each unit's level and trend depend on
+    its decile and rurality (so unmatched comparisons are biased), plus cluster-by-period
+    shocks (spatially correlated changes) and noise. Treated units are chosen more often in
+    high-need deciles, from ``start``, and get ``effect`` added from then on.
+
+    Returns values (units × periods), covariates (unit index: region, urban_rural, dx_decile,
+    cluster) and the treated units' start index."""
+    rng = np.random.default_rng(seed)
+    n_clusters = max(n_units // 40, 2)
+    cluster = rng.integers(0, n_clusters, n_units)
+    region = cluster % 9
+    rural = rng.random(n_units) < 0.2
+    decile = rng.integers(1, 11, n_units)
+    units = [f"U{i:05d}" for i in range(n_units)]
+    level = 50 - 2.5 * decile + 4 * rural + rng.normal(0, 3, n_units)
+    trend = 0.8 - 0.05 * decile - 0.2 * rural + rng.normal(0, 0.05, n_units)
+    t = np.arange(n_periods)
+    shocks = rng.normal(0, 0.6, (n_clusters, n_periods))
+    y = (level[:, None] + trend[:, None] * t[None, :] + shocks[cluster]
+         + rng.normal(0, 1.0, (n_units, n_periods)))
+    p = (11 - decile) / (11 - decile).sum()
+    treated = rng.choice(n_units, n_treated, replace=False, p=p)
+    y[treated, start:] += effect
+    cov = pd.DataFrame({"region": [f"R{r}" for r in region],
+                        "urban_rural": np.where(rural, "Rural", "Urban"),
+                        "dx_decile": decile, "cluster": [f"C{c:03d}" for c in cluster]},
+                       index=units)
+    starts = pd.Series(start, index=[units[i] for i in treated])
+    return y, cov, starts

@@ -59,4 +59,4 @@ def test_sensor_requests_run_when_raw_files_change(tmp_path, monkeypatch):
     assert isinstance(unchanged, dg.SkipReason)
     (tmp_path / "iod" / "b.csv").write_text("new file")
     changed = raw_files_sensor(dg.build_sensor_context(cursor=ctx.cursor))
-    assert isinstance(changed, dg.RunRequest)
+    assert [r.job_name for r in changed] == ["dedi_build"]

@@ -119,17 +119,37 @@ def test_epraccur_headerless_official_csv(tmp_path):
     assert df["status_code"].tolist() == ["A", "C"] and df["commissioner"].iloc[0] == "16C"
 
 
-def test_nhs_app_latest_month_and_bad_month(tmp_path):
-    f = tmp_path / "nhs_app_practice_registrations.csv"
+def test_nhs_app_months_files_and_bad_month(tmp_path):
+    folder = tmp_path / "nhs_app"
+    folder.mkdir()
+    multi = folder / "nhs_app_practice_registrations.csv"  # a file holding several months
     pd.DataFrame({"Practice Code": ["A81001", "A81001", "B82002"],
                   "Month": ["2026-09", "2026-10", "2026-10"], "Registrations": ["10", "12", "c"],
-                  "unknown": 1}).to_csv(f, index=False)
-    df = nhs_app.read_practice_uptake(f).set_index("practice_code")
-    assert df.loc["A81001", "registrations"] == 12 and pd.isna(df.loc["B82002", "registrations"])
+                  "unknown": 1}).to_csv(multi, index=False)
+    pd.DataFrame({"practice_code": ["A81001"], "month": ["2026-11"], "registrations": [15]}
+                 ).to_csv(folder / "nhs_app_practice_2026-11.csv", index=False)
+    assert list(nhs_app.months_available(tmp_path)) == ["2026-09", "2026-10", "2026-11"]
+    df, files = nhs_app.read_months(tmp_path, ["2026-10", "2026-11"])
+    df = df.set_index(["practice_code", "month"])
+    assert df.loc[("A81001", "2026-11"), "registrations"] == 15
+    assert pd.isna(df.loc[("B82002", "2026-10"), "registrations"])  # "c" = suppressed
+    assert {f.name for f in files} == {multi.name, "nhs_app_practice_2026-11.csv"}
+    with pytest.raises(SourceError, match=r"no NHS App file for month\(s\) \['2026-12'\]"):
+        nhs_app.read_months(tmp_path, ["2026-12"])
+    # a practice-month in two files is named, with both files
+    pd.DataFrame({"practice_code": ["A81001"], "month": ["2026-10"], "registrations": [12]}
+                 ).to_csv(folder / "nhs_app_practice_2026-10.csv", index=False)
+    with pytest.raises(SourceError, match=r"A81001 month 2026-10 appears in \["):
+        nhs_app.read_months(tmp_path, ["2026-10"])
+    # a file named for one month holding another
+    pd.DataFrame({"practice_code": ["A81001"], "month": ["2026-09"], "registrations": [1]}
+                 ).to_csv(folder / "nhs_app_practice_2026-10.csv", index=False)
+    with pytest.raises(SourceError, match=r"named for 2026-10 but file row\(s\) \[2\]"):
+        nhs_app.read_practice_months(folder / "nhs_app_practice_2026-10.csv")
     pd.DataFrame({"practice_code": ["A81001"], "month": ["Oct 2026"], "registrations": [1]}
-                 ).to_csv(f, index=False)
+                 ).to_csv(multi, index=False)
     with pytest.raises(SourceError, match=r"'month'.*row\(s\) \[2\]"):
-        nhs_app.read_practice_uptake(f)
+        nhs_app.read_practice_months(multi)
 
 
 def test_gias_cp1252_blank_fsm_and_range(tmp_path):

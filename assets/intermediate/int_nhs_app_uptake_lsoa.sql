@@ -1,46 +1,7 @@
--- int_nhs_app_uptake_lsoa: NHS App uptake per LSOA 2021, apportioned from GP practices by
--- where their registered patients live.
---
---   uptake(LSOA) = SUM over practices p of ( registrations_p * patients_p,LSOA / patients_p )
---                  / SUM over practices p of patients_p,LSOA
---
--- patients_p is the practice's whole registered list (wherever patients live, Wales
--- included). Practices are used when they appear in both files and are not closed in
--- epraccur. LSOAs with fewer than getvariable('min_registered_patients') patients over the
--- practices used get no value. Inputs:
---   stg_nhs_app_practice   latest month's registrations per practice
---   stg_gp_patients_lsoa   patients per practice and LSOA (NHS Digital)
---   stg_gp_practices       epraccur: status_code C = closed
-WITH practice_list AS (
-    SELECT practice_code, sum(patients) AS practice_patients
-    FROM stg_gp_patients_lsoa
-    GROUP BY practice_code
-),
-practices_used AS (
-    SELECT app.practice_code, app.registrations, lst.practice_patients
-    FROM stg_nhs_app_practice AS app
-    JOIN practice_list AS lst ON lst.practice_code = app.practice_code
-    LEFT JOIN stg_gp_practices AS ods ON ods.practice_code = app.practice_code
-    WHERE COALESCE(ods.status_code, 'A') <> 'C'
-      AND lst.practice_patients > 0
-),
-by_lsoa AS (
-    SELECT
-        pat.lsoa_code AS lsoa21_code,
-        sum(used.registrations * pat.patients / used.practice_patients) AS registrations_apportioned,
-        sum(pat.patients) AS registered_patients,
-        count(DISTINCT pat.practice_code) AS practices
-    FROM stg_gp_patients_lsoa AS pat
-    JOIN practices_used AS used ON used.practice_code = pat.practice_code
-    WHERE regexp_matches(pat.lsoa_code, '^E01[0-9]{6}$')
-    GROUP BY pat.lsoa_code
-)
-SELECT
-    lsoa21_code,
-    registered_patients,
-    practices,
-    registrations_apportioned,
-    CASE WHEN registered_patients >= getvariable('min_registered_patients')
-         THEN registrations_apportioned / registered_patients END AS nhs_app_uptake
-FROM by_lsoa
+-- int_nhs_app_uptake_lsoa: NHS App uptake per LSOA 2021 in the latest month supplied (the
+-- current vintage), from int_nhs_app_uptake_lsoa_monthly (where the apportionment is written
+-- out). Input: int_nhs_app_uptake_lsoa_monthly, stg_nhs_app_practice (the latest month).
+SELECT lsoa21_code, registered_patients, practices, registrations_apportioned, nhs_app_uptake
+FROM int_nhs_app_uptake_lsoa_monthly
+WHERE month = (SELECT max(month) FROM stg_nhs_app_practice)
 ORDER BY lsoa21_code

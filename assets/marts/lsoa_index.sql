@@ -21,6 +21,8 @@ SELECT
     geo.icb24_name,
     geo.region_code,
     geo.region_name,
+    geo.ruc21_code,
+    geo.urban_rural,
     pop.population,
     pop.population_source,
     iod.imd_score, iod.imd_rank, iod.imd_decile,

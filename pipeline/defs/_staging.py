@@ -184,15 +184,20 @@ def build_status(conn) -> str:
 
 
 def sql_model_asset(name: str, group: str, deps: list, description: str,
-                    facts: dict[str, str] | None = None) -> dg.AssetsDefinition:
+                    facts: dict[str, str] | None = None,
+                    variables: dict[str, Any] | None = None) -> dg.AssetsDefinition:
     """An asset that materialises the SQL model ``assets/<layer>/<name>.sql`` as table
-    ``name``. ``facts``: metadata key -> a scalar SQL query reported with the row count."""
+    ``name``. ``facts``: metadata key -> a scalar SQL query reported with the row count;
+    ``variables``: name -> a function giving the number the model reads with
+    ``getvariable(name)`` (from settings, read at run time)."""
     from dagster_duckdb import DuckDBResource
 
     @dg.asset(name=name, group_name=group, kinds={"duckdb", "sql"}, deps=deps,
               description=f"{description} ({model_file(name).relative_to(SQL_DIR.parent)})")
     def _asset(staging_db: DuckDBResource) -> dg.MaterializeResult:
         with staging_db.get_connection() as conn:
+            for var, value in (variables or {}).items():
+                conn.execute(f"SET VARIABLE {var} = {float(value())}")
             n = run_sql_model(conn, name)
             extra = {k: conn.execute(q).fetchone()[0] for k, q in (facts or {}).items()}
         return dg.MaterializeResult(metadata={"dagster/row_count": n, **extra})

@@ -1,15 +1,41 @@
-"""Automation: the build job, the monthly schedule and the raw-files sensor."""
+"""Automation: the build job, the partition jobs, the monthly schedule and the raw-files sensor.
+
+Vintages are partitions: IoD releases (``stg_iod_release``, static ``2019``/``2025``) and NHS
+App months (``stg_nhs_app_practice_monthly``, monthly). ``dedi_build`` materialises every
+unpartitioned asset; the sensor materialises a new vintage's partition and only what depends
+on it.
+"""
+
+from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import dagster as dg
 
 from pipeline.config import paths
+from pipeline.defs.iod import stg_iod_release
+from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
+from pipeline.sources import iod, nhs_app
+
+PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly)
+# Runs share one staging database: the run queue lets one run with this tag go at a time
+# (dagster.yaml run_queue.tag_concurrency_limits).
+STAGING_TAG = {"dedi/staging": "shared"}
 
 build_job = dg.define_asset_job(
-    "dedi_build", selection=dg.AssetSelection.all(),
-    description="Materialise every DEDI asset (raw -> staging -> marts) and publish the marts.")
+    "dedi_build", selection=dg.AssetSelection.all() - PARTITIONED, tags=STAGING_TAG,
+    description="Materialise every unpartitioned DEDI asset (raw -> staging -> marts) and "
+    "publish the marts. Partitioned vintages are staged by their own jobs first.")
+nhs_app_month_job = dg.define_asset_job(
+    "dedi_nhs_app_month", tags=STAGING_TAG,
+    selection=dg.AssetSelection.assets(stg_nhs_app_practice_monthly).downstream(),
+    description="Stage one NHS App month (a partition) and rebuild what depends on it.")
+iod_release_job = dg.define_asset_job(
+    "dedi_iod_release", tags=STAGING_TAG,
+    selection=dg.AssetSelection.assets(stg_iod_release).downstream(),
+    description="Stage one IoD release (a partition) and rebuild what depends on it.")
 
 monthly_schedule = dg.ScheduleDefinition(
     name="dedi_monthly", job=build_job, cron_schedule="0 6 2 * *",
@@ -17,29 +43,80 @@ monthly_schedule = dg.ScheduleDefinition(
     description="Rebuild on the 2nd of each month at 06:00 (after monthly NHS releases).")
 
 
-def raw_fingerprint(raw_dir: Path) -> str:
-    """Hash of (path, size, mtime) of every file under the raw folder."""
+def _stat(f: Path) -> str:
+    st = f.stat()
+    return f"{st.st_size}|{st.st_mtime_ns}"
+
+
+def vintage_files(raw_dir: Path) -> dict[str, dict[str, str]]:
+    """Fingerprint (size, mtime) of the files behind each partition: ``nhs_app`` month ->
+    its files, ``iod`` release -> its File 7."""
+    from pipeline.sources.common import SourceError
+
+    months = {m: ";".join(f"{f.name}|{_stat(f)}" for f in files)
+              for m, files in nhs_app.months_available(raw_dir).items()}
+    releases = {}
+    for r in iod.RELEASES:
+        try:
+            f = iod.locate_release(raw_dir, r)
+        except SourceError:
+            continue
+        releases[r] = f"{f.name}|{_stat(f)}"
+    return {"nhs_app": months, "iod": releases}
+
+
+def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:
+    """Hash of (path, size, mtime) of every file under the raw folder but ``exclude``."""
     h = hashlib.sha256()
     if raw_dir.exists():
         for f in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-            st = f.stat()
-            h.update(f"{f.relative_to(raw_dir)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+            if exclude and f in exclude:
+                continue
+            h.update(f"{f.relative_to(raw_dir)}|{_stat(f)}\n".encode())
     return h.hexdigest()
 
 
-@dg.sensor(job=build_job, minimum_interval_seconds=300,
-           description="Starts a build when files under DEDI_RAW_DIR are added or changed.")
+def sensor_state(raw_dir: Path) -> dict:
+    """What the sensor compares between ticks: the vintages' files and everything else."""
+    vint = vintage_files(raw_dir)
+    month_files = set(nhs_app.locate_all(raw_dir))
+    return {**vint, "other": raw_fingerprint(raw_dir, exclude=month_files)}
+
+
+def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
+    """Runs for what changed: a new or changed NHS App month -> that partition and its
+    downstream assets; a changed IoD File 7 -> that release's partition and downstream; any
+    other raw change (an IoD file included) -> the full build of unpartitioned assets."""
+    reqs = []
+    for month, fp in now["nhs_app"].items():
+        if before.get("nhs_app", {}).get(month) != fp:
+            reqs.append(dg.RunRequest(job_name=nhs_app_month_job.name, partition_key=month,
+                                      run_key=f"nhs_app:{month}:{fp}"))
+    for release, fp in now["iod"].items():
+        if before.get("iod", {}).get(release) != fp:
+            reqs.append(dg.RunRequest(job_name=iod_release_job.name, partition_key=release,
+                                      run_key=f"iod:{release}:{fp}"))
+    if before.get("other") != now["other"]:
+        reqs.append(dg.RunRequest(job_name=build_job.name, run_key=f"build:{now['other']}"))
+    return reqs
+
+
+@dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job], minimum_interval_seconds=300,
+           description="When a new vintage lands (an NHS App month file, an IoD File 7), runs "
+           "its partition and what depends on it; when other raw files change, the full build.")
 def raw_files_sensor(context: dg.SensorEvaluationContext):
-    fp = raw_fingerprint(paths().raw)
-    if context.cursor == fp:
+    now = sensor_state(paths().raw)
+    if context.cursor is None:
+        context.update_cursor(json.dumps(now))
+        return dg.SkipReason("first look at raw files; fingerprints recorded")
+    before = json.loads(context.cursor)
+    reqs = run_requests(before, now)
+    context.update_cursor(json.dumps(now))
+    if not reqs:
         return dg.SkipReason("raw files unchanged")
-    first_look = context.cursor is None
-    context.update_cursor(fp)
-    if first_look:
-        return dg.SkipReason("first look at raw files; fingerprint recorded")
-    return dg.RunRequest(run_key=fp)
+    return reqs
 
 
-JOBS = [build_job]
+JOBS = [build_job, nhs_app_month_job, iod_release_job]
 SCHEDULES = [monthly_schedule]
 SENSORS = [raw_files_sensor]

@@ -42,8 +42,18 @@ stg_lsoa21_boundaries = file_asset(
     kinds={"duckdb", "geoparquet"})
 
 
+stg_lsoa21_ruc21 = file_asset(
+    "stg_lsoa21_ruc21", GROUP, "ONS 2021 Rural-Urban Classification of LSOAs (six classes, "
+    "urban/rural). Optional: absent when no file is supplied.",
+    lambda raw: geo.locate(raw, "ruc21"), geo.read_ruc21,
+    lambda df: {"by_class": df["urban_rural"].value_counts().to_dict()},
+    absent_columns="lsoa21_code VARCHAR, ruc21_code VARCHAR, ruc21_name VARCHAR, "
+    "urban_rural VARCHAR, data_status VARCHAR")
+
+
 int_lsoa_geography = sql_model_asset(
-    "int_lsoa_geography", GROUP, [stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region],
+    "int_lsoa_geography", GROUP, [stg_lsoa21_ltla24, stg_lsoa21_icb24, stg_ltla24_region,
+                                  stg_lsoa21_ruc21],
     "One row per England LSOA 2021 with its LTLA, ICB and region",
     {"lsoas_without_icb": "SELECT count(*) FILTER (icb24_code IS NULL) FROM int_lsoa_geography",
      "lsoas_without_region": "SELECT count(*) FILTER (region_code IS NULL) "

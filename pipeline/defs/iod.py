@@ -78,42 +78,75 @@ def imd_reproduction(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb"}, deps=["stg_lsoa11_lsoa21"],
-          description="IMD 2019 (LSOA 2011) harmonised to LSOA 2021 with the ONS lookup "
-          "(pipeline/method/harmonise.py), for comparison. Optional.")
-def int_imd2019_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                       staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import forget_sources, record_source, write_table
-    from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
-    from pipeline.sources.common import SourceError
+IOD_RELEASES = dg.StaticPartitionsDefinition(list(iod.RELEASES))
+RELEASE_DDL = ("CREATE TABLE IF NOT EXISTS stg_iod_release (vintage INTEGER, lsoa_code VARCHAR, "
+               "lsoa_geography VARCHAR, imd_rank DOUBLE, imd_decile DOUBLE, "
+               + ", ".join(f"{d}_rank DOUBLE" for d in iod.DOMAINS if d != "imd")
+               + ", data_status VARCHAR)")
 
-    cols = ["imd2019_rank", "imd2019_decile", *[f"{d}2019_rank" for d in iod.DOMAINS
-                                                  if d != "imd"]]
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"}, partitions_def=IOD_RELEASES,
+          description="IMD and domain ranks of each IoD release as published, on the "
+          "release's own LSOA geography (2011 for 2019, 2021 for 2025): one partition per "
+          "release. Feeds lsoa_index_history through int_imd2019_lsoa21.")
+def stg_iod_release(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                    staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import forget_sources, record_source
+
+    counts = {}
     with staging_db.get_connection() as conn:
+        conn.execute(RELEASE_DDL)
+        for release in context.partition_keys:
+            path = iod.locate_release(dedi_paths.raw, release)
+            context.log.info(f"reading {path}")
+            df = iod.read_release(path, release)
+            rec = file_record(path, df)
+            conn.register("_incoming", df.assign(data_status=rec["data_status"]))
+            try:
+                conn.execute("DELETE FROM stg_iod_release WHERE vintage = ?", [int(release)])
+                conn.execute("INSERT INTO stg_iod_release BY NAME SELECT * FROM _incoming")
+            finally:
+                conn.unregister("_incoming")
+            forget_sources(conn, f"stg_iod_release:{release}")
+            record_source(conn, f"stg_iod_release:{release}", rec, len(df))
+            counts[release] = len(df)
+    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()),
+                                          "lsoas_by_release": counts})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb"}, deps=["stg_lsoa11_lsoa21", stg_iod_release],
+          description="IMD 2019 (LSOA 2011, partition 2019 of stg_iod_release) harmonised to "
+          "LSOA 2021 with the ONS lookup (pipeline/method/harmonise.py), for comparison. "
+          "Optional.")
+def int_imd2019_lsoa21(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    from pipeline.defs._staging import write_table
+    from pipeline.method.harmonise import harmonise_lsoa11_to_lsoa21
+
+    domains = [d for d in iod.DOMAINS if d != "imd"]
+    with staging_db.get_connection() as conn:
+        conn.execute(RELEASE_DDL)
         lookup = read_table(conn, "stg_lsoa11_lsoa21")
-        forget_sources(conn, "int_imd2019_lsoa21")
-        try:
-            path = iod.locate_2019(dedi_paths.raw)
-        except SourceError:
-            path = None
-        if path is None or lookup.empty:
+        df = conn.execute("SELECT lsoa_code AS lsoa11_code, imd_rank AS imd2019_rank, "
+                          "imd_decile AS imd2019_decile, "
+                          + ", ".join(f"{d}_rank AS {d}2019_rank" for d in domains)
+                          + " FROM stg_iod_release WHERE vintage = 2019").df()
+        if df.empty or lookup.empty:
             conn.execute("CREATE OR REPLACE TABLE int_imd2019_lsoa21 (lsoa21_code VARCHAR, "
                          "imd2019_rank_harmonised DOUBLE, imd2019_decile_harmonised DOUBLE, "
                          "imd2019_change_code VARCHAR, "
-                         + ", ".join(f"{d}2019_rank DOUBLE" for d in iod.DOMAINS if d != "imd")
-                         + ")")
+                         + ", ".join(f"{d}2019_rank DOUBLE" for d in domains) + ")")
             return dg.MaterializeResult(metadata={"present": False, "dagster/row_count": 0})
-        df = iod.read_iod2019(path)
-        cols = [c for c in cols if c in df]
+        cols = [c for c in df.columns if c != "lsoa11_code" and df[c].notna().any()]
         out, rep = harmonise_lsoa11_to_lsoa21(df, lookup, cols)
         out = out.rename(columns={"imd2019_rank": "imd2019_rank_harmonised",
                                   "imd2019_decile": "imd2019_decile_harmonised",
                                   "change_code": "imd2019_change_code"})
+        for c in (f"{d}2019_rank" for d in domains):
+            if c not in out:
+                out[c] = np.nan
         out = out[["lsoa21_code", "imd2019_rank_harmonised", "imd2019_decile_harmonised",
-                   "imd2019_change_code", *[c for c in cols if c.endswith("2019_rank")
-                                            and c != "imd2019_rank"]]]
+                   "imd2019_change_code", *[f"{d}2019_rank" for d in domains]]]
         write_table(conn, "int_imd2019_lsoa21", out)
-        record_source(conn, "int_imd2019_lsoa21", file_record(path, df), len(df))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out), "lsoa21_by_change_code": rep.lsoa21_by_change,
         "complex_X_lsoa21": rep.complex_lsoa21, "lsoa11_not_in_lookup": rep.lsoa11_not_in_lookup,

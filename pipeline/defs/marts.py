@@ -37,7 +37,8 @@ ATTRIBUTION = ("Contains public sector information licensed under the Open Gover
 MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
                "validation", "quarantine", "lsoa_index_history", "area_summary_history",
-               "iod_method_changes")
+               "iod_method_changes", "nhs_app_uptake_history", "nhs_app_practice_history",
+               "gp_practice_profile")
 LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
            "under the same terms, with the attribution below")
 # Bump when a published column is renamed or removed (adding columns keeps the version).
@@ -113,6 +114,28 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
     cols = ["geography", "area_code", "area_name", "index", "population", "lsoa_count",
             *MEASURES, *[f"{m}_rank" for m in MEASURES]]
     return pd.concat(frames, ignore_index=True)[cols]
+
+
+def _min_count() -> int:
+    return int(settings()["suppression"]["min_count"])
+
+
+nhs_app_uptake_history = sql_model_asset(
+    "nhs_app_uptake_history", GROUP, ["int_nhs_app_uptake_lsoa_monthly"],
+    "NHS App uptake per LSOA 2021 and month, every month supplied (small counts suppressed)",
+    {"months": "SELECT count(DISTINCT month) FROM nhs_app_uptake_history"},
+    variables={"min_count": _min_count})
+nhs_app_practice_history = sql_model_asset(
+    "nhs_app_practice_history", GROUP, ["stg_nhs_app_practice_monthly", "stg_nhs_app_practice"],
+    "NHS App registrations by GP practice and month, every month supplied (small counts "
+    "suppressed)", {"months": "SELECT count(DISTINCT month) FROM nhs_app_practice_history"},
+    variables={"min_count": _min_count})
+
+gp_practice_profile = sql_model_asset(
+    "gp_practice_profile", GROUP, [lsoa_index, "stg_gp_patients_lsoa", "int_lsoa_geography"],
+    "Where each GP practice's patients live: ICB, region, rural share, patient-weighted DX and "
+    "DEDI (for matching practices in dedi evaluate)",
+    variables={"min_count": _min_count})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
@@ -254,7 +277,8 @@ def settings_hash() -> str:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
           deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
                 "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
-                "validation", "england_maps", "lsoa_index_history"],
+                "validation", "england_maps", "lsoa_index_history", "nhs_app_uptake_history",
+                "nhs_app_practice_history", "gp_practice_profile"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,

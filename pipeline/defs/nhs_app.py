@@ -1,14 +1,30 @@
-"""GP practices, patients by LSOA and NHS App uptake, apportioned from practices to LSOAs."""
+"""GP practices, patients by LSOA and NHS App uptake, apportioned from practices to LSOAs.
+
+NHS App files are monthly: ``stg_nhs_app_practice_monthly`` is partitioned by month (a new
+month file materialises only its partition and what depends on it); the current tables use
+the latest month, and the history is published as ``nhs_app_*_history``.
+"""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset, run_sql_model
+from pipeline.defs._staging import (
+    file_asset,
+    forget_sources,
+    record_source,
+    run_sql_model,
+    sql_model_asset,
+)
+from pipeline.resources import DediPaths
 from pipeline.sources import gp, nhs_app
+from pipeline.sources.common import file_record
 
 GROUP = "nhs_app"
+
+NHS_APP_MONTHS = dg.MonthlyPartitionsDefinition(
+    start_date=settings()["indicators"]["nhs_app"]["first_month"], fmt="%Y-%m", end_offset=1)
 
 
 stg_gp_practices = file_asset(
@@ -36,24 +52,84 @@ stg_gp_patients_lsoa = file_asset(
     "(gp-reg-pat-prac-lsoa-all). Optional: absent when no file is supplied.",
     gp.locate_patients, gp.read_patients_by_lsoa, _patients_facts, {"duckdb", "csv"},
     absent_columns=PATIENT_COLUMNS)
-stg_nhs_app_practice = file_asset(
-    "stg_nhs_app_practice", GROUP, "NHS App registrations by GP practice, latest month (DEDI "
-    "practice-level layout). Optional: absent when no file is supplied.",
-    nhs_app.locate, nhs_app.read_practice_uptake,
-    lambda df: {"practices": len(df), "latest_month": str(df["month"].max()),
-                "registrations": int(df["registrations"].sum())}, {"duckdb", "csv"},
-    absent_columns=APP_COLUMNS)
+
+
+def ensure_monthly_table(conn) -> None:
+    """``stg_nhs_app_practice_monthly`` exists (empty when no month has been staged)."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS stg_nhs_app_practice_monthly ({APP_COLUMNS})")
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"}, partitions_def=NHS_APP_MONTHS,
+          description="NHS App registrations by GP practice, one partition per month "
+          "(<raw>/nhs_app/nhs_app_practice_YYYY-MM.csv, DEDI practice-level layout). A run "
+          "replaces only its months' rows.")
+def stg_nhs_app_practice_monthly(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                                 staging_db: DuckDBResource) -> dg.MaterializeResult:
+    months = list(context.partition_keys)
+    df, files = nhs_app.read_months(dedi_paths.raw, months)
+    context.log.info(f"read {len(df):,} practice-months for {months} from "
+                     f"{[f.name for f in files]}")
+    records = {f: file_record(f) for f in files}
+    status = {f.name: r["data_status"] for f, r in records.items()}
+    df = df.assign(data_status=df["source_file"].map(status)).drop(columns="source_file")
+    with staging_db.get_connection() as conn:
+        ensure_monthly_table(conn)
+        conn.register("_incoming", df)
+        try:
+            conn.execute("BEGIN")
+            conn.execute("DELETE FROM stg_nhs_app_practice_monthly WHERE month IN "
+                         "(SELECT unnest(?::VARCHAR[]))", [months])
+            conn.execute("INSERT INTO stg_nhs_app_practice_monthly BY NAME "
+                         "SELECT * FROM _incoming")
+            conn.execute("COMMIT")
+        finally:
+            conn.unregister("_incoming")
+        for f, rec in records.items():
+            key = f"stg_nhs_app_practice:{nhs_app.month_in_name(f) or f.name}"
+            forget_sources(conn, key)
+            record_source(conn, key, rec, int((df["month"] == nhs_app.month_in_name(f)).sum())
+                          if nhs_app.month_in_name(f) else len(df))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(df), "months": months, "files": [f.name for f in files],
+        "practices": int(df["practice_code"].nunique()),
+        "registrations": int(df["registrations"].sum()),
+        "data_status": sorted(set(status.values()))})
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "sql"}, deps=[stg_nhs_app_practice_monthly],
+          description="NHS App registrations by GP practice in the latest month supplied, the "
+          "current vintage (assets/staging/stg_nhs_app_practice.sql). Empty when no NHS App "
+          "file is supplied.")
+def stg_nhs_app_practice(staging_db: DuckDBResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        ensure_monthly_table(conn)
+        n = run_sql_model(conn, "stg_nhs_app_practice")
+        latest, months = conn.execute("SELECT max(month), count(DISTINCT month) FROM "
+                                      "stg_nhs_app_practice_monthly").fetchone()
+        if n == 0:
+            forget_sources(conn, "stg_nhs_app_practice")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": n, "present": n > 0, "latest_month": latest or "none",
+        "months_staged": months})
+
+
+int_nhs_app_uptake_lsoa_monthly = sql_model_asset(
+    "int_nhs_app_uptake_lsoa_monthly", GROUP,
+    [stg_nhs_app_practice_monthly, stg_nhs_app_practice, stg_gp_patients_lsoa, stg_gp_practices],
+    "NHS App uptake per LSOA 2021 and month, apportioned from practices by registered patients",
+    {"months": "SELECT count(DISTINCT month) FROM int_nhs_app_uptake_lsoa_monthly"},
+    variables={"min_registered_patients": lambda: int(
+        settings()["indicators"]["nhs_app"]["min_registered_patients"])})
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
-          deps=[stg_nhs_app_practice, stg_gp_patients_lsoa, stg_gp_practices],
-          description="NHS App uptake per LSOA 2021 apportioned from practices by registered "
-          "patients (assets/intermediate/int_nhs_app_uptake_lsoa.sql).",
+          deps=[int_nhs_app_uptake_lsoa_monthly, stg_nhs_app_practice],
+          description="NHS App uptake per LSOA 2021 in the latest month "
+          "(assets/intermediate/int_nhs_app_uptake_lsoa.sql).",
           metadata={"dedi/also_writes": ["int_nhs_app_apportionment"]})
 def int_nhs_app_uptake_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     minimum = settings()["indicators"]["nhs_app"]["min_registered_patients"]
     with staging_db.get_connection() as conn:
-        conn.execute(f"SET VARIABLE min_registered_patients = {int(minimum)}")
         n = run_sql_model(conn, "int_nhs_app_uptake_lsoa")
         run_sql_model(conn, "int_nhs_app_apportionment")
         report = conn.execute("SELECT * FROM int_nhs_app_apportionment").df().iloc[0]

@@ -34,8 +34,10 @@ CATALOGUE: dict[str, Official] = {
                             fetch="iod2025"),
     "stg_iod2025_file8": Official("MHCLG", "English Indices of Deprivation 2025, File 8 "
                                   "underlying indicators", IOD25, fetch="iod2025_file8"),
-    "int_imd2019_lsoa21": Official("MHCLG", "English Indices of Deprivation 2019, File 7",
-                                   "IoD 2019 (published 26 September 2019)", fetch="iod2019"),
+    "stg_iod_release:2019": Official("MHCLG", "English Indices of Deprivation 2019, File 7",
+                                     "IoD 2019 (published 26 September 2019)", fetch="iod2019"),
+    "stg_iod_release:2025": Official("MHCLG", "English Indices of Deprivation 2025, File 7",
+                                     IOD25, fetch="iod2025"),
     "stg_lsoa21_boundaries": Official("ONS Open Geography Portal", "LSOA (December 2021) "
                                       "boundaries, generalised", "LSOA 2021",
                                       fetch="ons_boundaries_lsoa21"),
@@ -52,6 +54,11 @@ CATALOGUE: dict[str, Official] = {
     "stg_lsoa11_lsoa21": Official("ONS Open Geography Portal", "LSOA 2011 to LSOA 2021 to LAD "
                                   "(2022) lookup", "LSOA 2011 -> 2021",
                                   fetch="ons_lookup_lsoa11_lsoa21_ltla22"),
+    "stg_lsoa21_ruc21": Official("ONS Open Geography Portal", "Rural Urban Classification "
+                                 "(2021) of LSOAs in England and Wales", CENSUS,
+                                 url="https://www.ons.gov.uk/methodology/geography/"
+                                 "geographicalproducts/ruralurbanclassifications/"
+                                 "2021ruralurbanclassification"),
     "stg_postcode_directory": Official("ONS Open Geography Portal", "ONS Postcode Directory",
                                        "release in the file name",
                                        url="https://geoportal.statistics.gov.uk/"),
@@ -99,8 +106,9 @@ _DATE = re.compile(r"(20\d\d)[_-]?(0[1-9]|1[0-2])(?:[_-]?(0[1-9]|[12]\d|3[01]))?
 
 
 def official(staging_table: str) -> Official | None:
-    """The catalogue entry of a staging table (``table:part`` rows use ``table``)."""
-    return CATALOGUE.get(staging_table.split(":")[0])
+    """The catalogue entry of a staging table (``table:part`` rows use ``table:part`` when
+    catalogued, else ``table``)."""
+    return CATALOGUE.get(staging_table) or CATALOGUE.get(staging_table.split(":")[0])
 
 
 def url_of(entry: Official) -> str | None:

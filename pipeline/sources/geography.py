@@ -55,6 +55,11 @@ LSOA11_21_MAP = {
     "LSOA21CD": "lsoa21_code", "lsoa21_code": "lsoa21_code",
     "CHGIND": "change_code", "change_code": "change_code",
 }
+RUC21_MAP = {"LSOA21CD": "lsoa21_code", "lsoa21_code": "lsoa21_code",
+             "RUC21CD": "ruc21_code", "ruc21_code": "ruc21_code",
+             "RUC21NM": "ruc21_name", "classification": "ruc21_name",
+             "Urban_rura": "urban_rural", "Urban_rural_flag": "urban_rural",
+             "ruc": "urban_rural", "urban_rural": "urban_rural"}
 MSOA_MAP = {"MSOA21CD": "msoa21_code", "msoa21_code": "msoa21_code",
             "MSOA21NM": "msoa21_name", "msoa21_name": "msoa21_name"}
 
@@ -65,6 +70,7 @@ FILES = {
     "lsoa_icb": ["lookup_lsoa21_icb24.parquet", "lookup_lsoa21_icb24.csv"],
     "ltla_region": ["lookup_ltla24_region24.parquet", "lookup_ltla24_region24.csv"],
     "boundaries_lsoa21": ["boundaries_lsoa21.parquet", "boundaries_lsoa21.geojson"],
+    "ruc21": ["ruc21_lsoa21.parquet", "ruc21_lsoa21.csv", "RUC21*LSOA*.csv"],
 }
 
 
@@ -157,6 +163,23 @@ def read_lsoa11_lsoa21(path: Path) -> pd.DataFrame:
     if bad:
         raise SourceError(path, f"column 'change_code': unexpected value(s) {bad[:5]}")
     return df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+
+
+def read_ruc21(path: Path) -> pd.DataFrame:
+    """ONS 2021 Rural-Urban Classification of LSOAs (England rows): the six-class code and
+    name, and the urban/rural flag (derived from the code's first letter when absent)."""
+    df = map_headers(read_table(path), RUC21_MAP, ["lsoa21_code", "ruc21_code"], path)
+    df = df[df["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+    first = df["ruc21_code"].astype(str).str[0]
+    bad = df.index[~first.isin(["U", "R"])]
+    if len(bad):
+        raise SourceError(path, f"column 'ruc21_code': expected a 2021 RUC code (UN1, RLF1, ...) "
+                          f"at file row(s) {[int(i) + 2 for i in bad[:5]]}")
+    if "urban_rural" not in df:
+        df["urban_rural"] = first.map({"U": "Urban", "R": "Rural"})
+    if "ruc21_name" not in df:
+        df["ruc21_name"] = None
+    return df[["lsoa21_code", "ruc21_code", "ruc21_name", "urban_rural"]]
 
 
 def read_msoa_names(path: Path) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.sources.checks import check_range
@@ -180,6 +181,35 @@ def read_iod2019(path: Path) -> pd.DataFrame:
     check_lsoa_codes(df, path, column="lsoa11_code")
     return df
 
+
+
+# --- Releases as partitions: one long table of ranks per release, on its own geography -------
+
+RELEASES = ("2019", "2025")  # the Dagster partitions of stg_iod_release
+RELEASE_COLUMNS = ["vintage", "lsoa_code", "lsoa_geography", "imd_rank", "imd_decile",
+                   *[f"{d}_rank" for d in DOMAINS if d != "imd"]]
+
+
+def locate_release(raw_dir: Path, release: str) -> Path:
+    """File 7 of an IoD release (``2019`` or ``2025``)."""
+    return {"2019": locate_2019, "2025": locate}[release](raw_dir)
+
+
+def read_release(path: Path, release: str) -> pd.DataFrame:
+    """IMD and domain ranks of one release, as published, on the release's LSOA geography
+    (2011 for IoD 2019, 2021 for IoD 2025)."""
+    if release == "2019":
+        df = read_iod2019(path).rename(columns=lambda c: c.replace("2019", ""))
+        df = df.rename(columns={"lsoa11_code": "lsoa_code"})
+        geography = "LSOA 2011"
+    else:
+        df = read_iod2025(path).rename(columns={"lsoa21_code": "lsoa_code"})
+        geography = "LSOA 2021"
+    df = df.assign(vintage=int(release), lsoa_geography=geography)
+    for c in RELEASE_COLUMNS:
+        if c not in df:
+            df[c] = np.nan
+    return df[RELEASE_COLUMNS]
 
 # --- IoD 2025 File 8: underlying indicators (LSOA 2021) ----------------------------------
 # Official workbook: a "Notes" sheet and one sheet per domain ("IoD25 Income Domain", ...,
