@@ -123,8 +123,14 @@ def key_ranges(keys: list[str], present: list[str]) -> list[tuple[str, str]]:
 
 def vintage_runs(raw_dir: Path) -> list[tuple[str, str, tuple[str, str]]]:
     """(job, asset, partition key range) staging every vintage present in ``raw_dir``: the
-    IoD releases and the NHS App months, each contiguous range in one run."""
-    from pipeline.defs.automation import iod_release_job, nhs_app_month_job, vintage_files
+    IoD releases and the NHS App months, each contiguous range in one run, and each local
+    period (dynamic partitions, one run each)."""
+    from pipeline.defs.automation import (
+        iod_release_job,
+        local_period_job,
+        nhs_app_month_job,
+        vintage_files,
+    )
     from pipeline.defs.iod import IOD_RELEASES
     from pipeline.defs.nhs_app import NHS_APP_MONTHS
     from pipeline.sources.common import SourceError
@@ -139,7 +145,9 @@ def vintage_runs(raw_dir: Path) -> list[tuple[str, str, tuple[str, str]]]:
     return ([(iod_release_job.name, "stg_iod_release", r)
              for r in key_ranges(IOD_RELEASES.get_partition_keys(), list(present["iod"]))]
             + [(nhs_app_month_job.name, "stg_nhs_app_practice_monthly", r)
-               for r in key_ranges(months, list(present["nhs_app"]))])
+               for r in key_ranges(months, list(present["nhs_app"]))]
+            + [(local_period_job.name, "stg_local_proxies_period", (p, p))
+               for p in present["local"]])
 
 
 def _failures(result) -> list[str]:
@@ -172,12 +180,26 @@ def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
         runs = vintage_runs(p.raw)
     except SourceError as exc:
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
-    # 1. every vintage (partition) present, 2. everything else, which reads them
+    # 1. every vintage (partition) present, 2. everything else, which reads them. A local
+    # period needs the geography staged, so its first run stages that too (with File 7, which
+    # the geography checks count LSOAs from).
+    from pipeline.defs.local import LOCAL_PERIODS, UPSTREAM
+
+    periods = [r[0] for job, _, r in runs if job == "dedi_local_period"]
+    if periods:
+        instance.add_dynamic_partitions(LOCAL_PERIODS.name, periods)
+    staged_upstream = False
     for job_name, asset, (first, last) in runs:
         job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
+        selection = [dg.AssetKey(asset)]
+        if job_name == "dedi_local_period" and not staged_upstream:
+            graph = defs.resolve_asset_graph()
+            selection += sorted(dg.AssetSelection.assets(*UPSTREAM, "stg_iod2025").upstream()
+                                .resolve(graph))
+            staged_upstream = True
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=loggers,
-            asset_selection=[dg.AssetKey(asset)],
+            asset_selection=selection,
             tags={"dagster/asset_partition_range_start": first,
                   "dagster/asset_partition_range_end": last})
         failures = _failures(result)

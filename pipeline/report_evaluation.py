@@ -40,6 +40,7 @@ def event_chart(ev: Evaluation, label: str, units: str, synthetic: bool) -> byte
     ax.set_title(f"{label}: intervention minus matched comparison, relative to the period "
                  f"before the start ({ev.level:.0%} intervals)", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
+    fig.subplots_adjust(bottom=0.3)  # room for the synthetic stamp under the axis label
     stamp(fig, synthetic)
     return png_bytes(fig)
 

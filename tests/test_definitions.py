@@ -37,7 +37,11 @@ def test_all_assets_checks_schedule_and_sensor():
             # the index, one asset per method step, and external validation
             "stg_iod2025_file8", "int_file8_indicators", "index_spec", "int_dx_lsoa",
             "int_dedi_lsoa", "int_dedi_uncertainty", "indicator_diagnostics",
-            "validation", "dedi_decile1_changes"} == keys
+            "validation", "dedi_decile1_changes",
+            # vintages as partitions and their history marts (issue 11)
+            "stg_iod_release", "stg_nhs_app_practice_monthly", "int_nhs_app_uptake_lsoa_monthly",
+            "nhs_app_uptake_history", "nhs_app_practice_history", "gp_practice_profile",
+            "stg_lsoa21_ruc21", "stg_local_proxies_period", "local_proxy_history"} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {"imd_reproduction", "stg_iod2025_expectations", "lsoa_index_expectations",
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks
@@ -59,4 +63,4 @@ def test_sensor_requests_run_when_raw_files_change(tmp_path, monkeypatch):
     assert isinstance(unchanged, dg.SkipReason)
     (tmp_path / "iod" / "b.csv").write_text("new file")
     changed = raw_files_sensor(dg.build_sensor_context(cursor=ctx.cursor))
-    assert [r.job_name for r in changed] == ["dedi_build"]
+    assert [r.job_name for r in changed.run_requests] == ["dedi_build"]

@@ -10,6 +10,7 @@ import shutil
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.conftest import BuildDirs, build, dedi_env
@@ -45,6 +46,14 @@ def test_key_ranges_split_at_gaps():
     assert key_ranges(["2019", "2025"], ["2025"]) == [("2025", "2025")]
 
 
+def _dagster_home(tmp_path, monkeypatch) -> None:
+    """A persistent Dagster instance for the test (runs, partitions, materialisations)."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+
+
 def _materialised(result) -> list[tuple[str, str | None]]:
     return sorted((e.event_specific_data.materialization.asset_key.to_user_string(),
                    e.event_specific_data.materialization.partition)
@@ -57,8 +66,7 @@ def test_new_nhs_app_month_materialises_only_its_partition_and_downstream(
     from pipeline.defs.automation import raw_files_sensor
     from pipeline.demo import generate
 
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-    (tmp_path / "dagster_home").mkdir()
+    _dagster_home(tmp_path, monkeypatch)
     dirs = BuildDirs(tmp_path / "raw", tmp_path / "staging", tmp_path / "marts")
     generate(dirs.raw)
     new_file = dirs.raw / "nhs_app" / "nhs_app_practice_2026-10.csv"
@@ -78,7 +86,7 @@ def test_new_nhs_app_month_materialises_only_its_partition_and_downstream(
         assert isinstance(unchanged, dg.SkipReason)
         shutil.move(held, new_file)  # the October file lands
         after = dg.build_sensor_context(instance=instance, cursor=ctx.cursor)
-        requests = raw_files_sensor(after)
+        requests = raw_files_sensor(after).run_requests
         assert [(r.job_name, r.partition_key) for r in requests] == [
             ("dedi_nhs_app_month", "2026-10")]
 
@@ -131,3 +139,96 @@ def test_nhs_app_month_outside_partitions_is_one_clear_line(tmp_path):
         "practice_code,month,registrations\nA81001,2019-03,10\n")
     with pytest.raises(SourceError, match=r"\['2019-03'\].*first_month"):
         vintage_runs(tmp_path)
+
+
+def _dated_copy(folder, name: str, new: str, adjust=None) -> None:
+    """Copy a demo local file under a dated name, keeping its synthetic provenance."""
+    import json
+
+    src = folder / name
+    df = pd.read_csv(src)
+    if adjust:
+        df = adjust(df)
+    df.to_csv(folder / new, index=False)
+    prov = json.loads((folder / "provenance.json").read_text())
+    prov["files"][new] = prov["files"][name]
+    (folder / "provenance.json").write_text(json.dumps(prov))
+
+
+def test_local_periods_are_partitions_latest_current_all_in_history(tmp_path, monkeypatch):
+    """Dated local files (<proxy>_<period>.csv) become dynamic partitions; the latest period
+    is what the index uses; every period is published; a new period file is added as a
+    partition by the sensor and materialises only that partition and its downstream."""
+    from pipeline.definitions import build_definitions
+    from pipeline.defs.automation import raw_files_sensor
+    from pipeline.demo import generate
+
+    _dagster_home(tmp_path, monkeypatch)
+    dirs = BuildDirs(tmp_path / "raw", tmp_path / "staging", tmp_path / "marts")
+    generate(dirs.raw)
+    la = dirs.raw / "local" / "E06009902"
+    _dated_copy(la, "pupil_premium.csv", "pupil_premium_2025.csv",
+                lambda d: d.assign(count=(d["count"] - 20).clip(lower=0)))
+    _dated_copy(la, "pupil_premium.csv", "pupil_premium_2026.csv")
+    (la / "pupil_premium.csv").unlink()
+    outcome = build(dirs)
+    assert outcome.success, outcome.failures
+    instance = dg.DagsterInstance.get()
+    period_key = dg.AssetKey("stg_local_proxies_period")
+    assert instance.get_dynamic_partitions("local_period") == ["2025", "2026"]
+    assert instance.get_materialized_partitions(period_key) == {"2025", "2026"}
+
+    con = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
+    hist = con.execute("SELECT period, lsoa21_code, count FROM local_proxy_history WHERE "
+                       "proxy = 'pupil_premium'").df()
+    assert sorted(hist["period"].unique()) == ["2025", "2026"]
+    wide = hist.pivot(index="lsoa21_code", columns="period", values="count").dropna()
+    assert len(wide) > 20 and (wide["2026"] - wide["2025"] >= 19.99).all()
+    cur = con.execute("SELECT lsoa21_code, pupil_premium_count FROM lsoa_indicators WHERE "
+                      "pupil_premium_count IS NOT NULL").df().set_index("lsoa21_code")
+    both = cur.join(wide, how="inner")
+    assert len(both) > 20 and (both["pupil_premium_count"] == both["2026"]).all()
+    con.close()
+
+    with dedi_env(dirs):
+        ctx = dg.build_sensor_context(instance=instance)
+        raw_files_sensor(ctx)  # first look
+        _dated_copy(la, "pupil_premium_2026.csv", "pupil_premium_2027.csv",
+                    lambda d: d.assign(count=d["count"] + 5))
+        result = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
+        assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+            ("dedi_local_period", "2027")]
+        assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["2027"]]
+        instance.add_dynamic_partitions("local_period", ["2027"])  # what the daemon does
+        defs = build_definitions()
+        run = defs.resolve_job_def("dedi_local_period").execute_in_process(
+            instance=instance, partition_key="2027")
+    assert run.success
+    done = _materialised(run)
+    assert [(a, p) for a, p in done if p is not None] == [("stg_local_proxies_period", "2027")]
+    assert {"stg_local_proxies", "int_local_proxy_rates", "local_proxy_history",
+            "lsoa_indicators", "published_marts"} <= {a for a, _ in done}
+    assert not {"stg_nhs_app_practice_monthly", "stg_iod2025", "stg_lsoa21_boundaries",
+                "stg_census21_population"} & {a for a, _ in done}
+    con = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
+    assert [r[0] for r in con.execute("SELECT DISTINCT period FROM local_proxy_history "
+                                      "ORDER BY 1").fetchall()] == ["2025", "2026", "2027"]
+    cur2 = con.execute("SELECT lsoa21_code, pupil_premium_count FROM lsoa_indicators WHERE "
+                       "pupil_premium_count IS NOT NULL").df().set_index("lsoa21_code")
+    assert (cur2.loc[both.index, "pupil_premium_count"] == both["2026"] + 5).all()
+
+
+def test_local_file_with_and_without_period_is_one_clear_line(tmp_path):
+    from pipeline.sources import local_proxies as lp
+    from pipeline.sources.common import SourceError
+
+    folder = tmp_path / "local" / "E06000001"
+    folder.mkdir(parents=True)
+    (folder / "pupil_premium.csv").write_text("lsoa21_code,count\n")
+    (folder / "pupil_premium_2025.csv").write_text("lsoa21_code,count\n")
+    with pytest.raises(SourceError, match=r"files with and without a period"):
+        lp.discover(tmp_path)
+    (folder / "pupil_premium.csv").unlink()
+    (folder / "pupil_premium_20255.csv").write_text("lsoa21_code,count\n")
+    with pytest.raises(SourceError, match=r"unknown proxy 'pupil_premium_20255'"):
+        lp.discover(tmp_path)

@@ -1,9 +1,17 @@
--- int_local_proxy_rates: local-authority proxies as rates per LSOA 2021 (one row per LSOA and
--- proxy supplied). Input stg_local_proxies holds counts per LSOA of the supplying LA, with
+-- int_local_proxy_rates: local-authority proxies as rates per LSOA 2021 (one row per LSOA,
+-- proxy and vintage supplied). vintage 'current' is what the index uses (stg_local_proxies:
+-- files without a period, and the latest period of the others); every dated file is also here
+-- under its own period (stg_local_proxy_periods, one Dagster partition per period).
+-- Input stg_local_proxies holds counts per LSOA of the supplying LA, with
 -- the file's own denominator where given. Otherwise the Census 2021 denominator named in
 -- settings.yaml (indicators.local_proxies.denominators) is used. LSOAs outside the supplying
 -- LA have no row, so their rate stays missing, never zero.
-WITH with_denominator AS (
+WITH counts AS (
+    SELECT 'current' AS vintage, * FROM stg_local_proxies
+    UNION ALL BY NAME
+    SELECT period AS vintage, * EXCLUDE (period) FROM stg_local_proxy_periods
+),
+with_denominator AS (
     SELECT
         p.*,
         COALESCE(p.denominator,
@@ -12,12 +20,13 @@ WITH with_denominator AS (
                      WHEN 'usual_residents' THEN pop.usual_residents
                      WHEN 'children_0_15' THEN kids.children_0_15
                  END) AS denominator_used
-    FROM stg_local_proxies AS p
+    FROM counts AS p
     LEFT JOIN stg_census21_households AS hh ON hh.lsoa21_code = p.lsoa21_code
     LEFT JOIN stg_census21_population AS pop ON pop.lsoa21_code = p.lsoa21_code
     LEFT JOIN stg_census21_children AS kids ON kids.lsoa21_code = p.lsoa21_code
 )
 SELECT
+    vintage,
     la_code,
     proxy,
     lsoa21_code,
@@ -29,4 +38,4 @@ SELECT
     data_status,
     source_file
 FROM with_denominator
-ORDER BY proxy, lsoa21_code
+ORDER BY vintage, proxy, lsoa21_code

@@ -5,7 +5,8 @@
 -- suppression threshold (and their rates) BEFORE the index reads this table, so DX can be
 -- reproduced from the published values.
 -- Inputs: int_lsoa_geography, int_connectivity_lsoa, int_nhs_app_uptake_lsoa,
---   int_census_indicators, int_file8_indicators, int_school_fsm_lsoa, int_local_proxy_rates.
+--   int_census_indicators, int_file8_indicators, int_school_fsm_lsoa, int_local_proxy_rates
+--   (its 'current' vintage).
 SELECT
     geo.lsoa21_code,
     geo.lsoa21_name,
@@ -48,10 +49,14 @@ LEFT JOIN int_file8_indicators AS f8 ON f8.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_school_fsm_lsoa AS fsm ON fsm.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_local_proxy_rates AS pp
        ON pp.lsoa21_code = geo.lsoa21_code AND pp.proxy = 'pupil_premium'
+      AND pp.vintage = 'current'
 LEFT JOIN int_local_proxy_rates AS ab
        ON ab.lsoa21_code = geo.lsoa21_code AND ab.proxy = 'assisted_bin_collection'
+      AND ab.vintage = 'current'
 LEFT JOIN int_local_proxy_rates AS esl
        ON esl.lsoa21_code = geo.lsoa21_code AND esl.proxy = 'english_second_language'
+      AND esl.vintage = 'current'
 LEFT JOIN int_local_proxy_rates AS hc
        ON hc.lsoa21_code = geo.lsoa21_code AND hc.proxy = 'housing_condition'
+      AND hc.vintage = 'current'
 ORDER BY geo.lsoa21_code

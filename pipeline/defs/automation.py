@@ -1,9 +1,10 @@
 """Automation: the build job, the partition jobs, the monthly schedule and the raw-files sensor.
 
-Vintages are partitions: IoD releases (``stg_iod_release``, static ``2019``/``2025``) and NHS
-App months (``stg_nhs_app_practice_monthly``, monthly). ``dedi_build`` materialises every
-unpartitioned asset; the sensor materialises a new vintage's partition and only what depends
-on it.
+Vintages are partitions: IoD releases (``stg_iod_release``, static ``2019``/``2025``), NHS
+App months (``stg_nhs_app_practice_monthly``, monthly) and the periods local proxy files carry
+in their names (``stg_local_proxies_period``, dynamic: added when a file of a new period
+lands). ``dedi_build`` materialises every unpartitioned asset; the sensor materialises a new
+vintage's partition and only what depends on it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ import dagster as dg
 
 from pipeline.config import paths
 from pipeline.defs.iod import stg_iod_release
+from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.sources import iod, nhs_app
+from pipeline.sources import local_proxies as lp
 
-PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly)
+PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
+                                       stg_local_proxies_period)
 # Runs share one staging database: the run queue lets one run with this tag go at a time
 # (dagster.yaml run_queue.tag_concurrency_limits).
 STAGING_TAG = {"dedi/staging": "shared"}
@@ -32,6 +36,11 @@ nhs_app_month_job = dg.define_asset_job(
     "dedi_nhs_app_month", tags=STAGING_TAG,
     selection=dg.AssetSelection.assets(stg_nhs_app_practice_monthly).downstream(),
     description="Stage one NHS App month (a partition) and rebuild what depends on it.")
+local_period_job = dg.define_asset_job(
+    "dedi_local_period", tags=STAGING_TAG,
+    selection=dg.AssetSelection.assets(stg_local_proxies_period).downstream(),
+    description="Stage the local proxy files of one period (a partition) and rebuild what "
+    "depends on it.")
 iod_release_job = dg.define_asset_job(
     "dedi_iod_release", tags=STAGING_TAG,
     selection=dg.AssetSelection.assets(stg_iod_release).downstream(),
@@ -50,7 +59,7 @@ def _stat(f: Path) -> str:
 
 def vintage_files(raw_dir: Path) -> dict[str, dict[str, str]]:
     """Fingerprint (size, mtime) of the files behind each partition: ``nhs_app`` month ->
-    its files, ``iod`` release -> its File 7."""
+    its files, ``iod`` release -> its File 7, ``local`` period -> its files."""
     from pipeline.sources.common import SourceError
 
     months = {m: ";".join(f"{f.name}|{_stat(f)}" for f in files)
@@ -62,15 +71,20 @@ def vintage_files(raw_dir: Path) -> dict[str, dict[str, str]]:
         except SourceError:
             continue
         releases[r] = f"{f.name}|{_stat(f)}"
-    return {"nhs_app": months, "iod": releases}
+    local: dict[str, str] = {}
+    for f in lp.discover(raw_dir):
+        if f.period:
+            local[f.period] = local.get(f.period, "") + f"{f.la_code}/{f.path.name}|{_stat(f.path)};"
+    return {"nhs_app": months, "iod": releases, "local": dict(sorted(local.items()))}
 
 
 def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:
-    """Hash of (path, size, mtime) of every file under the raw folder but ``exclude``."""
+    """Hash of (path, size, mtime) of every data file under the raw folder but ``exclude``
+    (``provenance.json`` files describe data files; they change when those do)."""
     h = hashlib.sha256()
     if raw_dir.exists():
         for f in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-            if exclude and f in exclude:
+            if (exclude and f in exclude) or f.name == "provenance.json":
                 continue
             h.update(f"{f.relative_to(raw_dir)}|{_stat(f)}\n".encode())
     return h.hexdigest()
@@ -79,14 +93,15 @@ def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:
 def sensor_state(raw_dir: Path) -> dict:
     """What the sensor compares between ticks: the vintages' files and everything else."""
     vint = vintage_files(raw_dir)
-    month_files = set(nhs_app.locate_all(raw_dir))
-    return {**vint, "other": raw_fingerprint(raw_dir, exclude=month_files)}
+    dated = set(nhs_app.locate_all(raw_dir)) | {f.path for f in lp.discover(raw_dir) if f.period}
+    return {**vint, "other": raw_fingerprint(raw_dir, exclude=dated)}
 
 
 def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
     """Runs for what changed: a new or changed NHS App month -> that partition and its
-    downstream assets; a changed IoD File 7 -> that release's partition and downstream; any
-    other raw change (an IoD file included) -> the full build of unpartitioned assets."""
+    downstream assets; a changed IoD File 7 -> that release's partition and downstream; a new or
+    changed local period -> that period's partition and downstream; any other raw change (an
+    IoD file included) -> the full build of unpartitioned assets."""
     reqs = []
     for month, fp in now["nhs_app"].items():
         if before.get("nhs_app", {}).get(month) != fp:
@@ -96,14 +111,20 @@ def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
         if before.get("iod", {}).get(release) != fp:
             reqs.append(dg.RunRequest(job_name=iod_release_job.name, partition_key=release,
                                       run_key=f"iod:{release}:{fp}"))
+    for period, fp in now["local"].items():
+        if before.get("local", {}).get(period) != fp:
+            reqs.append(dg.RunRequest(job_name=local_period_job.name, partition_key=period,
+                                      run_key=f"local:{period}:{fp}"))
     if before.get("other") != now["other"]:
         reqs.append(dg.RunRequest(job_name=build_job.name, run_key=f"build:{now['other']}"))
     return reqs
 
 
-@dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job], minimum_interval_seconds=300,
-           description="When a new vintage lands (an NHS App month file, an IoD File 7), runs "
-           "its partition and what depends on it; when other raw files change, the full build.")
+@dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job, local_period_job],
+           minimum_interval_seconds=300,
+           description="When a new vintage lands (an NHS App month file, an IoD File 7, a dated "
+           "local proxy file), runs its partition and what depends on it (adding a new local "
+           "period as a partition); when other raw files change, the full build.")
 def raw_files_sensor(context: dg.SensorEvaluationContext):
     now = sensor_state(paths().raw)
     if context.cursor is None:
@@ -114,9 +135,11 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(json.dumps(now))
     if not reqs:
         return dg.SkipReason("raw files unchanged")
-    return reqs
+    new_periods = [p for p in now["local"] if p not in before.get("local", {})]
+    return dg.SensorResult(run_requests=reqs, dynamic_partitions_requests=[
+        LOCAL_PERIODS.build_add_request(new_periods)] if new_periods else [])
 
 
-JOBS = [build_job, nhs_app_month_job, iod_release_job]
+JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job]
 SCHEDULES = [monthly_schedule]
 SENSORS = [raw_files_sensor]

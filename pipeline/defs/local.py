@@ -7,7 +7,13 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import forget_sources, record_source, sql_model_asset, write_table
+from pipeline.defs._staging import (
+    SOURCES_DDL,
+    forget_sources,
+    record_source,
+    sql_model_asset,
+    write_table,
+)
 from pipeline.resources import DediPaths
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.checks import check_lsoa21
@@ -26,63 +32,138 @@ def _polygons(conn) -> gpd.GeoDataFrame:
                             crs="EPSG:4326")
 
 
+LOCAL_PERIODS = dg.DynamicPartitionsDefinition(name="local_period")
+PERIOD_TABLE_DDL = ("CREATE TABLE IF NOT EXISTS stg_local_proxy_periods (period VARCHAR, "
+                    "la_code VARCHAR, proxy VARCHAR, lsoa21_code VARCHAR, count DOUBLE, "
+                    "denominator DOUBLE, denominator_name VARCHAR, data_status VARCHAR, "
+                    "source_file VARCHAR)")
+PERIOD_QUARANTINE_DDL = ("CREATE TABLE IF NOT EXISTS stg_local_quarantine_periods (period "
+                         "VARCHAR, source VARCHAR, file VARCHAR, file_row VARCHAR, reason "
+                         "VARCHAR, \"values\" VARCHAR)")
+UPSTREAM = ["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directory",
+            "stg_lsoa11_lsoa21"]
+
+
+def stage_files(conn, files: list, log) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Read local proxy ``files`` into counts per LSOA of each supplying LA (records placed
+    with a geopandas spatial join), with the rows to quarantine and a report per file."""
+    denominators = settings()["indicators"]["local_proxies"]["denominators"]
+    frames, reports, quarantined = [], {}, []
+    polys = _polygons(conn)
+    la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
+    lsoa11 = {r[0] for r in conn.execute("SELECT DISTINCT lsoa11_code FROM stg_lsoa11_lsoa21"
+                                         ).fetchall()}  # empty when no lookup is supplied
+    max_outside = float(settings()["raw_checks"]["max_share_outside"])
+    has_pcd = conn.execute("SELECT count(*) FROM stg_postcode_directory").fetchone()[0] > 0
+    for f in files:
+        log.info(f"reading {f.path}")
+        rec = file_record(f.path)
+        if lp.file_form(conn, f.path) == "counts":
+            df = lp.read_counts(f.path)
+            check_lsoa21(df["lsoa21_code"], f.path, "lsoa21_code", set(la_of), lsoa11)
+            outside = df["lsoa21_code"].map(la_of) != f.la_code
+            _check_outside(f, df, outside, la_of, max_outside)
+            why = lp.row_problems(df)
+            bad = why != ""
+            quarantined.extend(_quarantine_rows(f, df, why))
+            report = {"form": "counts", "rows": len(df),
+                      "lsoas_outside_la_dropped": int(outside.sum()),
+                      "rows_quarantined": int(bad.sum()),
+                      "suppressed_counts": int(df["count"].isna().sum())}
+            df = df[~outside & ~bad]
+        else:
+            df, report = lp.count_records(conn, f.path, polys, f.la_code,
+                                          "stg_postcode_directory" if has_pcd else None,
+                                          max_outside)
+            report["form"] = "records"
+        if "denominator" not in df:
+            df["denominator"] = float("nan")
+        df = df.assign(la_code=f.la_code, proxy=f.proxy, denominator_name=denominators[f.proxy],
+                       data_status=rec["data_status"], source_file=str(f.path))
+        frames.append(df[COLUMNS])
+        reports[f"{f.la_code}/{f.proxy}" + (f"/{f.period}" if f.period else "")] = {
+            **report, "data_status": rec["data_status"]}
+        record_source(conn, _source_key(f), rec, len(df))
+    out = (pd.concat(frames, ignore_index=True) if frames else  # typed, even when empty
+           pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS}))
+    out["count"] = out["count"].astype("float64")
+    out["denominator"] = out["denominator"].astype("float64")
+    return out, quarantined, reports
+
+
+def _source_key(f) -> str:
+    """``_sources`` key of a local file: the current files under ``stg_local_proxies``, the
+    dated ones under ``stg_local_proxies_period`` (restaged by their own partition)."""
+    if f.period:
+        return f"stg_local_proxies_period:{f.la_code}/{f.proxy}/{f.period}"
+    return f"stg_local_proxies:{f.la_code}/{f.proxy}"
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"}, deps=UPSTREAM,
+          partitions_def=LOCAL_PERIODS,
+          description="Local proxy files that carry a period in their name "
+          "(<raw>/local/<LA code>/<proxy>_<period>.csv), one partition per period: counts per "
+          "LSOA as for stg_local_proxies, kept for every period in stg_local_proxy_periods.")
+def stg_local_proxies_period(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+                             staging_db: DuckDBResource) -> dg.MaterializeResult:
+    period = context.partition_key
+    files = [f for f in lp.discover(dedi_paths.raw) if f.period == period]
+    if not files:
+        raise SourceError(dedi_paths.raw / lp.TOPIC, f"no local proxy file for period {period} "
+                          "(expected <LA code>/<proxy>_" + period + ".csv)")
+    with staging_db.get_connection() as conn:
+        conn.execute(PERIOD_TABLE_DDL)
+        conn.execute(PERIOD_QUARANTINE_DDL)
+        conn.execute(SOURCES_DDL)
+        conn.execute("DELETE FROM _sources WHERE staging_table LIKE ?",
+                     [f"stg_local_proxies_period:%/{period}"])
+        out, quarantined, reports = stage_files(conn, files, context.log)
+        conn.execute("DELETE FROM stg_local_proxy_periods WHERE period = ?", [period])
+        conn.register("_incoming", out.assign(period=period))
+        conn.execute("INSERT INTO stg_local_proxy_periods BY NAME SELECT * FROM _incoming")
+        conn.unregister("_incoming")
+        conn.execute("DELETE FROM stg_local_quarantine_periods WHERE period = ?", [period])
+        q = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS).astype("string")
+        conn.register("_q", q.assign(period=period))
+        conn.execute("INSERT INTO stg_local_quarantine_periods BY NAME SELECT * FROM _q")
+        conn.unregister("_q")
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "period": period,
+                                          "files": reports, "rows_quarantined": len(q)})
+
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"},
-          deps=["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directory",
-                "stg_lsoa11_lsoa21"],
-          description="Every local proxy file under <raw>/local/<LA code>/, as counts per LSOA "
+          deps=[*UPSTREAM, stg_local_proxies_period],
+          description="The current local proxies: every file under <raw>/local/<LA code>/ "
+          "without a period, and the latest period of those that carry one, as counts per LSOA "
           "of the supplying LA (record files placed with a geopandas spatial join). A proxy "
           "nobody supplies is absent. Rows failing row checks go to `quarantine`.",
           metadata={"dedi/also_writes": ["quarantine"]})
 def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                       staging_db: DuckDBResource) -> dg.MaterializeResult:
-    denominators = settings()["indicators"]["local_proxies"]["denominators"]
+    cfg = settings()["raw_checks"]
     files = lp.discover(dedi_paths.raw)
-    frames, reports = [], {}
     with staging_db.get_connection() as conn:
-        polys = _polygons(conn)
         forget_sources(conn, "stg_local_proxies")
-        la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
-        lsoa11 = {r[0] for r in conn.execute("SELECT DISTINCT lsoa11_code FROM stg_lsoa11_lsoa21"
-                                             ).fetchall()}  # empty when no lookup is supplied
-        cfg = settings()["raw_checks"]
-        max_outside = float(cfg["max_share_outside"])
-        quarantined: list[dict] = []
-        has_pcd = conn.execute("SELECT count(*) FROM stg_postcode_directory").fetchone()[0] > 0
-        for f in files:
-            context.log.info(f"reading {f.path}")
-            rec = file_record(f.path)
-            if lp.file_form(conn, f.path) == "counts":
-                df = lp.read_counts(f.path)
-                check_lsoa21(df["lsoa21_code"], f.path, "lsoa21_code", set(la_of), lsoa11)
-                outside = df["lsoa21_code"].map(la_of) != f.la_code
-                _check_outside(f, df, outside, la_of, max_outside)
-                why = lp.row_problems(df)
-                bad = why != ""
-                quarantined.extend(_quarantine_rows(f, df, why))
-                report = {"form": "counts", "rows": len(df),
-                          "lsoas_outside_la_dropped": int(outside.sum()),
-                          "rows_quarantined": int(bad.sum()),
-                          "suppressed_counts": int(df["count"].isna().sum())}
-                df = df[~outside & ~bad]
-            else:
-                df, report = lp.count_records(conn, f.path, polys, f.la_code,
-                                              "stg_postcode_directory" if has_pcd else None,
-                                              max_outside)
-                report["form"] = "records"
-            if "denominator" not in df:
-                df["denominator"] = float("nan")
-            df = df.assign(la_code=f.la_code, proxy=f.proxy,
-                           denominator_name=denominators[f.proxy],
-                           data_status=rec["data_status"], source_file=str(f.path))
-            frames.append(df[COLUMNS])
-            reports[f"{f.la_code}/{f.proxy}"] = {**report, "data_status": rec["data_status"]}
-            record_source(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}", rec, len(df))
-        out = (pd.concat(frames, ignore_index=True) if frames else  # typed, even when empty
-               pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS}))
-        out["count"] = out["count"].astype("float64")
-        out["denominator"] = out["denominator"].astype("float64")
+        out, quarantined, reports = stage_files(conn, [f for f in files if not f.period],
+                                                context.log)
+        conn.execute(PERIOD_TABLE_DDL)
+        conn.execute(PERIOD_QUARANTINE_DDL)
+        latest = conn.execute(
+            "SELECT * EXCLUDE (period) FROM stg_local_proxy_periods p WHERE period = (SELECT "
+            "max(period) FROM stg_local_proxy_periods q WHERE q.la_code = p.la_code AND "
+            "q.proxy = p.proxy)").df()
+        if len(latest):
+            out = pd.concat([out, latest[COLUMNS]], ignore_index=True)
+            for f in files:  # the dated file now current is a source of this build too
+                if f.period and f.period == _latest(files, f):
+                    record_source(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}",
+                                  file_record(f.path), int((latest["source_file"] ==
+                                                            str(f.path)).sum()))
         write_table(conn, "stg_local_proxies", out)
-        q = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS).astype("string")
+        q = pd.concat([pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS),
+                       conn.execute("SELECT * EXCLUDE (period) FROM "
+                                    "stg_local_quarantine_periods").df()],
+                      ignore_index=True).astype("string")
         write_table(conn, "quarantine", q)
     if len(q) and cfg["quarantine"]["local_proxies"] == "block":
         first = q.iloc[0]
@@ -91,8 +172,14 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                           "correct them, or set raw_checks.quarantine.local_proxies: warn")
     for r in q.head(5).itertuples():
         context.log.warning(f"quarantined {r.file} row {r.file_row}: {r.reason}")
-    return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "files": reports,
-                                          "rows_quarantined": len(q)})
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(out), "files": reports, "rows_quarantined": len(q),
+        "latest_periods": sorted({f"{r.la_code}/{r.proxy}" for r in latest.itertuples()})})
+
+
+def _latest(files: list, f) -> str | None:
+    return max((g.period for g in files if (g.la_code, g.proxy) == (f.la_code, f.proxy)
+                and g.period), default=None)
 
 
 QUARANTINE_COLUMNS = ["source", "file", "file_row", "reason", "values"]
@@ -123,9 +210,10 @@ def _check_outside(f, df: pd.DataFrame, outside: pd.Series, la_of: dict,
 
 int_local_proxy_rates = sql_model_asset(
     "int_local_proxy_rates", GROUP,
-    [stg_local_proxies, "stg_census21_households", "stg_census21_population",
-     "stg_census21_children"],
-    "Local proxies as rates per LSOA (Census denominators where the file has none)",
+    [stg_local_proxies, stg_local_proxies_period, "stg_census21_households",
+     "stg_census21_population", "stg_census21_children"],
+    "Local proxies as rates per LSOA, current and every supplied period (Census denominators "
+    "where the file has none)",
     {"lsoas_with_rate": "SELECT count(rate_pct) FROM int_local_proxy_rates"})
 
 

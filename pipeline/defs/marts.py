@@ -38,7 +38,7 @@ MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
                "validation", "quarantine", "lsoa_index_history", "area_summary_history",
                "iod_method_changes", "nhs_app_uptake_history", "nhs_app_practice_history",
-               "gp_practice_profile")
+               "gp_practice_profile", "local_proxy_history")
 LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
            "under the same terms, with the attribution below")
 # Bump when a published column is renamed or removed (adding columns keeps the version).
@@ -131,6 +131,11 @@ nhs_app_practice_history = sql_model_asset(
     "suppressed)", {"months": "SELECT count(DISTINCT month) FROM nhs_app_practice_history"},
     variables={"min_count": _min_count})
 
+local_proxy_history = sql_model_asset(
+    "local_proxy_history", GROUP, ["int_local_proxy_rates"],
+    "Local proxies per LSOA for every period a file carries (small counts suppressed)",
+    {"periods": "SELECT count(DISTINCT period) FROM local_proxy_history"},
+    variables={"min_count": _min_count})
 gp_practice_profile = sql_model_asset(
     "gp_practice_profile", GROUP, [lsoa_index, "stg_gp_patients_lsoa", "int_lsoa_geography"],
     "Where each GP practice's patients live: ICB, region, rural share, patient-weighted DX and "
@@ -278,7 +283,7 @@ def settings_hash() -> str:
           deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
                 "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
                 "validation", "england_maps", "lsoa_index_history", "nhs_app_uptake_history",
-                "nhs_app_practice_history", "gp_practice_profile"],
+                "nhs_app_practice_history", "gp_practice_profile", "local_proxy_history"],
           description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
           "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,

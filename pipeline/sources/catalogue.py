@@ -100,6 +100,10 @@ CATALOGUE: dict[str, Official] = {
     "stg_local_proxies": Official("the supplying local authority", "local-authority proxy "
                                   "records", "as dated by the supplying authority",
                                   licence="as agreed with the supplying local authority"),
+    "stg_local_proxies_period": Official("the supplying local authority", "local-authority "
+                                         "proxy records (dated)", "the period in the file name",
+                                         licence="as agreed with the supplying local "
+                                         "authority"),
 }
 
 _DATE = re.compile(r"(20\d\d)[_-]?(0[1-9]|1[0-2])(?:[_-]?(0[1-9]|[12]\d|3[01]))?")

@@ -1,7 +1,9 @@
 """Local-authority proxies ("layering" data): the DEDI local data contract.
 
 Layout: ``<raw>/local/<LA code>/<proxy>.csv`` (or ``.parquet``), proxy one of
-:data:`PROXIES`. Each file is one of two forms, told apart by its columns:
+:data:`PROXIES`; or ``<proxy>_<period>.csv`` where the file carries a period (``2025``,
+``2024-25``, ``2025-03``: one Dagster partition per period, the latest one current).
+Each file is one of two forms, told apart by its columns:
 
 (a) LSOA counts: ``lsoa21_code, count[, denominator]``.
 (b) Records, one row per address or person, located by ``easting, northing`` (EPSG:27700), or
@@ -54,6 +56,7 @@ class LocalFile:
     la_code: str
     proxy: str
     path: Path
+    period: str | None = None
 
 
 def discover(raw_dir: Path) -> list[LocalFile]:
@@ -69,10 +72,32 @@ def discover(raw_dir: Path) -> list[LocalFile]:
         for f in sorted(la_dir.iterdir()):
             if f.suffix.lower() not in (".csv", ".parquet") or f.name.startswith("."):
                 continue
-            if f.stem not in PROXIES:
-                raise SourceError(f, f"unknown proxy '{f.stem}'; expected one of {PROXIES}")
-            found.append(LocalFile(la_dir.name, f.stem, f))
+            m = PERIOD_NAME.match(f.stem)
+            if not m or m.group("proxy") not in PROXIES:
+                raise SourceError(f, f"unknown proxy '{f.stem}'; expected one of {PROXIES}, "
+                                  "optionally followed by _<period> (e.g. _2025, _2024-25)")
+            found.append(LocalFile(la_dir.name, m.group("proxy"), f, m.group("period")))
+    for (la, proxy), group in _by_source(found).items():
+        if len({g.period is None for g in group}) > 1:
+            raise SourceError(group[0].path.parent, f"{proxy}: files with and without a period "
+                              f"({[g.path.name for g in group]}); name every {proxy} file of "
+                              f"{la} with its period, or supply one file without")
     return found
+
+
+PERIOD_NAME = re.compile(r"^(?P<proxy>[a-z_]+?)(?:_(?P<period>\d{4}(?:-\d{2})?))?$")
+
+
+def _by_source(files: list[LocalFile]) -> dict[tuple[str, str], list[LocalFile]]:
+    out: dict[tuple[str, str], list[LocalFile]] = {}
+    for f in files:
+        out.setdefault((f.la_code, f.proxy), []).append(f)
+    return out
+
+
+def periods(files: list[LocalFile]) -> list[str]:
+    """The periods carried by the files' names, sorted (the Dagster partition keys)."""
+    return sorted({f.period for f in files if f.period})
 
 
 def file_form(conn, path: Path) -> str:
