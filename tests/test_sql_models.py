@@ -22,12 +22,19 @@ def test_nhs_app_apportionment_hand_computed():
         "lsoa_code": ["E01000001", "E01000002", "W01000001", "E01000001", "E01000002",
                       "E01000002", "E01000003"],
         "patients": [80.0, 15.0, 5.0, 50.0, 50.0, 40.0, 30.0]})
-    app = pd.DataFrame({"practice_code": ["A", "B", "C", "E"],
-                        "registrations": [60.0, 30.0, 40.0, 99.0]})
+    app = pd.DataFrame({"practice_code": ["A", "B", "C", "E", "A", "B"],
+                        "month": ["2026-10"] * 4 + ["2026-09"] * 2,
+                        "registrations": [60.0, 30.0, 40.0, 99.0, 50.0, 20.0]})
     ods = pd.DataFrame({"practice_code": ["A", "B", "C", "D"], "status_code": ["A", "A", "C", "A"]})
-    con = _db(stg_gp_patients_lsoa=patients, stg_nhs_app_practice=app, stg_gp_practices=ods)
+    con = _db(stg_gp_patients_lsoa=patients, stg_nhs_app_practice_monthly=app,
+              stg_gp_practices=ods)
     con.execute("SET VARIABLE min_registered_patients = 70")
-    run_sql_model(con, "int_nhs_app_uptake_lsoa")
+    for model in ("stg_nhs_app_practice", "int_nhs_app_uptake_lsoa_monthly",
+                  "int_nhs_app_uptake_lsoa"):
+        run_sql_model(con, model)
+    sep = con.execute("SELECT nhs_app_uptake FROM int_nhs_app_uptake_lsoa_monthly WHERE "
+                      "month = '2026-09' AND lsoa21_code = 'E01000001'").fetchone()[0]
+    assert sep == pytest.approx((50 * 80 / 100 + 20 * 50 / 100) / 130)  # each month its own
     out = con.execute("SELECT * FROM int_nhs_app_uptake_lsoa").df().set_index("lsoa21_code")
     # A: 60 registrations over 100 patients (5 in Wales count in A's list); B: 30 over 100.
     # C is closed, D has no app data, E has no patients: all excluded.
@@ -65,7 +72,8 @@ def test_local_proxy_rates_use_census_denominator_when_absent():
                       "count": [13.0, 0.0, 40.0], "denominator": [None, None, 200.0],
                       "denominator_name": ["households", "households", "children_0_15"],
                       "data_status": "real", "source_file": "f.csv"})
-    con = _db(stg_local_proxies=p,
+    dated = p.iloc[[0]].assign(count=26.0, period="2025")  # an older period, not current
+    con = _db(stg_local_proxies=p, stg_local_proxy_periods=dated,
               stg_census21_households=pd.DataFrame({"lsoa21_code": ["E01000001", "E01000002"],
                                                     "households": [650.0, 500.0]}),
               stg_census21_population=pd.DataFrame({"lsoa21_code": ["E01000001"],
@@ -74,7 +82,9 @@ def test_local_proxy_rates_use_census_denominator_when_absent():
                                                   "children_0_15": [300.0]}))
     run_sql_model(con, "int_local_proxy_rates")
     out = con.execute("SELECT proxy, lsoa21_code, rate_pct, denominator_source "
-                      "FROM int_local_proxy_rates").fetchall()
+                      "FROM int_local_proxy_rates WHERE vintage = 'current'").fetchall()
+    assert con.execute("SELECT rate_pct FROM int_local_proxy_rates WHERE vintage = '2025'"
+                       ).fetchall() == [(pytest.approx(4.0),)]
     assert out == [("assisted_bin_collection", "E01000001", pytest.approx(2.0),
                     "Census 2021 households"),
                    ("assisted_bin_collection", "E01000002", 0.0, "Census 2021 households"),

@@ -101,6 +101,8 @@ def _source_key(f) -> str:
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"}, deps=UPSTREAM,
           partitions_def=LOCAL_PERIODS,
+          metadata={"dedi/also_writes": ["stg_local_proxy_periods",
+                                         "stg_local_quarantine_periods"]},
           description="Local proxy files that carry a period in their name "
           "(<raw>/local/<LA code>/<proxy>_<period>.csv), one partition per period: counts per "
           "LSOA as for stg_local_proxies, kept for every period in stg_local_proxy_periods.")
