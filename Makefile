@@ -14,7 +14,7 @@ demo: setup          ## install, generate the synthetic demo area and build the 
 	$(UV) run dedi build
 
 test: setup          ## install, lint and run the whole test suite
-	$(UV) run ruff check pipeline tests bench
+	$(UV) run ruff check pipeline tests bench notebooks
 	$(UV) run pytest
 
 bench: setup         ## wall time and peak memory (results go in BENCHMARKS.md)
