@@ -71,6 +71,9 @@ class BuildOutcome:
     success: bool
     failures: list[str] = field(default_factory=list)
     marts_dir: Path | None = None
+    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step
+    materialised: list[str] = field(default_factory=list)  # asset keys (partition in [])
+    up_to_date: bool = False  # nothing changed since the last build: nothing was published
 
 
 class BuildLocked(RuntimeError):
@@ -89,22 +92,71 @@ def build_lock(staging: Path) -> Iterator[None]:
         yield
 
 
-def run_build(quiet: bool = False, index_config: dict | None = None) -> BuildOutcome:
-    """Materialise every asset in-process; paths come from DEDI_* env vars / settings.
+def run_build(quiet: bool = False, index_config: dict | None = None,
+              full: bool = False) -> BuildOutcome:
+    """Materialise what changed in-process; paths come from DEDI_* env vars / settings.
+
+    Incremental by default: Dagster records the code version and input data versions of every
+    materialisation (raw topics observed by sha256, ``pipeline/defs/raw.py``), so only stale
+    assets and what depends on them run; with nothing stale, nothing is published
+    (``BuildOutcome.up_to_date``). Staging starts empty (``full``) when asked, on the first
+    build, when the raw folder or the index configuration changed, or when a vintage was
+    removed, so nothing of another raw folder can leak into a build.
 
     Raises :class:`pipeline.rawdir.RawDirError` (creating nothing) when the raw folder is
-    missing, empty or mixes demo and real files. Staging starts empty, so nothing of an
-    earlier build (tables, provenance rows) can leak into this one. ``index_config`` is the
-    run config of the ``index_spec`` asset (scenario, set, spec_file, ...).
+    missing, empty or mixes demo and real files. ``index_config`` is the run config of the
+    ``index_spec`` asset (scenario, set, spec_file, ...).
     """
     from pipeline.rawdir import require_buildable
 
     p = paths()
     require_buildable(p.raw)
     with build_lock(p.staging), marts_lock(p.marts):  # one build per staging and per marts
-        for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal")):
-            f.unlink(missing_ok=True)
-        return _run(p, quiet, index_config or {})
+        return _run(p, quiet, index_config or {}, full)
+
+
+STATE_FILE = "build_state.json"
+
+
+def _state(p) -> dict:
+    """What the last successful build of this staging folder was built from."""
+    import json
+
+    f = p.staging / STATE_FILE
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+
+
+def _start_fresh(p) -> None:
+    """Empty staging: the database, its Dagster instance and the build state."""
+    import shutil
+
+    for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal"),
+              p.staging / STATE_FILE):
+        f.unlink(missing_ok=True)
+    shutil.rmtree(p.staging / "dagster", ignore_errors=True)
+
+
+def _instance(p) -> dg.DagsterInstance:
+    """``DAGSTER_HOME``'s instance when set, else a persistent one beside the staging
+    database (it holds the versions that make the next build incremental)."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    home = p.staging / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.local_temp(tempdir=str(home),
+                                         overrides={"telemetry": {"enabled": False}})
+
+
+def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:
+    """Unpartitioned assets whose code version or input data versions changed since their
+    last materialisation, or never materialised (Dagster's own staleness)."""
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    graph = defs.resolve_asset_graph()
+    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
+    keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
+    return {k for k in keys if resolver.get_status(k) != StaleStatus.FRESH}
 
 
 def key_ranges(keys: list[str], present: list[str]) -> list[tuple[str, str]]:
@@ -121,33 +173,68 @@ def key_ranges(keys: list[str], present: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def vintage_runs(raw_dir: Path) -> list[tuple[str, str, tuple[str, str]]]:
+def vintage_runs(raw_dir: Path, unchanged: dict[str, dict[str, str]] | None = None,
+                 present: dict[str, dict[str, str]] | None = None
+                 ) -> list[tuple[str, str, tuple[str, str]]]:
     """(job, asset, partition key range) staging every vintage present in ``raw_dir``: the
     IoD releases and the NHS App months, each contiguous range in one run, and each local
-    period (dynamic partitions, one run each)."""
+    period (dynamic partitions, one run each). ``unchanged``: topic -> partition -> file
+    fingerprint of the last build; partitions whose files still have that fingerprint are
+    left out. ``present``: :func:`~pipeline.defs.automation.vintage_fingerprints` when known."""
     from pipeline.defs.automation import (
         iod_release_job,
         local_period_job,
         nhs_app_month_job,
+        sha256_of,
         vintage_files,
     )
     from pipeline.defs.iod import IOD_RELEASES
     from pipeline.defs.nhs_app import NHS_APP_MONTHS
     from pipeline.sources.common import SourceError
 
-    present = vintage_files(raw_dir)
+    present = present or vintage_files(raw_dir, sha256_of)
     months = NHS_APP_MONTHS.get_partition_keys()
     outside = [m for m in present["nhs_app"] if m not in months]
     if outside:
         raise SourceError(raw_dir / "nhs_app", f"NHS App month(s) {outside} fall outside the "
                           f"monthly partitions {months[0]}..{months[-1]}; set "
                           "indicators.nhs_app.first_month in settings.yaml to an earlier month")
+    old = unchanged or {}
+
+    def todo(topic: str) -> list[str]:
+        return [k for k, fp in present[topic].items() if old.get(topic, {}).get(k) != fp]
+
     return ([(iod_release_job.name, "stg_iod_release", r)
-             for r in key_ranges(IOD_RELEASES.get_partition_keys(), list(present["iod"]))]
+             for r in key_ranges(IOD_RELEASES.get_partition_keys(), todo("iod"))]
             + [(nhs_app_month_job.name, "stg_nhs_app_practice_monthly", r)
-               for r in key_ranges(months, list(present["nhs_app"]))]
+               for r in key_ranges(months, todo("nhs_app"))]
             + [(local_period_job.name, "stg_local_proxies_period", (p, p))
-               for p in present["local"]])
+               for p in todo("local")])
+
+
+def step_seconds(result, instance: dg.DagsterInstance) -> dict[str, float]:
+    """Wall seconds of each step of a run, from its STEP_START / STEP_SUCCESS events."""
+    start, out = {}, {}
+    for entry in instance.all_logs(result.run_id):
+        ev = entry.dagster_event
+        if ev is None:
+            continue
+        if ev.event_type_value == "STEP_START":
+            start[ev.step_key] = entry.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and ev.step_key in start:
+            out[ev.step_key] = entry.timestamp - start[ev.step_key]
+    return out
+
+
+def materialised(result) -> list[str]:
+    """``asset`` or ``asset[partition]`` of every materialisation of a run."""
+    out = []
+    for ev in result.all_events:
+        if ev.event_type_value == "ASSET_MATERIALIZATION":
+            m = ev.event_specific_data.materialization
+            key = m.asset_key.to_user_string()
+            out.append(f"{key}[{m.partition}]" if m.partition else key)
+    return out
 
 
 def _failures(result) -> list[str]:
@@ -168,49 +255,90 @@ def _failures(result) -> list[str]:
     return failures
 
 
-def _run(p, quiet: bool, index_config: dict) -> BuildOutcome:
+def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
+    import json
+
     from pipeline.definitions import build_definitions
+    from pipeline.defs.automation import vintage_fingerprints
     from pipeline.sources.common import SourceError
 
-    defs = build_definitions()
-    instance = (dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME")
-                else dg.DagsterInstance.ephemeral())
-    loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     try:
-        runs = vintage_runs(p.raw)
+        vintages = vintage_fingerprints(p.raw)
     except SourceError as exc:
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
-    # 1. every vintage (partition) present, 2. everything else, which reads them. A local
-    # period needs the geography staged, so its first run stages that too (with File 7, which
-    # the geography checks count LSOAs from).
+    before = _state(p)
+    removed = any(k not in vintages.get(t, {}) for t, ks in before.get("vintages", {}).items()
+                  for k in ks)
+    config = json.dumps(index_config, sort_keys=True)
+    if (full or not before or before.get("raw") != str(p.raw.resolve()) or removed
+            or before.get("index_config") != config):
+        _start_fresh(p)
+        before = {}
+    try:
+        runs = vintage_runs(p.raw, before.get("vintages"), vintages)
+    except SourceError as exc:
+        return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
+    defs = build_definitions()
+    instance = _instance(p)
+    loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
+    steps: dict[str, float] = {}
+    done: list[str] = []
+
+    def execute(job_name: str, **kw):
+        job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
+        result = job.execute_in_process(instance=instance, raise_on_error=False, **kw)
+        steps.update(step_seconds(result, instance))
+        done.extend(materialised(result))
+        return result, _failures(result)
+
+    # 0. observe the raw topic folders (their data versions)
+    result, failures = execute("dedi_observe_raw", run_config=loggers)
+    if not result.success or failures:
+        return BuildOutcome(False, failures or ["observing the raw files failed"], p.marts,
+                            steps, done)
+    # 1. every new or changed vintage (partition); a local period needs the geography staged,
+    # so its first run stages that too (with File 7, which the geography checks count from)
     from pipeline.defs.local import LOCAL_PERIODS, UPSTREAM
 
     periods = [r[0] for job, _, r in runs if job == "dedi_local_period"]
     if periods:
         instance.add_dynamic_partitions(LOCAL_PERIODS.name, periods)
+    graph = defs.resolve_asset_graph()
+    forced: set[dg.AssetKey] = set()
     staged_upstream = False
     for job_name, asset, (first, last) in runs:
-        job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
         selection = [dg.AssetKey(asset)]
         if job_name == "dedi_local_period" and not staged_upstream:
-            graph = defs.resolve_asset_graph()
             selection += sorted(dg.AssetSelection.assets(*UPSTREAM, "stg_iod2025").upstream()
-                                .resolve(graph))
+                                .resolve(graph) - {dg.AssetKey(f"raw_{x}") for x in
+                                                   ("iod", "geography")})
             staged_upstream = True
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=loggers,
-            asset_selection=selection,
-            tags={"dagster/asset_partition_range_start": first,
-                  "dagster/asset_partition_range_end": last})
-        failures = _failures(result)
+        result, failures = execute(job_name, run_config=loggers, asset_selection=selection,
+                                   tags={"dagster/asset_partition_range_start": first,
+                                         "dagster/asset_partition_range_end": last})
         if not result.success or failures:
-            return BuildOutcome(success=False, failures=failures or [f"{asset} failed"],
-                                marts_dir=p.marts)
-    job = defs.resolve_job_def("dedi_build").with_logger_defs({"dedi_progress": progress_logger})
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False,
+            return BuildOutcome(False, failures or [f"{asset} failed"], p.marts, steps, done)
+        forced |= dg.AssetSelection.assets(asset).downstream().resolve(graph)
+    # 2. everything unpartitioned that is stale, and what depends on it
+    keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
+    stale = (stale_assets(defs, instance) | forced) & keys
+    if not stale:
+        _save_state(p, vintages, config)
+        return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)
+    selection = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & keys
+    result, failures = execute(
+        "dedi_build", asset_selection=sorted(selection),
         run_config={**loggers,
                     **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
-    failures = _failures(result)
-    return BuildOutcome(success=result.success and not failures, failures=failures,
-                        marts_dir=p.marts)
+    ok = result.success and not failures
+    if ok:
+        _save_state(p, vintages, config)
+    return BuildOutcome(ok, failures, p.marts, steps, done)
+
+
+def _save_state(p, vintages: dict, config: str) -> None:
+    import json
+
+    (p.staging / STATE_FILE).write_text(json.dumps(
+        {"raw": str(p.raw.resolve()), "vintages": vintages, "index_config": config},
+        indent=1), encoding="utf-8")

@@ -82,7 +82,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
               **({"spec_file": str(Path(args.spec).resolve())} if args.spec else {})
               } if scenario else None
     try:
-        outcome = run_build(quiet=args.quiet, index_config=config)
+        outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
     except BUSY as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 3
@@ -95,6 +95,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"  {f}", file=sys.stderr)
         return 1
     manifest = json.loads((marts / "current" / "manifest.json").read_text(encoding="utf-8"))
+    if outcome.up_to_date:
+        print(f"up to date: no raw file, code, setting or spec changed since the last build; "
+              f"nothing published ({marts}/current is release "
+              f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
+        return 0
     print(f"published marts in {marts} (data status: {manifest['data_status']})")
     for table, n in manifest["row_counts"].items():
         print(f"  {table:<24} {n:>8,} rows")
@@ -289,6 +294,8 @@ def _parser() -> argparse.ArgumentParser:
     b = add("build", _cmd_build)
     b.add_argument("--raw-dir", help="raw folder to build from (default DEDI_RAW_DIR or data/raw)")
     b.add_argument("--quiet", action="store_true", help="no progress lines")
+    b.add_argument("--full", action="store_true", help="rebuild everything from empty staging "
+                   "(default: only what changed since the last build)")
     b.add_argument("--scenario", help="publish to data/marts/scenarios/NAME (the live marts are "
                    "untouched)")
     b.add_argument("--set", action="append", metavar="KEY=VALUE", help="change one index spec "
@@ -354,10 +361,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
-    from pipeline.evaluate import EvaluateError
-    from pipeline.method.spec import SpecError
-    from pipeline.sources.common import SourceError
-    from pipeline.warehouse import WarehouseError
+    from pipeline.errors import EvaluateError, SourceError, SpecError, WarehouseError
 
     ap = _parser()
     args, unknown = ap.parse_known_args(argv)

@@ -17,6 +17,7 @@ from pipeline.defs import (
     local,
     marts,
     nhs_app,
+    raw,
     schools,
     validation,
 )
@@ -29,7 +30,7 @@ MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indica
 def build_definitions() -> dg.Definitions:
     """All definitions for the current environment (paths from DEDI_* env vars)."""
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(MODULES),
+        assets=[*raw.RAW_ASSETS, *raw.versioned(dg.load_assets_from_modules(MODULES))],
         asset_checks=dg.load_asset_checks_from_modules(MODULES),
         jobs=automation.JOBS, schedules=automation.SCHEDULES, sensors=automation.SENSORS,
         resources=build_resources(), executor=dg.in_process_executor,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import settings
+from pipeline.errors import EvaluateError  # noqa: F401  (re-exported)
 from pipeline.method.evaluate import Evaluation, Panel, evaluate
 from pipeline.sources.common import SourceError, read_table
 
@@ -63,8 +64,6 @@ STATEMENT = (
     "changed at the same time in the intervention areas.")
 
 
-class EvaluateError(ValueError):
-    """Bad input to ``dedi evaluate``: one line naming the file, column and rows."""
 
 
 @dataclass

@@ -15,10 +15,7 @@ from typing import Any
 import duckdb
 
 from pipeline.config import paths
-
-
-class WarehouseError(RuntimeError):
-    """No published marts where they were looked for (the message says what to run)."""
+from pipeline.errors import WarehouseError  # noqa: F401  (re-exported)
 
 
 def marts_dir(scenario: str | None = None, base: Path | None = None) -> Path:

@@ -193,7 +193,8 @@ def sql_model_asset(name: str, group: str, deps: list, description: str,
     from dagster_duckdb import DuckDBResource
 
     @dg.asset(name=name, group_name=group, kinds={"duckdb", "sql"}, deps=deps,
-              description=f"{description} ({model_file(name).relative_to(SQL_DIR.parent)})")
+              description=f"{description} ({model_file(name).relative_to(SQL_DIR.parent)})",
+              metadata={"dedi/sql_model": str(model_file(name).relative_to(SQL_DIR.parent))})
     def _asset(staging_db: DuckDBResource) -> dg.MaterializeResult:
         with staging_db.get_connection() as conn:
             for var, value in (variables or {}).items():

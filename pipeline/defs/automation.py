@@ -19,6 +19,7 @@ from pipeline.config import paths
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
+from pipeline.defs.raw import RAW_ASSETS
 from pipeline.sources import iod, nhs_app
 from pipeline.sources import local_proxies as lp
 
@@ -56,13 +57,18 @@ def _stat(f: Path) -> str:
     st = f.stat()
     return f"{st.st_size}|{st.st_mtime_ns}"
 
+observe_raw_job = dg.define_asset_job(
+    "dedi_observe_raw", selection=dg.AssetSelection.assets(*[a.key for a in RAW_ASSETS]),
+    description="Observe the raw topic folders: their sha256 is their data version.")
 
-def vintage_files(raw_dir: Path) -> dict[str, dict[str, str]]:
-    """Fingerprint (size, mtime) of the files behind each partition: ``nhs_app`` month ->
-    its files, ``iod`` release -> its File 7, ``local`` period -> its files."""
+
+def vintage_files(raw_dir: Path, fingerprint=_stat) -> dict[str, dict[str, str]]:
+    """Fingerprint of the files behind each partition: ``nhs_app`` month -> its files,
+    ``iod`` release -> its File 7, ``local`` period -> its files. ``fingerprint`` of one file:
+    size and mtime (cheap, for the sensor) or :func:`sha256_of` (exact, for builds)."""
     from pipeline.sources.common import SourceError
 
-    months = {m: ";".join(f"{f.name}|{_stat(f)}" for f in files)
+    months = {m: ";".join(f"{f.name}|{fingerprint(f)}" for f in files)
               for m, files in nhs_app.months_available(raw_dir).items()}
     releases = {}
     for r in iod.RELEASES:
@@ -70,12 +76,24 @@ def vintage_files(raw_dir: Path) -> dict[str, dict[str, str]]:
             f = iod.locate_release(raw_dir, r)
         except SourceError:
             continue
-        releases[r] = f"{f.name}|{_stat(f)}"
+        releases[r] = f"{f.name}|{fingerprint(f)}"
     local: dict[str, str] = {}
     for f in lp.discover(raw_dir):
         if f.period:
-            local[f.period] = local.get(f.period, "") + f"{f.la_code}/{f.path.name}|{_stat(f.path)};"
+            local[f.period] = (local.get(f.period, "")
+                               + f"{f.la_code}/{f.path.name}|{fingerprint(f.path)};")
     return {"nhs_app": months, "iod": releases, "local": dict(sorted(local.items()))}
+
+
+def sha256_of(f: Path) -> str:
+    from pipeline.sources.common import sha256_file
+
+    return sha256_file(f)
+
+
+def vintage_fingerprints(raw_dir: Path) -> dict[str, dict[str, str]]:
+    """The sha256 of the files behind each partition (what ``dedi build`` compares)."""
+    return vintage_files(raw_dir, sha256_of)
 
 
 def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:
@@ -140,6 +158,6 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
         LOCAL_PERIODS.build_add_request(new_periods)] if new_periods else [])
 
 
-JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job]
+JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job, observe_raw_job]
 SCHEDULES = [monthly_schedule]
 SENSORS = [raw_files_sensor]

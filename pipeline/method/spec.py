@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from pipeline.errors import SpecError  # noqa: F401  (re-exported)
+
 SPEC_FILE = Path(__file__).resolve().parents[1] / "index_spec.yaml"
 NORMALISATIONS = ("normal_scores", "ranks", "zscores")
 WEIGHTINGS = ("equal", "factor_analysis")
@@ -17,9 +19,6 @@ VARIANTS = ("full_risk", "net_of_imd")
 IMD_DOMAINS = ("income", "employment", "education", "health", "crime", "barriers",
                "living_environment")
 
-
-class SpecError(ValueError):
-    """The index spec is invalid; the message names the key."""
 
 
 SCENARIO_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

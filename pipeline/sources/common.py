@@ -11,19 +11,14 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline.errors import SourceError  # noqa: F401  (re-exported)
+
 LSOA21_PATTERN = r"^E01[0-9]{6}$"
 PROVENANCE_FILE = "provenance.json"
 SUPPRESSED_MARKERS = ["*", "c", "z", "..", ":", "x", "-", "[c]", "[z]", "[x]", ""]
 SYNTHETIC_COLUMN = "dedi_synthetic"  # present (and true) in every demo-generated table
 
 
-class SourceError(ValueError):
-    """A raw file is unusable; the message names the file, the column and the rows."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""Incremental builds: Dagster code and data versions decide what a rebuild runs.
+
+What is rematerialised is tested, never how long it takes (timings: BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.conftest import BuildDirs, build, dedi_env
+
+RAW_READERS_UNTOUCHED = {"stg_iod2025", "stg_census21_population", "stg_census21_age65plus",
+                         "stg_lsoa21_boundaries", "stg_lsoa21_ltla24", "stg_gias_schools",
+                         "stg_ofcom_postcode_coverage", "stg_gp_patients_lsoa",
+                         "stg_iod2025_file8"}
+
+
+@pytest.fixture(scope="module")
+def incremental(tmp_path_factory):
+    """A demo built once (cold), then rebuilt with nothing changed."""
+    from pipeline.demo import generate
+
+    base = tmp_path_factory.mktemp("incremental")
+    dirs = BuildDirs(base / "raw", base / "staging", base / "marts")
+    generate(dirs.raw)
+    first = build(dirs)
+    assert first.success, first.failures
+    release = (dirs.marts / "current").resolve()
+    second = build(dirs)
+    return dirs, first, second, release
+
+
+def test_unchanged_inputs_publish_nothing(incremental):
+    dirs, first, second, release = incremental
+    assert not first.up_to_date and "published_marts" in first.materialised
+    assert second.success and second.up_to_date
+    assert second.materialised == []  # only the raw folders were observed
+    assert (dirs.marts / "current").resolve() == release
+
+
+def _assets(outcome) -> set[str]:
+    return {m.split("[")[0] for m in outcome.materialised}
+
+
+def test_one_new_local_proxy_file_rebuilds_only_that_source_and_downstream(incremental):
+    dirs, *_ = incremental
+    la = dirs.raw / "local" / "E06009901"
+    codes = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True).execute(
+        "SELECT lsoa21_code FROM lsoa_index WHERE ltla24_code = 'E06009901' ORDER BY 1"
+    ).fetchall()
+    pd.DataFrame({"lsoa21_code": [c for (c,) in codes],
+                  "count": [20 + 3 * i for i in range(len(codes))],
+                  "denominator": 250}).to_csv(la / "pupil_premium.csv", index=False)
+    import json
+
+    prov = json.loads((la / "provenance.json").read_text())
+    prov["files"]["pupil_premium.csv"] = {**prov["files"]["assisted_bin_collection.csv"]}
+    (la / "provenance.json").write_text(json.dumps(prov))
+    out = build(dirs)
+    assert out.success, out.failures
+    done = _assets(out)
+    assert "stg_local_proxies" in done and "published_marts" in done
+    assert {"int_local_proxy_rates", "lsoa_indicators", "int_dx_lsoa", "lsoa_index"} <= done
+    assert not RAW_READERS_UNTOUCHED & done, RAW_READERS_UNTOUCHED & done
+    assert not any(a.startswith("stg_nhs_app") or a.startswith("stg_census") for a in done)
+    # the incremental result equals a full build of the same raw files
+    full = BuildDirs(dirs.raw, dirs.staging.parent / "staging_full",
+                     dirs.marts.parent / "marts_full")
+    ref = build(full)
+    assert ref.success and "stg_iod2025" in _assets(ref)
+    q = "SELECT * EXCLUDE (data_status) FROM lsoa_index ORDER BY lsoa21_code"
+    a = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True).execute(q).df()
+    b = duckdb.connect(str(full.marts / "current" / "dedi.duckdb"), read_only=True).execute(q).df()
+    pd.testing.assert_frame_equal(a, b)
+    assert a["dx_indicator_count"].max() > 0
+
+
+def test_new_nhs_app_month_restages_only_that_partition(incremental):
+    dirs, *_ = incremental
+    folder = dirs.raw / "nhs_app"
+    last = folder / "nhs_app_practice_2026-10.csv"
+    nov = pd.read_csv(last).assign(month="2026-11")
+    nov.to_csv(folder / "nhs_app_practice_2026-11.csv", index=False)
+    import json
+
+    prov = json.loads((folder / "provenance.json").read_text())
+    prov["files"]["nhs_app_practice_2026-11.csv"] = prov["files"][last.name]
+    (folder / "provenance.json").write_text(json.dumps(prov))
+    out = build(dirs)
+    assert out.success, out.failures
+    parts = [m for m in out.materialised if m.startswith("stg_nhs_app_practice_monthly[")]
+    assert parts == ["stg_nhs_app_practice_monthly[2026-11]"]
+    done = _assets(out)
+    assert {"stg_nhs_app_practice", "nhs_app_uptake_history", "published_marts"} <= done
+    assert not RAW_READERS_UNTOUCHED & done
+    con = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
+    assert con.execute("SELECT max(month) FROM nhs_app_uptake_history").fetchone()[0] == "2026-11"
+
+
+def test_removed_vintage_or_other_raw_folder_starts_from_empty_staging(incremental, tmp_path):
+    """A removed month must not linger in staging: the build starts fresh."""
+    dirs, *_ = incremental
+    (dirs.raw / "nhs_app" / "nhs_app_practice_2026-11.csv").unlink()
+    out = build(dirs)
+    assert out.success and "stg_iod2025" in _assets(out)  # a full build
+    con = duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
+    assert con.execute("SELECT max(month) FROM nhs_app_uptake_history").fetchone()[0] == "2026-10"
+    con.close()
+    # the same staging folder pointed at a copy of the raw folder: a fresh start, not a mix
+    copy = tmp_path / "raw_copy"
+    shutil.copytree(dirs.raw, copy)
+    with dedi_env(BuildDirs(copy, dirs.staging, dirs.marts)):
+        from pipeline.build import run_build
+
+        again = run_build(quiet=True)
+    assert again.success and "stg_iod2025" in _assets(again)
