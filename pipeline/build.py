@@ -17,6 +17,7 @@ import dagster as dg
 from pipeline.config import paths
 from pipeline.locks import pid_lock
 from pipeline.publish import PublishLocked, marts_lock
+from pipeline.versions import STATE_FILE, inputs, last_build, up_to_date
 
 
 class _ProgressHandler(logging.Handler):
@@ -111,19 +112,10 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
 
     p = paths()
     require_buildable(p.raw)
+    if not full and up_to_date(p.staging, p.marts, p.raw, index_config or {}):
+        return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
     with build_lock(p.staging), marts_lock(p.marts):  # one build per staging and per marts
         return _run(p, quiet, index_config or {}, full)
-
-
-STATE_FILE = "build_state.json"
-
-
-def _state(p) -> dict:
-    """What the last successful build of this staging folder was built from."""
-    import json
-
-    f = p.staging / STATE_FILE
-    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
 
 
 def _start_fresh(p) -> None:
@@ -256,7 +248,6 @@ def _failures(result) -> list[str]:
 
 
 def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
-    import json
 
     from pipeline.definitions import build_definitions
     from pipeline.defs.automation import vintage_fingerprints
@@ -266,12 +257,13 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
         vintages = vintage_fingerprints(p.raw)
     except SourceError as exc:
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
-    before = _state(p)
+    before = last_build(p.staging)
     removed = any(k not in vintages.get(t, {}) for t, ks in before.get("vintages", {}).items()
                   for k in ks)
-    config = json.dumps(index_config, sort_keys=True)
-    if (full or not before or before.get("raw") != str(p.raw.resolve()) or removed
-            or before.get("index_config") != config):
+    now = inputs(p.raw, index_config)
+    old = before.get("inputs", {})
+    if (full or not before or removed or old.get("raw_dir") != now["raw_dir"]
+            or old.get("index_config") != now["index_config"]):
         _start_fresh(p)
         before = {}
     try:
@@ -323,7 +315,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
     stale = (stale_assets(defs, instance) | forced) & keys
     if not stale:
-        _save_state(p, vintages, config)
+        _save_state(p, vintages, now)
         return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)
     selection = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & keys
     result, failures = execute(
@@ -332,13 +324,13 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
                     **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
     ok = result.success and not failures
     if ok:
-        _save_state(p, vintages, config)
+        _save_state(p, vintages, now)
     return BuildOutcome(ok, failures, p.marts, steps, done)
 
 
-def _save_state(p, vintages: dict, config: str) -> None:
+def _save_state(p, vintages: dict, now: dict) -> None:
+    """What this successful build read (``pipeline/versions.py``), for the next one."""
     import json
 
-    (p.staging / STATE_FILE).write_text(json.dumps(
-        {"raw": str(p.raw.resolve()), "vintages": vintages, "index_config": config},
-        indent=1), encoding="utf-8")
+    (p.staging / STATE_FILE).write_text(json.dumps({"inputs": now, "vintages": vintages},
+                                                   indent=1), encoding="utf-8")

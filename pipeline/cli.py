@@ -52,7 +52,6 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.build import BUSY, run_build
     from pipeline.method.spec import SpecError, load_spec, parse_assignments, scenario_for
     from pipeline.rawdir import RawDirError, require_buildable
 
@@ -81,6 +80,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     config = {"scenario": scenario, "set": {k: json.dumps(v) for k, v in sets.items()},
               **({"spec_file": str(Path(args.spec).resolve())} if args.spec else {})
               } if scenario else None
+    from pipeline.versions import up_to_date
+
+    if not args.full and up_to_date(paths().staging, marts, p.raw, config or {}):
+        print(f"up to date: no raw file, code, setting or spec changed since the last build; "
+              f"nothing published ({marts}/current is release "
+              f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
+        return 0
+    from pipeline.build import BUSY, run_build
+
     try:
         outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
     except BUSY as exc:
@@ -95,9 +103,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"  {f}", file=sys.stderr)
         return 1
     manifest = json.loads((marts / "current" / "manifest.json").read_text(encoding="utf-8"))
-    if outcome.up_to_date:
-        print(f"up to date: no raw file, code, setting or spec changed since the last build; "
-              f"nothing published ({marts}/current is release "
+    if outcome.up_to_date:  # Dagster found nothing stale
+        print(f"up to date: nothing stale; nothing published ({marts}/current is release "
               f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
         return 0
     print(f"published marts in {marts} (data status: {manifest['data_status']})")

@@ -12,16 +12,12 @@ rematerialises those and what depends on them (``pipeline/build.py``).
 
 from __future__ import annotations
 
-import hashlib
 import warnings
-from functools import cache
-from pathlib import Path
 
 import dagster as dg
 
 from pipeline.config import PROJECT_ROOT, paths
-
-TOPICS = ("iod", "geography", "census2021", "connectivity", "gp", "nhs_app", "schools", "local")
+from pipeline.versions import TOPICS, folder_version, python_code_version, sql_code_version
 
 # staging asset -> the raw topic folder it reads (a test checks every raw reader is here)
 READS: dict[str, str] = {
@@ -41,19 +37,6 @@ READS: dict[str, str] = {
 }
 
 
-def folder_version(folder: Path) -> str:
-    """sha256 over the relative names and bytes of every file under ``folder`` (``absent``
-    when it holds none)."""
-    h = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
-    for f in files:
-        h.update(str(f.relative_to(folder)).encode() + b"\0")
-        with f.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    return h.hexdigest() if files else "absent"
-
-
 def _raw_asset(topic: str) -> dg.SourceAsset:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # observable_source_asset is marked beta
@@ -69,27 +52,6 @@ def _raw_asset(topic: str) -> dg.SourceAsset:
 
 
 RAW_ASSETS = [_raw_asset(t) for t in TOPICS]
-
-
-@cache
-def python_code_version() -> str:
-    """Hash of everything a Python asset's result depends on besides its inputs."""
-    h = hashlib.sha256()
-    files = sorted((PROJECT_ROOT / "pipeline").rglob("*.py"))
-    files += sorted((PROJECT_ROOT / "expectations").glob("*.json"))
-    files += [PROJECT_ROOT / "pipeline" / "settings.yaml", PROJECT_ROOT / "pipeline" /
-              "index_spec.yaml", PROJECT_ROOT / "pipeline" / "data_dictionary.yaml"]
-    for f in files:
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def sql_code_version(sql_file: Path) -> str:
-    """Hash of one SQL model and the helper that runs it."""
-    h = hashlib.sha256(sql_file.read_bytes())
-    h.update((PROJECT_ROOT / "pipeline" / "defs" / "_staging.py").read_bytes())
-    h.update((PROJECT_ROOT / "pipeline" / "settings.yaml").read_bytes())
-    return h.hexdigest()[:16]
 
 
 def versioned(assets: list) -> list:
