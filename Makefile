@@ -17,7 +17,5 @@ test: setup          ## install, lint and run the whole test suite
 	$(UV) run ruff check pipeline tests bench notebooks
 	$(UV) run pytest
 
-bench: setup         ## wall time and peak memory (results go in BENCHMARKS.md)
-	$(UV) run python bench/bench_build.py
-	$(UV) run python bench/bench_inputs.py
-	$(UV) run python bench/bench_monte_carlo.py
+bench: setup         ## every scenario, median of 5 runs; regenerates the top of BENCHMARKS.md
+	$(UV) run python bench/run_all.py

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def run(staging: str) -> dict:
+def run(staging: str, draws: int | None = None) -> dict:
     """Time ``run_monte_carlo`` on the inputs the build's ``int_dedi_uncertainty`` reads."""
     import resource
     import time
@@ -40,6 +40,8 @@ def run(staging: str) -> dict:
     cfg = settings()["iod"]
     w = cfg["domain_weights"]
     st = resolve_structure(spec, set(weights.index))
+    if draws:
+        spec["monte_carlo"]["draws"] = draws
     ranks = iod[[f"{k}_rank" for k in w]].set_axis(list(w), axis=1)
     t0 = time.perf_counter()
     run_monte_carlo(oriented.set_index("lsoa21_code")[st.indicators], st,
@@ -54,6 +56,15 @@ def run(staging: str) -> dict:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--staging", help="time on this built staging folder (prints JSON)")
+    ap.add_argument("--draws", type=int, help="draws instead of the spec's")
+    args = ap.parse_args()
+    if args.staging:
+        print(json.dumps(run(args.staging, args.draws)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DEDI_STAGING_DIR": f"{tmp}/staging", "DEDI_MARTS_DIR": f"{tmp}/m",
                "DEDI_RAW_DIR": str(SHARED) if SHARED.exists() else f"{tmp}/raw"}

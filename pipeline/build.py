@@ -135,8 +135,10 @@ def _instance(p) -> dg.DagsterInstance:
         return dg.DagsterInstance.get()
     home = p.staging / "dagster"
     home.mkdir(parents=True, exist_ok=True)
-    return dg.DagsterInstance.local_temp(tempdir=str(home),
-                                         overrides={"telemetry": {"enabled": False}})
+    return dg.DagsterInstance.local_temp(tempdir=str(home), overrides={
+        "telemetry": {"enabled": False},
+        "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                         "class": "NoOpComputeLogManager"}})
 
 
 def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:

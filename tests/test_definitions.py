@@ -41,7 +41,10 @@ def test_all_assets_checks_schedule_and_sensor():
             # vintages as partitions and their history marts (issue 11)
             "stg_iod_release", "stg_nhs_app_practice_monthly", "int_nhs_app_uptake_lsoa_monthly",
             "nhs_app_uptake_history", "nhs_app_practice_history", "gp_practice_profile",
-            "stg_lsoa21_ruc21", "stg_local_proxies_period", "local_proxy_history"} == keys
+            "stg_lsoa21_ruc21", "stg_local_proxies_period", "local_proxy_history",
+            # raw topic folders, observed (data version = sha256), issue 12
+            *(f"raw_{t}" for t in ("iod", "geography", "census2021", "connectivity", "gp",
+                                   "nhs_app", "schools", "local"))} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
     assert {"imd_reproduction", "stg_iod2025_expectations", "lsoa_index_expectations",
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks

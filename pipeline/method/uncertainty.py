@@ -16,6 +16,8 @@ principal component) are binned into 10 quantile bins; categorical factors are g
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +73,7 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
                     transformed: dict[str, np.ndarray], imd_weights: dict[str, float],
                     dx_weight: float, mc: dict, areas: dict[str, np.ndarray],
                     population: np.ndarray, la_codes: np.ndarray, constant: float = 23.0,
-                    batch: int = 100) -> MonteCarloResult:
+                    batch: int = 100, threads: int | None = None) -> MonteCarloResult:
     """Run the draws.
 
     ``oriented``: N × K indicators in ``structure.indicators`` order (higher = more
@@ -98,7 +100,7 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     w_all = np.vstack(draws["weights"].to_numpy())
     method_of = draws["normalisation"].to_numpy()
     wd_all = draws["dx_weight"].to_numpy()
-    for start in range(0, d, batch):
+    def one_batch(start: int) -> None:
         idx = np.arange(start, min(start + batch, d))
         dedi = np.empty((len(idx), n))
         for m in z:
@@ -110,6 +112,11 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
         ranks[idx] = rank_rows(dedi)
         for g, (_, mt, pop) in mats.items():
             area_ranks[g][idx] = rank_rows(np.asarray(mt.T.dot(dedi.T)).T / pop[None, :])
+
+    # Batches write disjoint rows and every draw's factors were drawn above, so the result
+    # does not depend on the threads (numpy's sorts and ufuncs release the GIL).
+    with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as pool:
+        list(pool.map(one_batch, range(0, d, batch)))
     by_lsoa = np.sort(ranks.T, axis=1)  # LSOAs × draws
     pct = _percentiles(by_lsoa, [5, 50, 95])
     lsoa = pd.DataFrame({"dedi_rank_p05": pct[0], "dedi_rank_p50": pct[1],
