@@ -31,19 +31,21 @@ N_RECORDS = 10_000_000
 LA = "E08000015"  # Wirral
 
 
-def make_postcode_release(folder: Path) -> tuple[Path, Path]:
-    """A release of N_POSTCODES postcodes across 120 areas, and a directory for 98% of them."""
+def make_postcode_release(folder: Path, n: int = N_POSTCODES) -> tuple[Path, Path]:
+    """A release of ``n`` postcodes across 120 areas, and a directory for 98% of them."""
     rng = np.random.default_rng(1)
     areas = [a + b for a in "ABCDEFGHKLMNPRSTW" for b in "ABCDEFGH"][:120]
-    i = np.arange(N_POSTCODES)
+    i = np.arange(n)
     area = np.array(areas)[i % len(areas)]
     letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+    # unique by construction, format AA9A 9AA: 120 × 9 × 20 × 10 × 400 = 86.4 million codes
     rest = i // len(areas)
-    pcs = (pd.Series(area) + (rest // 400 % 99 + 1).astype(str) + " " +
-           (rest % 9 + 1).astype(str) + letters[rest // 9 % 20] + letters[rest // 180 % 20])
-    below = np.round(rng.beta(1, 6, N_POSTCODES) * 100, 1)
+    pcs = (pd.Series(area) + (rest % 9 + 1).astype(str) + letters[rest // 9 % 20] + " "
+           + (rest // 180 % 10).astype(str) + letters[rest // 1800 % 20]
+           + letters[rest // 36000 % 20])
+    below = np.round(rng.beta(1, 6, n) * 100, 1)
     df = pd.DataFrame({"postcode": pcs.str.replace(" ", ""), "postcode_space": pcs,
-                       "postcode area": area, "All Premises": rng.integers(1, 80, N_POSTCODES),
+                       "postcode area": area, "All Premises": rng.integers(1, 80, n),
                        "SFBB availability (% premises)": 100 - below,
                        "Gigabit availability (% premises)": np.clip(100 - 2 * below, 0, 100),
                        "% of premises unable to receive 10Mbit/s": below / 3,
@@ -53,8 +55,8 @@ def make_postcode_release(folder: Path) -> tuple[Path, Path]:
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for a, part in df.groupby("postcode area"):
             zf.writestr(f"202601_fixed_postcode_coverage_r01_{a}.csv", part.to_csv(index=False))
-    keep = rng.random(N_POSTCODES) < 0.98
-    lsoa = "E01" + pd.Series(rng.integers(0, 33755, N_POSTCODES)).astype(str).str.zfill(6)
+    keep = rng.random(n) < 0.98
+    lsoa = "E01" + pd.Series(rng.integers(0, 33755, n)).astype(str).str.zfill(6)
     pcd = folder / "ONSPD_BENCH_UK.csv"
     pd.DataFrame({"pcds": pcs[keep], "doterm": "", "lsoa21cd": lsoa[keep]}).to_csv(pcd, index=False)
     return z, pcd
@@ -77,8 +79,8 @@ def run_postcodes(z: str, pcd: str) -> dict:
     return {"seconds": time.perf_counter() - t0, "postcodes": facts["postcodes"], "lsoas": n}
 
 
-def make_records(folder: Path) -> tuple[Path, Path]:
-    """N_RECORDS address points inside (and a few outside) one LA's LSOA polygons."""
+def make_records(folder: Path, n: int = N_RECORDS) -> tuple[Path, Path]:
+    """``n`` address points inside (and a few outside) one LA's LSOA polygons."""
     import geopandas as gpd
 
     if SHARED.exists():
@@ -99,7 +101,7 @@ def make_records(folder: Path) -> tuple[Path, Path]:
     rng = np.random.default_rng(2)
     f = folder / "assisted_bin_collection.csv"
     chunk = 2_000_000
-    for k in range(N_RECORDS // chunk):
+    for k in range(n // chunk):
         part = pd.DataFrame({"uprn": np.arange(k * chunk, (k + 1) * chunk),
                              "easting": rng.uniform(minx, maxx, chunk).round(1),
                              "northing": rng.uniform(miny, maxy, chunk).round(1)})

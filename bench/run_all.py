@@ -167,6 +167,8 @@ def table(rows: list[dict], runs: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--growth", type=int, nargs="*", default=[1, 3, 10],
+                    help="scales of the growth benchmark (none: skip it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = scenarios(args.runs, Path(tmp))
@@ -186,6 +188,15 @@ def main() -> None:
                  + "".join(f"| `{k}` | {v:.2f} |\n" for k, v in steps[:15])
                  + f"| {len(steps) - 15} other steps | {sum(v for _, v in steps[15:]):.2f} |\n")
     print(text)
+    if args.growth:
+        from bench.bench_growth import chart, measure
+        from bench.bench_growth import table as growth_table
+
+        g = measure(args.growth)
+        text += ("\nGrowth of the two heavy input steps (`uv run python bench/bench_growth.py`): "
+                 "generated inputs at each scale (not timed); each step in a fresh process. "
+                 "Targets: linear time, flat memory, 100 M records under 4 GB.\n\n"
+                 + growth_table(g) + f"\n![growth](bench/{chart(g).name})\n")
     bench_md = ROOT / "BENCHMARKS.md"
     md = bench_md.read_text(encoding="utf-8")
     if START in md:

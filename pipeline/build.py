@@ -17,7 +17,7 @@ import dagster as dg
 from pipeline.config import paths
 from pipeline.locks import pid_lock
 from pipeline.publish import PublishLocked, marts_lock
-from pipeline.versions import STATE_FILE, inputs, last_build, up_to_date
+from pipeline.versions import STATE_FILE, inputs, last_build, published_release, up_to_date
 
 
 class _ProgressHandler(logging.Handler):
@@ -315,6 +315,8 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
         forced |= dg.AssetSelection.assets(asset).downstream().resolve(graph)
     # 2. everything unpartitioned that is stale, and what depends on it
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
+    if before.get("release") != published_release(p.marts):  # e.g. after `dedi rollback`
+        forced.add(dg.AssetKey("published_marts"))
     stale = (stale_assets(defs, instance) | forced) & keys
     if not stale:
         _save_state(p, vintages, now)
@@ -334,5 +336,6 @@ def _save_state(p, vintages: dict, now: dict) -> None:
     """What this successful build read (``pipeline/versions.py``), for the next one."""
     import json
 
-    (p.staging / STATE_FILE).write_text(json.dumps({"inputs": now, "vintages": vintages},
-                                                   indent=1), encoding="utf-8")
+    (p.staging / STATE_FILE).write_text(json.dumps(
+        {"inputs": now, "vintages": vintages, "release": published_release(p.marts)},
+        indent=1), encoding="utf-8")

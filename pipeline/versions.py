@@ -71,9 +71,15 @@ def last_build(staging: Path) -> dict:
     return json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
 
 
+def published_release(marts: Path) -> str | None:
+    """The release folder ``current`` points to (None when nothing is published)."""
+    cur = marts / "current"
+    return cur.resolve().name if (cur / "dedi.duckdb").exists() else None
+
+
 def up_to_date(staging: Path, marts: Path, raw: Path, index_config: dict) -> bool:
     """True when the last successful build read exactly these versions and its release is
-    still published."""
+    still the published one (after ``dedi rollback`` it is not: the build republishes)."""
     state = last_build(staging)
     return bool(state) and state.get("inputs") == inputs(raw, index_config) and \
-        (marts / "current" / "dedi.duckdb").exists()
+        state.get("release") == published_release(marts) is not None

@@ -78,6 +78,21 @@ def test_one_new_local_proxy_file_rebuilds_only_that_source_and_downstream(incre
     assert a["dx_indicator_count"].max() > 0
 
 
+def test_rebuild_after_rollback_republishes_without_recomputing(incremental):
+    """After `dedi rollback` the published release is not the one the inputs give: a build
+    with nothing changed publishes again (and only publishes)."""
+    from pipeline.publish import rollback
+
+    dirs, *_ = incremental
+    latest = (dirs.marts / "current").resolve().name
+    old, new = rollback(dirs.marts)
+    assert new != latest
+    out = build(dirs)
+    assert out.success and not out.up_to_date
+    assert _assets(out) == {"published_marts"}
+    assert build(dirs).up_to_date  # and then it is up to date again
+
+
 def test_new_nhs_app_month_restages_only_that_partition(incremental):
     dirs, *_ = incremental
     folder = dirs.raw / "nhs_app"
