@@ -126,10 +126,12 @@ def child(fn: str, *args: str) -> dict:
             f"from bench.bench_inputs import {fn}; r = {fn}(*{list(args)!r}); "
             "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
             "print('RESULT ' + json.dumps(r))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True)
-    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    # DuckDB's progress bar may share the line (it ends with a carriage return, not a newline)
+    lines = [x.split("RESULT ", 1)[1] for x in out.stdout.splitlines() if "RESULT " in x]
+    if out.returncode != 0 or not lines:
+        sys.exit(f"{fn}{args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(lines[0])
 
 
 def main() -> None:

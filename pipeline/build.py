@@ -112,10 +112,17 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
 
     p = paths()
     require_buildable(p.raw)
-    if not full and up_to_date(p.staging, p.marts, p.raw, index_config or {}):
+    if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
+                                index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
     with build_lock(p.staging), marts_lock(p.marts):  # one build per staging and per marts
         return _run(p, quiet, index_config or {}, full)
+
+
+def published_to(p, index_config: dict) -> Path:
+    """The marts folder this build publishes to: a scenario's own, or the live one."""
+    scenario = index_config.get("scenario")
+    return p.marts / "scenarios" / scenario if scenario else p.marts
 
 
 def _start_fresh(p) -> None:
@@ -264,8 +271,9 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
                   for k in ks)
     now = inputs(p.raw, index_config)
     old = before.get("inputs", {})
-    if (full or not before or removed or old.get("raw_dir") != now["raw_dir"]
-            or old.get("index_config") != now["index_config"]):
+    fresh = (full or not before or removed or old.get("raw_dir") != now["raw_dir"]
+             or old.get("index_config") != now["index_config"])
+    if fresh:
         _start_fresh(p)
         before = {}
     try:
@@ -315,27 +323,32 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
         forced |= dg.AssetSelection.assets(asset).downstream().resolve(graph)
     # 2. everything unpartitioned that is stale, and what depends on it
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
-    if before.get("release") != published_release(p.marts):  # e.g. after `dedi rollback`
+    if before.get("release") != published_release(published_to(p, index_config)):
+        # e.g. after `dedi rollback`: publish again
         forced.add(dg.AssetKey("published_marts"))
-    stale = (stale_assets(defs, instance) | forced) & keys
+    # empty staging: everything runs (a DAGSTER_HOME instance may remember older builds)
+    stale = set(keys) if fresh else (stale_assets(defs, instance) | forced) & keys
     if not stale:
-        _save_state(p, vintages, now)
+        _save_state(p, vintages, now, index_config)
         return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)
     selection = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & keys
+    spec_config = index_config and dg.AssetKey("index_spec") in selection
     result, failures = execute(
         "dedi_build", asset_selection=sorted(selection),
         run_config={**loggers,
-                    **({"ops": {"index_spec": {"config": index_config}}} if index_config else {})})
+                    **({"ops": {"index_spec": {"config": index_config}}} if spec_config else {})})
     ok = result.success and not failures
     if ok:
-        _save_state(p, vintages, now)
+        _save_state(p, vintages, now, index_config)
     return BuildOutcome(ok, failures, p.marts, steps, done)
 
 
-def _save_state(p, vintages: dict, now: dict) -> None:
-    """What this successful build read (``pipeline/versions.py``), for the next one."""
+def _save_state(p, vintages: dict, now: dict, index_config: dict) -> None:
+    """What this successful build read (``pipeline/versions.py``) and the release it
+    published, for the next one."""
     import json
 
+    release = published_release(published_to(p, index_config))
     (p.staging / STATE_FILE).write_text(json.dumps(
-        {"inputs": now, "vintages": vintages, "release": published_release(p.marts)},
-        indent=1), encoding="utf-8")
+        {"inputs": now, "vintages": vintages, "release": release}, indent=1),
+        encoding="utf-8")

@@ -132,3 +132,37 @@ def test_removed_vintage_or_other_raw_folder_starts_from_empty_staging(increment
 
         again = run_build(quiet=True)
     assert again.success and "stg_iod2025" in _assets(again)
+
+
+def test_scenario_rollback_rebuild_and_full_rebuild_under_dagster_home(tmp_path, monkeypatch):
+    """A scenario: a changed file reruns its reader and downstream; after a rollback of the
+    scenario's marts only publication reruns (index_spec, which holds the scenario's config,
+    does not); --full under a DAGSTER_HOME that remembers the earlier builds runs all."""
+    from pipeline.build import run_build
+    from pipeline.demo import generate
+    from pipeline.publish import rollback
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    dirs = BuildDirs(tmp_path / "raw", tmp_path / "staging", tmp_path / "marts")
+    generate(dirs.raw)
+    config = {"scenario": "w20", "set": {"dedi.dx_weight": "0.2"}}
+    marts = dirs.marts / "scenarios" / "w20"
+    with dedi_env(dirs):
+        assert run_build(quiet=True, index_config=config).success
+        f = next((dirs.raw / "schools").glob("gias_*.csv"))
+        f.write_text(f.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # new bytes
+        again = run_build(quiet=True, index_config=config)
+        assert again.success, again.failures
+        assert "stg_gias_schools" in _assets(again) and "stg_iod2025" not in _assets(again)
+        rollback(marts)
+        republish = run_build(quiet=True, index_config=config)
+        assert republish.success and _assets(republish) == {"published_marts"}
+        assert run_build(quiet=True, index_config=config).up_to_date
+        full = run_build(quiet=True, index_config=config, full=True)
+    assert full.success and {"stg_iod2025", "index_spec", "published_marts"} <= _assets(full)
+    con = duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True)
+    assert "w20" in con.execute("SELECT value FROM build_metadata WHERE key = 'scenario'"
+                                ).fetchone()[0]
