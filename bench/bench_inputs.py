@@ -121,10 +121,21 @@ def run_records(f: str, polys: str, la: str) -> dict:
     return {"seconds": time.perf_counter() - t0, **rep, "lsoas": len(counts)}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: on Linux that keeps the high
+    mark of the process image before ``exec``, i.e. of the (large) parent that forked it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(fn: str, *args: str) -> dict:
     code = (f"import json, resource, sys; sys.path.insert(0, {str(ROOT)!r}); "
-            f"from bench.bench_inputs import {fn}; r = {fn}(*{list(args)!r}); "
-            "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+            f"from bench.bench_inputs import {fn}, peak_rss_mb; r = {fn}(*{list(args)!r}); "
+            "r['peak_rss_mb'] = peak_rss_mb(); "
             "print('RESULT ' + json.dumps(r))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     # DuckDB's progress bar may share the line (it ends with a carriage return, not a newline)
