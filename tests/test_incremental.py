@@ -166,3 +166,19 @@ def test_scenario_rollback_rebuild_and_full_rebuild_under_dagster_home(tmp_path,
     con = duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True)
     assert "w20" in con.execute("SELECT value FROM build_metadata WHERE key = 'scenario'"
                                 ).fetchone()[0]
+
+
+def test_every_raw_reader_depends_on_its_raw_folder():
+    """A staging asset that reads raw files without depending on its raw_<topic> source would
+    never be stale when its file changes."""
+    from pipeline.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    readers = []
+    for key in graph.get_all_asset_keys():
+        node, name = graph.get(key), key.to_user_string()
+        if (name.startswith("stg_") and node.partitions_def is None
+                and "dedi/sql_model" not in node.metadata and name != "stg_nhs_app_practice"):
+            readers.append(name)
+            assert any(p.to_user_string().startswith("raw_") for p in node.parent_keys), name
+    assert len(readers) >= 20
