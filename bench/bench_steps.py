@@ -24,7 +24,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from pipeline.build import run_build
 t_import = time.perf_counter() - t0
-o = run_build(quiet=True)
+o = run_build(quiet=True, full=True, profile=True)
 print(json.dumps({"ok": o.success, "failures": o.failures, "steps": o.step_seconds,
                   "import_s": t_import}))
 """

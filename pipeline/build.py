@@ -72,7 +72,7 @@ class BuildOutcome:
     success: bool
     failures: list[str] = field(default_factory=list)
     marts_dir: Path | None = None
-    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step
+    step_seconds: dict[str, float] = field(default_factory=dict)  # with profile=True
     materialised: list[str] = field(default_factory=list)  # asset keys (partition in [])
     up_to_date: bool = False  # nothing changed since the last build: nothing was published
 
@@ -94,7 +94,7 @@ def build_lock(staging: Path) -> Iterator[None]:
 
 
 def run_build(quiet: bool = False, index_config: dict | None = None,
-              full: bool = False) -> BuildOutcome:
+              full: bool = False, profile: bool = False) -> BuildOutcome:
     """Materialise what changed in-process; paths come from DEDI_* env vars / settings.
 
     Incremental by default: Dagster records the code version and input data versions of every
@@ -106,7 +106,8 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
 
     Raises :class:`pipeline.rawdir.RawDirError` (creating nothing) when the raw folder is
     missing, empty or mixes demo and real files. ``index_config`` is the run config of the
-    ``index_spec`` asset (scenario, set, spec_file, ...).
+    ``index_spec`` asset (scenario, set, spec_file, ...). ``profile`` fills
+    ``BuildOutcome.step_seconds`` (read back from the runs' event logs).
     """
     from pipeline.rawdir import require_buildable
 
@@ -116,7 +117,7 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
     with build_lock(p.staging), marts_lock(p.marts):  # one build per staging and per marts
-        return _run(p, quiet, index_config or {}, full)
+        return _run(p, quiet, index_config or {}, full, profile)
 
 
 def published_to(p, index_config: dict) -> Path:
@@ -186,14 +187,13 @@ def vintage_runs(raw_dir: Path, unchanged: dict[str, dict[str, str]] | None = No
         iod_release_job,
         local_period_job,
         nhs_app_month_job,
-        sha256_of,
-        vintage_files,
+        vintage_fingerprints,
     )
     from pipeline.defs.iod import IOD_RELEASES
     from pipeline.defs.nhs_app import NHS_APP_MONTHS
     from pipeline.sources.common import SourceError
 
-    present = present or vintage_files(raw_dir, sha256_of)
+    present = present or vintage_fingerprints(raw_dir)
     months = NHS_APP_MONTHS.get_partition_keys()
     outside = [m for m in present["nhs_app"] if m not in months]
     if outside:
@@ -256,7 +256,7 @@ def _failures(result) -> list[str]:
     return failures
 
 
-def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
+def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> BuildOutcome:
 
     from pipeline.definitions import build_definitions
     from pipeline.defs.automation import vintage_fingerprints
@@ -289,7 +289,8 @@ def _run(p, quiet: bool, index_config: dict, full: bool) -> BuildOutcome:
     def execute(job_name: str, **kw):
         job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
         result = job.execute_in_process(instance=instance, raise_on_error=False, **kw)
-        steps.update(step_seconds(result, instance))
+        if profile:  # reads the run's event log back: only for bench/bench_steps.py
+            steps.update(step_seconds(result, instance))
         done.extend(materialised(result))
         return result, _failures(result)
 

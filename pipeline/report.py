@@ -194,7 +194,9 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
 
 
 def fill(template: Path, parts: dict[str, object]) -> str:
-    """``template`` with every ``{{KEY}}`` replaced by ``parts[KEY]`` (already escaped)."""
+    """``template`` with every ``{{KEY}}`` replaced by ``parts[KEY]`` (already escaped) and
+    ``{{STYLE}}`` by the reports' shared stylesheet."""
+    parts = {"STYLE": (template.parent / "report.css").read_text(encoding="utf-8"), **parts}
     page = template.read_text(encoding="utf-8")
     for k, v in parts.items():
         page = page.replace("{{" + k + "}}", str(v))

@@ -20,16 +20,29 @@ TOPICS = ("iod", "geography", "census2021", "connectivity", "gp", "nhs_app", "sc
 STATE_FILE = "build_state.json"
 
 
+@cache
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read once per process while its size and mtime stay the same
+    (a build hashes each raw file for its version, its partition and its provenance)."""
+    st = path.stat()
+    return _sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
 def folder_version(folder: Path) -> str:
-    """sha256 over the relative names and bytes of every file under ``folder`` (``absent``
+    """sha256 over the relative names and sha256 of every file under ``folder`` (``absent``
     when it holds none)."""
     h = hashlib.sha256()
     files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
     for f in files:
-        h.update(str(f.relative_to(folder)).encode() + b"\0")
-        with f.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        h.update(f"{f.relative_to(folder)}\0{file_sha256(f)}\n".encode())
     return h.hexdigest() if files else "absent"
 
 

@@ -21,6 +21,22 @@ def write_table(conn, table: str, df: pd.DataFrame) -> None:
         conn.unregister("_incoming")
 
 
+def replace_partitions(conn, table: str, df: pd.DataFrame, column: str, keys: list) -> None:
+    """Replace the rows of ``table`` whose ``column`` is one of ``keys`` by ``df``, in one
+    transaction: how a partitioned asset restages only its own partitions."""
+    conn.register("_incoming", df)
+    try:
+        conn.execute("BEGIN")
+        conn.execute(f'DELETE FROM "{table}" WHERE "{column}" IN (SELECT unnest(?))', [keys])
+        conn.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.unregister("_incoming")
+
+
 def read_table(conn, table: str) -> pd.DataFrame:
     """A staging table as pandas."""
     return conn.execute(f'SELECT * FROM "{table}"').df()

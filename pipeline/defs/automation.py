@@ -22,6 +22,7 @@ from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.defs.raw import RAW_ASSETS
 from pipeline.sources import iod, nhs_app
 from pipeline.sources import local_proxies as lp
+from pipeline.versions import file_sha256
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
                                        stg_local_proxies_period)
@@ -33,19 +34,20 @@ build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all() - PARTITIONED, tags=STAGING_TAG,
     description="Materialise every unpartitioned DEDI asset (raw -> staging -> marts) and "
     "publish the marts. Partitioned vintages are staged by their own jobs first.")
-nhs_app_month_job = dg.define_asset_job(
-    "dedi_nhs_app_month", tags=STAGING_TAG,
-    selection=dg.AssetSelection.assets(stg_nhs_app_practice_monthly).downstream(),
-    description="Stage one NHS App month (a partition) and rebuild what depends on it.")
-local_period_job = dg.define_asset_job(
-    "dedi_local_period", tags=STAGING_TAG,
-    selection=dg.AssetSelection.assets(stg_local_proxies_period).downstream(),
-    description="Stage the local proxy files of one period (a partition) and rebuild what "
-    "depends on it.")
-iod_release_job = dg.define_asset_job(
-    "dedi_iod_release", tags=STAGING_TAG,
-    selection=dg.AssetSelection.assets(stg_iod_release).downstream(),
-    description="Stage one IoD release (a partition) and rebuild what depends on it.")
+
+
+def partition_job(name: str, asset, what: str):
+    """A job that stages one partition of ``asset`` and rebuilds what depends on it."""
+    return dg.define_asset_job(
+        name, tags=STAGING_TAG, selection=dg.AssetSelection.assets(asset).downstream(),
+        description=f"Stage {what} (a partition) and rebuild what depends on it.")
+
+
+nhs_app_month_job = partition_job("dedi_nhs_app_month", stg_nhs_app_practice_monthly,
+                                  "one NHS App month")
+local_period_job = partition_job("dedi_local_period", stg_local_proxies_period,
+                                 "the local proxy files of one period")
+iod_release_job = partition_job("dedi_iod_release", stg_iod_release, "one IoD release")
 
 monthly_schedule = dg.ScheduleDefinition(
     name="dedi_monthly", job=build_job, cron_schedule="0 6 2 * *",
@@ -65,7 +67,7 @@ observe_raw_job = dg.define_asset_job(
 def vintage_files(raw_dir: Path, fingerprint=_stat) -> dict[str, dict[str, str]]:
     """Fingerprint of the files behind each partition: ``nhs_app`` month -> its files,
     ``iod`` release -> its File 7, ``local`` period -> its files. ``fingerprint`` of one file:
-    size and mtime (cheap, for the sensor) or :func:`sha256_of` (exact, for builds)."""
+    size and mtime (cheap, for the sensor) or its sha256 (exact, for builds)."""
     from pipeline.sources.common import SourceError
 
     months = {m: ";".join(f"{f.name}|{fingerprint(f)}" for f in files)
@@ -85,15 +87,9 @@ def vintage_files(raw_dir: Path, fingerprint=_stat) -> dict[str, dict[str, str]]
     return {"nhs_app": months, "iod": releases, "local": dict(sorted(local.items()))}
 
 
-def sha256_of(f: Path) -> str:
-    from pipeline.sources.common import sha256_file
-
-    return sha256_file(f)
-
-
 def vintage_fingerprints(raw_dir: Path) -> dict[str, dict[str, str]]:
     """The sha256 of the files behind each partition (what ``dedi build`` compares)."""
-    return vintage_files(raw_dir, sha256_of)
+    return vintage_files(raw_dir, file_sha256)
 
 
 def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:

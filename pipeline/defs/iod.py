@@ -91,7 +91,7 @@ RELEASE_DDL = ("CREATE TABLE IF NOT EXISTS stg_iod_release (vintage INTEGER, lso
           "release. Feeds lsoa_index_history through int_imd2019_lsoa21.")
 def stg_iod_release(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import forget_sources, record_source
+    from pipeline.defs._staging import forget_sources, record_source, replace_partitions
 
     counts = {}
     with staging_db.get_connection() as conn:
@@ -101,12 +101,8 @@ def stg_iod_release(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
             context.log.info(f"reading {path}")
             df = iod.read_release(path, release)
             rec = file_record(path, df)
-            conn.register("_incoming", df.assign(data_status=rec["data_status"]))
-            try:
-                conn.execute("DELETE FROM stg_iod_release WHERE vintage = ?", [int(release)])
-                conn.execute("INSERT INTO stg_iod_release BY NAME SELECT * FROM _incoming")
-            finally:
-                conn.unregister("_incoming")
+            replace_partitions(conn, "stg_iod_release", df.assign(
+                data_status=rec["data_status"]), "vintage", [int(release)])
             forget_sources(conn, f"stg_iod_release:{release}")
             record_source(conn, f"stg_iod_release:{release}", rec, len(df))
             counts[release] = len(df)

@@ -11,6 +11,7 @@ from pipeline.defs._staging import (
     SOURCES_DDL,
     forget_sources,
     record_source,
+    replace_partitions,
     sql_model_asset,
     write_table,
 )
@@ -120,15 +121,11 @@ def stg_local_proxies_period(context: dg.AssetExecutionContext, dedi_paths: Dedi
         conn.execute("DELETE FROM _sources WHERE staging_table LIKE ?",
                      [f"stg_local_proxies_period:%/{period}"])
         out, quarantined, reports = stage_files(conn, files, context.log)
-        conn.execute("DELETE FROM stg_local_proxy_periods WHERE period = ?", [period])
-        conn.register("_incoming", out.assign(period=period))
-        conn.execute("INSERT INTO stg_local_proxy_periods BY NAME SELECT * FROM _incoming")
-        conn.unregister("_incoming")
-        conn.execute("DELETE FROM stg_local_quarantine_periods WHERE period = ?", [period])
+        replace_partitions(conn, "stg_local_proxy_periods", out.assign(period=period), "period",
+                           [period])
         q = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS).astype("string")
-        conn.register("_q", q.assign(period=period))
-        conn.execute("INSERT INTO stg_local_quarantine_periods BY NAME SELECT * FROM _q")
-        conn.unregister("_q")
+        replace_partitions(conn, "stg_local_quarantine_periods", q.assign(period=period),
+                           "period", [period])
     return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "period": period,
                                           "files": reports, "rows_quarantined": len(q)})
 

@@ -14,6 +14,7 @@ from pipeline.defs._staging import (
     file_asset,
     forget_sources,
     record_source,
+    replace_partitions,
     run_sql_model,
     sql_model_asset,
 )
@@ -74,21 +75,12 @@ def stg_nhs_app_practice_monthly(context: dg.AssetExecutionContext, dedi_paths: 
     df = df.assign(data_status=df["source_file"].map(status)).drop(columns="source_file")
     with staging_db.get_connection() as conn:
         ensure_monthly_table(conn)
-        conn.register("_incoming", df)
-        try:
-            conn.execute("BEGIN")
-            conn.execute("DELETE FROM stg_nhs_app_practice_monthly WHERE month IN "
-                         "(SELECT unnest(?::VARCHAR[]))", [months])
-            conn.execute("INSERT INTO stg_nhs_app_practice_monthly BY NAME "
-                         "SELECT * FROM _incoming")
-            conn.execute("COMMIT")
-        finally:
-            conn.unregister("_incoming")
+        replace_partitions(conn, "stg_nhs_app_practice_monthly", df, "month", months)
         for f, rec in records.items():
-            key = f"stg_nhs_app_practice:{nhs_app.month_in_name(f) or f.name}"
+            named = nhs_app.month_in_name(f)
+            key = f"stg_nhs_app_practice:{named or f.name}"
             forget_sources(conn, key)
-            record_source(conn, key, rec, int((df["month"] == nhs_app.month_in_name(f)).sum())
-                          if nhs_app.month_in_name(f) else len(df))
+            record_source(conn, key, rec, int((df["month"] == named).sum()) if named else len(df))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(df), "months": months, "files": [f.name for f in files],
         "practices": int(df["practice_code"].nunique()),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -207,13 +206,11 @@ def check_lsoa_codes(df: pd.DataFrame, path: Path | str, column: str = "lsoa21_c
             f"{sorted(set(codes[dup].head(6)))} at file row(s) {rows}")
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file (cached per process by path, size and mtime)."""
+    from pipeline.versions import file_sha256
+
+    return file_sha256(Path(path))
 
 
 def read_provenance(topic_dir: Path) -> dict[str, Any]:
