@@ -101,6 +101,15 @@ def scenarios(runs: int, work: Path) -> list[dict]:
     m, w = measured(runs, fresh, dedi("build", "--quiet"), lambda: dirs_env(work / "r", real))
     add("cold real-England build (33,755 LSOAs)", m, w, "≤ 10 s", m.wall <= 10,
         "dedi build (empty staging and marts)")
+    b, bw = measured(runs, lambda e: None, [PY, str(ROOT / "bench" / "baseline_pandas.py"),
+                                            str(real)], lambda: dict(os.environ))
+    ratio = m.wall / b.wall
+    add("baseline: the pandas script (IMD, DX, DEDI, LTLA/ICB summaries; no checks)", b, bw,
+        "–", None, "bench/baseline_pandas.py")
+    rows.append({"scenario": "**ratio**: cold real build / baseline, same run",
+                 "wall": ratio, "cpu": None, "rss": float("nan"), "walls": [],
+                 "target": "< 1 (DEDI faster end to end)", "met": ratio < 1,
+                 "command": "the two rows above"})
     env_r = dirs_env(work / "r", real)
     subprocess.run(dedi("build", "--quiet"), env=env_r, cwd=ROOT, check=True,
                    capture_output=True)
@@ -159,7 +168,9 @@ def table(rows: list[dict], runs: int) -> str:
     for r in rows:
         met = "–" if r["met"] is None else ("yes" if r["met"] else "**no**")
         cpu = "–" if r["cpu"] is None else f"{r['cpu']:.1f}"
-        lines.append(f"| {r['scenario']} | {r['wall']:.2f} | {cpu} | {r['rss']:.0f} | "
+        rss = "–" if r["rss"] != r["rss"] else f"{r['rss']:.0f}"  # NaN: not a process
+        wall = f"{r['wall']:.2f}" + ("×" if "ratio" in r["scenario"] else "")
+        lines.append(f"| {r['scenario']} | {wall} | {cpu} | {rss} | "
                      f"{r['target']} | {met} | {', '.join(f'{w:.2f}' for w in r['walls'])} |")
     return head + "\n".join(lines) + "\n"
 
