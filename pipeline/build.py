@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.config import paths
+from pipeline.config import paths, settings
 from pipeline.locks import pid_lock
 from pipeline.publish import PublishLocked, marts_lock
 from pipeline.versions import STATE_FILE, inputs, last_build, published_release, up_to_date
@@ -302,6 +302,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
     # 1. every new or changed vintage (partition); a local period needs the geography staged,
     # so its first run stages that too (with File 7, which the geography checks count from)
     from pipeline.defs.local import LOCAL_PERIODS, UPSTREAM
+    from pipeline.defs.local_la import current_files, run_fanout
 
     periods = [r[0] for job, _, r in runs if job == "dedi_local_period"]
     if periods:
@@ -322,13 +323,33 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
         if not result.success or failures:
             return BuildOutcome(False, failures or [f"{asset} failed"], p.marts, steps, done)
         forced |= dg.AssetSelection.assets(asset).downstream().resolve(graph)
-    # 2. everything unpartitioned that is stale, and what depends on it
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
+    # 1b. scale-out: each LA folder's local files staged in its own process (docs/scaling.md)
+    pre: set[dg.AssetKey] = set()
+    if settings()["scale_out"]["local_by_la"] and current_files(p.raw):
+        pre = (dg.AssetSelection.assets(*UPSTREAM, "stg_iod2025").upstream().resolve(graph)
+               & keys)  # the geography checks count from File 7
+        todo = pre if fresh else pre & stale_assets(defs, instance)
+        if todo:
+            result, failures = execute("dedi_build", run_config=loggers,
+                                       asset_selection=sorted(todo))
+            if not result.success or failures:
+                return BuildOutcome(False, failures or ["staging the geography failed"],
+                                    p.marts, steps, done)
+        if not quiet:
+            print(f"  … staging {len(current_files(p.raw))} local authorities in parallel "
+                  f"(scale_out.workers = {settings()['scale_out']['workers']})", file=sys.stderr)
+        result = run_fanout(instance)
+        done.extend(materialised(result))
+        if not result.success:
+            return BuildOutcome(False, _failures(result) or ["staging local files per LA failed"],
+                                p.marts, steps, done)
+    # 2. everything unpartitioned that is stale, and what depends on it
     if before.get("release") != published_release(published_to(p, index_config)):
         # e.g. after `dedi rollback`: publish again
         forced.add(dg.AssetKey("published_marts"))
     # empty staging: everything runs (a DAGSTER_HOME instance may remember older builds)
-    stale = set(keys) if fresh else (stale_assets(defs, instance) | forced) & keys
+    stale = set(keys) - pre if fresh else (stale_assets(defs, instance) | forced) & keys
     if not stale:
         _save_state(p, vintages, now, index_config)
         return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)

@@ -15,6 +15,7 @@ from pipeline.defs import (
     indicators,
     iod,
     local,
+    local_la,
     marts,
     nhs_app,
     raw,
@@ -23,8 +24,8 @@ from pipeline.defs import (
 )
 from pipeline.resources import build_resources
 
-MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, indicators, index,
-           validation, marts]
+MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, local_la, indicators,
+           index, validation, marts]
 
 
 def build_definitions() -> dg.Definitions:
@@ -32,7 +33,8 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw.RAW_ASSETS, *raw.versioned(dg.load_assets_from_modules(MODULES))],
         asset_checks=dg.load_asset_checks_from_modules(MODULES),
-        jobs=automation.JOBS, schedules=automation.SCHEDULES, sensors=automation.SENSORS,
+        jobs=[*automation.JOBS, local_la.fanout_job()], schedules=automation.SCHEDULES,
+        sensors=automation.SENSORS,
         resources=build_resources(), executor=dg.in_process_executor,
     )
 

@@ -42,7 +42,8 @@ def test_all_assets_checks_schedule_and_sensor():
             "stg_iod_release", "stg_nhs_app_practice_monthly", "int_nhs_app_uptake_lsoa_monthly",
             "nhs_app_uptake_history", "nhs_app_practice_history", "gp_practice_profile",
             "stg_lsoa21_ruc21", "stg_local_proxies_period", "local_proxy_history",
-            # raw topic folders, observed (data version = sha256), issue 12
+            # raw topic folders, observed (data version = sha256), and per-LA scale-out (issue 12)
+            "stg_local_la",
             *(f"raw_{t}" for t in ("iod", "geography", "census2021", "connectivity", "gp",
                                    "nhs_app", "schools", "local"))} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
@@ -50,6 +51,7 @@ def test_all_assets_checks_schedule_and_sensor():
             "lsoa_sets_consistent", "area_summary_expectations"} <= checks
     assert defs.resolve_schedule_def("dedi_monthly").cron_schedule == "0 6 2 * *"
     assert defs.resolve_job_def("dedi_build").executor_def.name == "in_process"
+    assert defs.resolve_job_def("dedi_local_la_fanout").executor_def.name == "multiprocess"
 
 
 def test_sensor_requests_run_when_raw_files_change(tmp_path, monkeypatch):

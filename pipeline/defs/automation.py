@@ -18,6 +18,7 @@ import dagster as dg
 from pipeline.config import paths
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
+from pipeline.defs.local_la import stg_local_la
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.defs.raw import RAW_ASSETS
 from pipeline.sources import iod, nhs_app
@@ -25,7 +26,7 @@ from pipeline.sources import local_proxies as lp
 from pipeline.versions import file_sha256
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
-                                       stg_local_proxies_period)
+                                       stg_local_proxies_period, stg_local_la)
 # Runs share one staging database: the run queue lets one run with this tag go at a time
 # (dagster.yaml run_queue.tag_concurrency_limits).
 STAGING_TAG = {"dedi/staging": "shared"}

@@ -45,11 +45,12 @@ UPSTREAM = ["stg_lsoa21_boundaries", "int_lsoa_geography", "stg_postcode_directo
             "stg_lsoa11_lsoa21"]
 
 
-def stage_files(conn, files: list, log) -> tuple[pd.DataFrame, list[dict], dict]:
+def stage_files(conn, files: list, log) -> tuple[pd.DataFrame, list[dict], dict, list]:
     """Read local proxy ``files`` into counts per LSOA of each supplying LA (records placed
-    with a geopandas spatial join), with the rows to quarantine and a report per file."""
+    with a geopandas spatial join), with the rows to quarantine, a report per file and the
+    ``(_sources key, file record, rows)`` of each file. Reads ``conn``, never writes it."""
     denominators = settings()["indicators"]["local_proxies"]["denominators"]
-    frames, reports, quarantined = [], {}, []
+    frames, reports, quarantined, sources = [], {}, [], []
     polys = _polygons(conn)
     la_of = dict(zip(polys["lsoa21_code"], polys["ltla24_code"], strict=True))
     lsoa11 = {r[0] for r in conn.execute("SELECT DISTINCT lsoa11_code FROM stg_lsoa11_lsoa21"
@@ -84,12 +85,12 @@ def stage_files(conn, files: list, log) -> tuple[pd.DataFrame, list[dict], dict]
         frames.append(df[COLUMNS])
         reports[f"{f.la_code}/{f.proxy}" + (f"/{f.period}" if f.period else "")] = {
             **report, "data_status": rec["data_status"]}
-        record_source(conn, _source_key(f), rec, len(df))
+        sources.append((_source_key(f), rec, len(df)))
     out = (pd.concat(frames, ignore_index=True) if frames else  # typed, even when empty
            pd.DataFrame({c: pd.Series(dtype="string") for c in COLUMNS}))
     out["count"] = out["count"].astype("float64")
     out["denominator"] = out["denominator"].astype("float64")
-    return out, quarantined, reports
+    return out, quarantined, reports, sources
 
 
 def _source_key(f) -> str:
@@ -120,7 +121,9 @@ def stg_local_proxies_period(context: dg.AssetExecutionContext, dedi_paths: Dedi
         conn.execute(SOURCES_DDL)
         conn.execute("DELETE FROM _sources WHERE staging_table LIKE ?",
                      [f"stg_local_proxies_period:%/{period}"])
-        out, quarantined, reports = stage_files(conn, files, context.log)
+        out, quarantined, reports, sources = stage_files(conn, files, context.log)
+        for key, rec, rows in sources:
+            record_source(conn, key, rec, rows)
         replace_partitions(conn, "stg_local_proxy_periods", out.assign(period=period), "period",
                            [period])
         q = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS).astype("string")
@@ -131,7 +134,7 @@ def stg_local_proxies_period(context: dg.AssetExecutionContext, dedi_paths: Dedi
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "geopandas"},
-          deps=[*UPSTREAM, stg_local_proxies_period],
+          deps=[*UPSTREAM, stg_local_proxies_period, "stg_local_la"],
           description="The current local proxies: every file under <raw>/local/<LA code>/ "
           "without a period, and the latest period of those that carry one, as counts per LSOA "
           "of the supplying LA (record files placed with a geopandas spatial join). A proxy "
@@ -143,8 +146,15 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     files = lp.discover(dedi_paths.raw)
     with staging_db.get_connection() as conn:
         forget_sources(conn, "stg_local_proxies")
-        out, quarantined, reports = stage_files(conn, [f for f in files if not f.period],
-                                                context.log)
+        current = [f for f in files if not f.period]
+        if settings()["scale_out"]["local_by_la"]:  # staged per LA (partitions), combined here
+            from pipeline.defs.local_la import combine_la_outputs
+
+            out, quarantined, reports, sources = combine_la_outputs(current)
+        else:
+            out, quarantined, reports, sources = stage_files(conn, current, context.log)
+        for key, rec, rows in sources:
+            record_source(conn, key, rec, rows)
         conn.execute(PERIOD_TABLE_DDL)
         conn.execute(PERIOD_QUARANTINE_DDL)
         latest = conn.execute(
