@@ -33,7 +33,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw.RAW_ASSETS, *raw.versioned(dg.load_assets_from_modules(MODULES))],
         asset_checks=dg.load_asset_checks_from_modules(MODULES),
-        jobs=[*automation.JOBS, local_la.fanout_job()], schedules=automation.SCHEDULES,
+        jobs=automation.JOBS, schedules=automation.SCHEDULES,
         sensors=automation.SENSORS,
         resources=build_resources(), executor=dg.in_process_executor,
     )

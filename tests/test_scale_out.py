@@ -104,3 +104,25 @@ def test_stale_per_la_output_is_one_clear_line(two_builds, tmp_path, monkeypatch
     files = [dataclasses.replace(g, path=edited) if g is f else g for g in files]
     with pytest.raises(SourceError, match=f"local files of {LAS[0]} are not staged per LA.*stale"):
         combine_la_outputs(files)
+
+
+def test_sensor_adds_la_partitions_and_queues_the_fanout_before_the_build(tmp_path,
+                                                                          monkeypatch):
+    from pipeline.defs.automation import raw_files_sensor
+
+    cfg = yaml.safe_load((ROOT / "pipeline" / "settings.yaml").read_text())
+    cfg["scale_out"]["local_by_la"] = True
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(cfg))
+    monkeypatch.setenv("DEDI_SETTINGS", str(tmp_path / "settings.yaml"))
+    raw = tmp_path / "raw"
+    monkeypatch.setenv("DEDI_RAW_DIR", str(raw))
+    (raw / "local" / "E06009901").mkdir(parents=True)
+    (raw / "local" / "E06009901" / "pupil_premium.csv").write_text("lsoa21_code,count\n")
+    ctx = dg.build_sensor_context()
+    raw_files_sensor(ctx)  # first tick: fingerprints only
+    (raw / "local" / "E06009902").mkdir()
+    (raw / "local" / "E06009902" / "housing_condition.csv").write_text("lsoa21_code,count\n")
+    res = raw_files_sensor(dg.build_sensor_context(cursor=ctx.cursor))
+    assert [r.job_name for r in res.run_requests] == ["dedi_local_la_fanout", "dedi_build"]
+    [add] = res.dynamic_partitions_requests
+    assert (add.partitions_def_name, list(add.partition_keys)) == ("local_la", ["E06009902"])

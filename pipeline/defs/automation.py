@@ -15,10 +15,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.config import paths
+from pipeline.config import paths, settings
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
-from pipeline.defs.local_la import stg_local_la
+from pipeline.defs.local_la import (
+    LOCAL_LAS,
+    STAGING_TAG,
+    current_files,
+    fanout_job,
+    stg_local_la,
+)
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.defs.raw import RAW_ASSETS
 from pipeline.sources import iod, nhs_app
@@ -27,9 +33,8 @@ from pipeline.versions import file_sha256
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
                                        stg_local_proxies_period, stg_local_la)
-# Runs share one staging database: the run queue lets one run with this tag go at a time
+# Runs share one staging database: the run queue lets one run with STAGING_TAG go at a time
 # (dagster.yaml run_queue.tag_concurrency_limits).
-STAGING_TAG = {"dedi/staging": "shared"}
 
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all() - PARTITIONED, tags=STAGING_TAG,
@@ -109,14 +114,17 @@ def sensor_state(raw_dir: Path) -> dict:
     """What the sensor compares between ticks: the vintages' files and everything else."""
     vint = vintage_files(raw_dir)
     dated = set(nhs_app.locate_all(raw_dir)) | {f.path for f in lp.discover(raw_dir) if f.period}
-    return {**vint, "other": raw_fingerprint(raw_dir, exclude=dated)}
+    las = {la: ";".join(f"{f.path.name}|{_stat(f.path)}" for f in fs)
+           for la, fs in current_files(raw_dir).items()}  # LA folders: partitions of local_la
+    return {**vint, "local_la": las, "other": raw_fingerprint(raw_dir, exclude=dated)}
 
 
 def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
     """Runs for what changed: a new or changed NHS App month -> that partition and its
     downstream assets; a changed IoD File 7 -> that release's partition and downstream; a new or
     changed local period -> that period's partition and downstream; any other raw change (an
-    IoD file included) -> the full build of unpartitioned assets."""
+    IoD file included) -> the full build of unpartitioned assets, preceded (with
+    scale_out.local_by_la) by the per-LA fan-out when an LA's local files changed."""
     reqs = []
     for month, fp in now["nhs_app"].items():
         if before.get("nhs_app", {}).get(month) != fp:
@@ -130,12 +138,21 @@ def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
         if before.get("local", {}).get(period) != fp:
             reqs.append(dg.RunRequest(job_name=local_period_job.name, partition_key=period,
                                       run_key=f"local:{period}:{fp}"))
+    changed_las = [la for la, fp in now.get("local_la", {}).items()
+                   if before.get("local_la", {}).get(la) != fp]
+    if changed_las and settings()["scale_out"]["local_by_la"]:  # queued before the build
+        reqs.append(dg.RunRequest(job_name="dedi_local_la_fanout",
+                                  run_key=f"local_la:{now['other']}"))
     if before.get("other") != now["other"]:
         reqs.append(dg.RunRequest(job_name=build_job.name, run_key=f"build:{now['other']}"))
     return reqs
 
 
-@dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job, local_period_job],
+local_la_fanout_job = fanout_job(bind_resources=False)
+
+
+@dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job, local_period_job,
+                 local_la_fanout_job],
            minimum_interval_seconds=300,
            description="When a new vintage lands (an NHS App month file, an IoD File 7, a dated "
            "local proxy file), runs its partition and what depends on it (adding a new local "
@@ -151,10 +168,13 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
     if not reqs:
         return dg.SkipReason("raw files unchanged")
     new_periods = [p for p in now["local"] if p not in before.get("local", {})]
+    new_las = [la for la in now["local_la"] if la not in before.get("local_la", {})]
     return dg.SensorResult(run_requests=reqs, dynamic_partitions_requests=[
-        LOCAL_PERIODS.build_add_request(new_periods)] if new_periods else [])
+        *([LOCAL_PERIODS.build_add_request(new_periods)] if new_periods else []),
+        *([LOCAL_LAS.build_add_request(new_las)] if new_las else [])])
 
 
-JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job, observe_raw_job]
+JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job, observe_raw_job,
+        local_la_fanout_job]
 SCHEDULES = [monthly_schedule]
 SENSORS = [raw_files_sensor]

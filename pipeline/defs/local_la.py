@@ -26,6 +26,8 @@ from pipeline.sources.common import SourceError
 from pipeline.versions import file_sha256
 
 GROUP = "local"
+# Runs that touch the staging database queue one at a time (dagster.yaml tag limit).
+STAGING_TAG = {"dedi/staging": "shared"}
 LOCAL_LAS = dg.DynamicPartitionsDefinition(name="local_la")
 
 
@@ -67,6 +69,9 @@ def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> 
     old = _manifest(root, la)
     if old and old["files"] == fp and not force:
         return {**old, "skipped": True}
+    if not staging_db.exists():
+        raise SourceError(staging_db, "no staged geography to place local files in yet; run "
+                          "`dedi build` (or the dedi_build job) first")
     conn = duckdb.connect(str(staging_db), read_only=True)  # many partitions read at once
     try:
         out, quarantined, reports, sources = stage_files(conn, files, log)
@@ -162,11 +167,13 @@ def local_la_fanout():
     las_staged(local_las().map(stage_one_la).collect())
 
 
-def fanout_job() -> dg.JobDefinition:
-    """The fan-out job for the current paths; a module-level factory, so that
-    ``dg.reconstructable`` rebuilds it in each worker process."""
+def fanout_job(bind_resources: bool = True) -> dg.JobDefinition:
+    """The fan-out job; a module-level factory, so that ``dg.reconstructable`` rebuilds it
+    (with the current paths as resources) in each worker process. Unbound, for Definitions,
+    which supply their resources."""
     return local_la_fanout.to_job(
-        name="dedi_local_la_fanout", resource_defs=_resources(),
+        name="dedi_local_la_fanout", resource_defs=_resources() if bind_resources else None,
+        tags=STAGING_TAG,
         executor_def=dg.multiprocess_executor,
         description="Stage every LA folder's current local files, one process per LA "
         "(scale_out.workers at once), each recorded as a partition of stg_local_la.")
