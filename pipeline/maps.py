@@ -50,8 +50,9 @@ def _polygons(geoms: np.ndarray, tolerance: float) -> tuple[list[np.ndarray], np
 
 def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Patch]]:
     if kind == "decile":
-        cols = np.array([DECILES(int(v) - 1) if pd.notna(v) else (0.8, 0.8, 0.8, 1.0)
-                         for v in values])
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        cols = DECILES(np.nan_to_num(v - 1, nan=0).astype(int))
+        cols[np.isnan(v)] = (0.8, 0.8, 0.8, 1.0)
         legend = [Patch(color=DECILES(i), label=f"{i + 1}" + (" most deprived" if i == 0 else
                                                               " least" if i == 9 else ""))
                   for i in range(10)]
@@ -69,10 +70,12 @@ def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Pat
 
 
 def choropleth(ax, gdf: gpd.GeoDataFrame, column: str, n_national: int,
-               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1) -> None:
-    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax``."""
+               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1,
+               polygons: tuple[list[np.ndarray], np.ndarray] | None = None) -> None:
+    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax`` (``polygons``: the
+    rings of ``gdf`` already computed by :func:`_polygons`, to draw several maps)."""
     title, kind = MAPS[column]
-    rings, owner = _polygons(gdf.geometry.values, tolerance)
+    rings, owner = polygons or _polygons(gdf.geometry.values, tolerance)
     colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
     pc = PolyCollection(rings, facecolors=colours[owner], linewidths=0.15 if edge else 0,
                         edgecolors="white" if edge else "face")
@@ -107,9 +110,10 @@ def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
     """One PNG per measure for all LSOAs of ``gdf`` (for slides)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
+    polygons = _polygons(gdf.geometry.values, 0.001)  # simplified once for every map
     for col in columns:
         fig, ax = plt.subplots(figsize=(8, 9))
-        choropleth(ax, gdf, col, len(gdf), tolerance=0.001, edge=False)
+        choropleth(ax, gdf, col, len(gdf), edge=False, polygons=polygons)
         ax.set_title("England LSOA 2021: " + ax.get_title(), fontsize=11)
         stamp(fig, synthetic)
         path = out_dir / f"england_{col}.png"

@@ -159,7 +159,8 @@ def factor_analysis_weights(normalised: pd.DataFrame) -> tuple[pd.Series, pd.Ser
         equal = pd.Series(1.0 / len(cols), index=cols)
         return equal, pd.Series(np.nan, index=cols)
     complete = normalised.dropna()
-    fa = FactorAnalysis(n_components=1, random_state=0).fit(complete.to_numpy())
+    fa = FactorAnalysis(n_components=1, random_state=0, svd_method="lapack").fit(
+        complete.to_numpy())  # exact SVD of the p columns: the randomized default is ~15x slower
     load = pd.Series(fa.components_[0], index=cols)
     if load.sum() < 0:
         load = -load
