@@ -170,17 +170,19 @@ if __name__ == "__main__":
 
 
 def records_in_las(raw: Path, las: list[str], n_per_la: int, proxy: str = "assisted_bin_collection",
-                   seed: int = 3) -> dict[str, int]:
+                   seed: int = 3, geography: Path | None = None) -> dict[str, int]:
     """Address-level record files (uprn, easting, northing) for ``las``, each point drawn
-    uniformly inside one of the LA's LSOA 2021 polygons (``raw``'s geography), written as
-    ``<raw>/local/<LA>/<proxy>.csv`` in chunks and labelled synthetic in the folder's
-    provenance.json. Returns LA -> records written."""
+    uniformly inside one of the LA's LSOA 2021 polygons (``geography``, default ``raw``'s),
+    written as ``<raw>/local/<LA>/<proxy>.csv`` in chunks and labelled synthetic in the
+    folder's provenance.json. Returns LA -> records written."""
     import geopandas as gpd
+    import shapely
 
     from pipeline.synthetic import write_provenance
 
-    b = gpd.read_parquet(raw / "geography" / "boundaries_lsoa21.parquet")
-    lk = pd.read_parquet(raw / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
+    geo = (geography or raw) / "geography"
+    b = gpd.read_parquet(geo / "boundaries_lsoa21.parquet")
+    lk = pd.read_parquet(geo / "lookup_lsoa21_ward24_ltla24.parquet")
     b = b.merge(lk[["lsoa21_code", "ltla24_code"]].drop_duplicates("lsoa21_code"),
                 on="lsoa21_code").to_crs("EPSG:27700")
     rng = np.random.default_rng(seed)
@@ -194,15 +196,13 @@ def records_in_las(raw: Path, las: list[str], n_per_la: int, proxy: str = "assis
         done, chunk = 0, 1_000_000
         while done < n_per_la:
             k = min(chunk, n_per_la - done)
-            which = rng.integers(0, len(polys), k)
-            pts = []
-            for i, m in zip(*np.unique(which, return_counts=True), strict=True):
-                pts.extend(polys.iloc[[i]].sample_points(int(m), rng=rng).explode().tolist())
-            xy = np.array([(p.x, p.y) for p in pts])
+            counts = np.bincount(rng.integers(0, len(polys), k), minlength=len(polys))
+            pts = polys.sample_points(counts, rng=rng)  # one MultiPoint per polygon
+            xy = shapely.get_coordinates(pts[counts > 0].to_numpy())
             pd.DataFrame({"uprn": np.arange(done, done + len(xy)),
                           "easting": xy[:, 0].round(1), "northing": xy[:, 1].round(1)}
                          ).to_csv(f, mode="a", header=done == 0, index=False)
-            done += k
+            done += len(xy)
         write_provenance(folder, [f], "DEDI benchmark: SYNTHETIC address records")
         out[la] = done
     return out

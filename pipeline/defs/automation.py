@@ -22,7 +22,7 @@ from pipeline.defs.local_la import (
     LOCAL_LAS,
     STAGING_TAG,
     current_files,
-    fanout_job,
+    fanout_job_for_definitions,
     stg_local_la,
 )
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
@@ -148,7 +148,7 @@ def run_requests(before: dict, now: dict) -> list[dg.RunRequest]:
     return reqs
 
 
-local_la_fanout_job = fanout_job(bind_resources=False)
+local_la_fanout_job = fanout_job_for_definitions()
 
 
 @dg.sensor(jobs=[build_job, nhs_app_month_job, iod_release_job, local_period_job,

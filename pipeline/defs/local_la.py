@@ -167,16 +167,23 @@ def local_la_fanout():
     las_staged(local_las().map(stage_one_la).collect())
 
 
-def fanout_job(bind_resources: bool = True) -> dg.JobDefinition:
-    """The fan-out job; a module-level factory, so that ``dg.reconstructable`` rebuilds it
-    (with the current paths as resources) in each worker process. Unbound, for Definitions,
-    which supply their resources."""
+def _fanout(resource_defs: dict | None) -> dg.JobDefinition:
     return local_la_fanout.to_job(
-        name="dedi_local_la_fanout", resource_defs=_resources() if bind_resources else None,
-        tags=STAGING_TAG,
+        name="dedi_local_la_fanout", resource_defs=resource_defs, tags=STAGING_TAG,
         executor_def=dg.multiprocess_executor,
         description="Stage every LA folder's current local files, one process per LA "
         "(scale_out.workers at once), each recorded as a partition of stg_local_la.")
+
+
+def fanout_job() -> dg.JobDefinition:
+    """The fan-out job with the current paths as resources: a module-level factory without
+    arguments, so that ``dg.reconstructable`` rebuilds it in each worker process."""
+    return _fanout(_resources())
+
+
+def fanout_job_for_definitions() -> dg.JobDefinition:
+    """The same job without resources: Definitions supply theirs."""
+    return _fanout(None)
 
 
 def run_fanout(instance: dg.DagsterInstance, workers: int | None = None, extra_config=None):
