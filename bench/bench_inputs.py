@@ -66,17 +66,20 @@ def run_postcodes(z: str, pcd: str) -> dict:
     import duckdb
 
     from pipeline.defs._staging import run_sql_model
+    from pipeline.resources import duckdb_config
     from pipeline.sources.connectivity import stage_ofcom_coverage
     from pipeline.sources.postcodes import stage_postcode_directory
 
-    con = duckdb.connect()
-    t0 = time.perf_counter()
-    facts = stage_ofcom_coverage(con, [Path(z)], "stg_ofcom_postcode_coverage")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # a staging database as the build's
+        con = duckdb.connect(f"{tmp}/staging.duckdb", config=duckdb_config())
+        t0 = time.perf_counter()
+        facts = stage_ofcom_coverage(con, [Path(z)], "stg_ofcom_postcode_coverage")
         stage_postcode_directory(con, [Path(pcd)], "stg_postcode_directory", Path(tmp))
-    run_sql_model(con, "int_connectivity_postcode_lsoa")
-    n = con.execute("SELECT count(*) FROM int_connectivity_postcode_lsoa").fetchone()[0]
-    return {"seconds": time.perf_counter() - t0, "postcodes": facts["postcodes"], "lsoas": n}
+        run_sql_model(con, "int_connectivity_postcode_lsoa")
+        n = con.execute("SELECT count(*) FROM int_connectivity_postcode_lsoa").fetchone()[0]
+        seconds = time.perf_counter() - t0
+        con.close()
+    return {"seconds": seconds, "postcodes": facts["postcodes"], "lsoas": n}
 
 
 def make_records(folder: Path, n: int = N_RECORDS) -> tuple[Path, Path]:

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from pipeline.config import paths
+from pipeline.config import paths, settings
 
 
 class DediPaths(dg.ConfigurableResource):
@@ -97,5 +97,13 @@ def build_resources() -> dict[str, object]:
     return {
         "dedi_paths": DediPaths(raw_dir=str(p.raw), staging_dir=str(p.staging),
                                 marts_dir=str(p.marts)),
-        "staging_db": StagingDuckDB(database=str(p.staging_db)),
+        "staging_db": StagingDuckDB(database=str(p.staging_db),
+                                    connection_config=duckdb_config()),
     }
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings of the staging database (settings.yaml ``duckdb``): a memory limit
+    past which DuckDB spills to disk, so large inputs stream in flat memory."""
+    cfg = settings().get("duckdb") or {}
+    return {k: str(v) for k, v in cfg.items() if v is not None}

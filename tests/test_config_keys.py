@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 # Maps whose keys are data (names of domains, indicators, ...), not configuration keys.
 DATA_MAPS = {"iod.domain_weights", "indicators.local_proxies.denominators", "dx.subdomains",
-             "dx.indicators"}
+             "dx.indicators", "duckdb"}  # duckdb: any DuckDB option, passed through
 
 
 def _literals() -> set[str]:
