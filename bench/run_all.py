@@ -180,6 +180,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--growth", type=int, nargs="*", default=[1, 3, 10],
                     help="scales of the growth benchmark (none: skip it)")
+    ap.add_argument("--scale-out", type=int, default=10_000_000, metavar="RECORDS",
+                    help="records of the scale-out benchmark (0: skip it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = scenarios(args.runs, Path(tmp))
@@ -208,6 +210,15 @@ def main() -> None:
                  "generated inputs at each scale (not timed); each step in a fresh process. "
                  "Targets: linear time, flat memory, 100 M records under 4 GB.\n\n"
                  + growth_table(g) + f"\n![growth](bench/{chart(g).name})\n")
+    if args.scale_out and SHARED.exists():
+        from bench.bench_scale_out import measure as scale_out
+        from bench.bench_scale_out import table as scale_table
+
+        text += ("\nScale-out (`uv run python bench/bench_scale_out.py`): the 10 M-record local "
+                 "scenario staged per LA (partitions of `stg_local_la`) on Dagster's "
+                 "multiprocess executor, against the same files staged LA after LA in one "
+                 "process; one run each, fresh processes, records generated first (not timed). "
+                 "See docs/scaling.md.\n\n" + scale_table(scale_out(args.scale_out, 2)))
     bench_md = ROOT / "BENCHMARKS.md"
     md = bench_md.read_text(encoding="utf-8")
     if START in md:
