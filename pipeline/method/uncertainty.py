@@ -73,13 +73,15 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
                     transformed: dict[str, np.ndarray], imd_weights: dict[str, float],
                     dx_weight: float, mc: dict, areas: dict[str, np.ndarray],
                     population: np.ndarray, la_codes: np.ndarray, constant: float = 23.0,
-                    batch: int = 100, threads: int | None = None) -> MonteCarloResult:
+                    batch: int = 25, threads: int | None = None) -> MonteCarloResult:
     """Run the draws.
 
     ``oriented``: N × K indicators in ``structure.indicators`` order (higher = more
     excluded, NaN = missing). ``transformed``: the seven exponentially transformed IMD domain
     ranks. ``areas``: geography -> area code of each LSOA (for area average-score ranks).
-    ``population``: LSOA weights; ``la_codes``: each LSOA's LTLA (local layer).
+    ``population``: LSOA weights; ``la_codes``: each LSOA's LTLA (local layer). ``batch``:
+    draws per batch; small batches keep numpy's temporaries (25 × 33,755 doubles) off fresh
+    memory pages, which made batches of 100 about 20% slower.
     """
     n = len(oriented)
     rng = np.random.default_rng(int(mc["seed"]))
