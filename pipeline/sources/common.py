@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline.errors import SourceError  # noqa: F401  (re-exported)
@@ -147,6 +148,21 @@ def read_table(path: Path) -> pd.DataFrame:
     return read_csv_text(path)
 
 
+def _clean_numbers(s: pd.Series) -> pd.Series | None:
+    """``s`` as float64 when every cell is a plain number (Arrow's C++ cast, ~3x faster than
+    pandas for text columns); None when any cell is not (blank, marker, typo)."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.string()).cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    out = arr.to_numpy(zero_copy_only=False)
+    if arr.null_count or np.isnan(out).any():  # "nan" text, or missing: judged the slow way
+        return None
+    return pd.Series(out, index=s.index, dtype="float64")
+
+
 def to_number(df: pd.DataFrame, column: str, path: Path | str, *, allow_suppressed: bool = False,
               integer: bool = False) -> pd.Series:
     """Parse a numeric column; name the first bad rows (1-based data rows) on failure.
@@ -156,8 +172,10 @@ def to_number(df: pd.DataFrame, column: str, path: Path | str, *, allow_suppress
     s = df[column]
     if pd.api.types.is_numeric_dtype(s):
         num = s.astype("float64")
+    elif (num := _clean_numbers(s)) is not None:  # fast path: every cell a plain number
+        pass
     else:
-        num = pd.to_numeric(s, errors="coerce").astype("float64")  # fast path: clean numbers
+        num = pd.to_numeric(s, errors="coerce").astype("float64")
         odd = num.isna() & s.notna()
         if odd.any():
             txt = s[odd].astype(str).str.strip().str.replace(",", "", regex=False)
