@@ -61,10 +61,11 @@ def _run(mode: str, env: dict, *args: str) -> dict:
     out = subprocess.run(wrapped, env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     lines = out.stdout.splitlines()
-    res = [json.loads(x.split("RESULT ", 1)[1]) for x in lines if x.startswith("RESULT ")]
+    # DuckDB's progress bar may share the line (it ends with a carriage return)
+    res = [json.loads(x.split("RESULT ", 1)[1]) for x in lines if "RESULT " in x]
     if out.returncode or not res or not res[0]["ok"]:
         sys.exit(f"{mode} failed:\n{out.stderr[-3000:]}")
-    cpu = float(next(x for x in lines if x.startswith("CPU")).split()[1])
+    cpu = float(next(x for x in lines if "CPU " in x).split("CPU ", 1)[1])
     return {"wall": wall, "staging_seconds": res[0]["seconds"], "cpu": cpu}
 
 
