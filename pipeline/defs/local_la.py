@@ -72,9 +72,9 @@ def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> 
     if not staging_db.exists():
         raise SourceError(staging_db, "no staged geography to place local files in yet; run "
                           "`dedi build` (or the dedi_build job) first")
-    conn = duckdb.connect(str(staging_db), read_only=True,  # many partitions read at once
-                          config={"enable_progress_bar": False})
+    conn = duckdb.connect(str(staging_db), read_only=True)  # many partitions read at once
     try:
+        conn.execute("SET enable_progress_bar = false")  # workers share one terminal
         out, quarantined, reports, sources = stage_files(conn, files, log)
     finally:
         conn.close()
