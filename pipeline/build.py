@@ -333,7 +333,8 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
     # 1b. scale-out: each LA folder's local files staged in its own process (docs/scaling.md)
     pre: set[dg.AssetKey] = set()
-    if settings()["scale_out"]["local_by_la"] and current_files(p.raw):
+    las = current_files(p.raw) if settings()["scale_out"]["local_by_la"] else {}
+    if las:
         pre = (dg.AssetSelection.assets(*UPSTREAM, "stg_iod2025").upstream().resolve(graph)
                & keys)  # the geography checks count from File 7
         todo = pre if fresh else pre & stale_assets(defs, instance)
@@ -344,7 +345,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
                 return BuildOutcome(False, failures or ["staging the geography failed"],
                                     p.marts, steps, done)
         if not quiet:
-            print(f"  … staging {len(current_files(p.raw))} local authorities in parallel "
+            print(f"  … staging {len(las)} local authorities in parallel "
                   f"(scale_out.workers = {settings()['scale_out']['workers']})", file=sys.stderr)
         release_staging()  # the worker processes open the staging file read-only
         result = run_fanout(instance)

@@ -12,6 +12,10 @@ from pipeline.config import PROJECT_ROOT
 SQL_DIR = PROJECT_ROOT / "assets"
 
 
+# Every run that writes the staging database carries this tag; the run queue lets one such run
+# go at a time (dagster.yaml run_queue.tag_concurrency_limits).
+STAGING_TAG = {"dedi/staging": "shared"}
+
 def write_table(conn, table: str, df: pd.DataFrame) -> None:
     """Create or replace ``table`` in DuckDB from a pandas frame."""
     conn.register("_incoming", df)

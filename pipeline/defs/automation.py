@@ -16,11 +16,11 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config import paths, settings
+from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
 from pipeline.defs.local_la import (
     LOCAL_LAS,
-    STAGING_TAG,
     current_files,
     fanout_job_for_definitions,
     stg_local_la,
@@ -33,9 +33,6 @@ from pipeline.versions import file_sha256
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
                                        stg_local_proxies_period, stg_local_la)
-# Runs share one staging database: the run queue lets one run with STAGING_TAG go at a time
-# (dagster.yaml run_queue.tag_concurrency_limits).
-
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all() - PARTITIONED, tags=STAGING_TAG,
     description="Materialise every unpartitioned DEDI asset (raw -> staging -> marts) and "

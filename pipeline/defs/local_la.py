@@ -19,15 +19,14 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import paths, settings
+from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.local import QUARANTINE_COLUMNS, UPSTREAM, stage_files
-from pipeline.resources import DediPaths
+from pipeline.resources import DediPaths, build_resources
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.common import SourceError
 from pipeline.versions import file_sha256
 
 GROUP = "local"
-# Runs that touch the staging database queue one at a time (dagster.yaml tag limit).
-STAGING_TAG = {"dedi/staging": "shared"}
 LOCAL_LAS = dg.DynamicPartitionsDefinition(name="local_la")
 
 
@@ -157,12 +156,6 @@ def las_staged(context: dg.OpExecutionContext, las: list[str]) -> list[str]:
     return sorted(las)
 
 
-def _resources() -> dict:
-    p = paths()
-    return {"dedi_paths": DediPaths(raw_dir=str(p.raw), staging_dir=str(p.staging),
-                                    marts_dir=str(p.marts))}
-
-
 @dg.graph
 def local_la_fanout():
     las_staged(local_las().map(stage_one_la).collect())
@@ -179,7 +172,7 @@ def _fanout(resource_defs: dict | None) -> dg.JobDefinition:
 def fanout_job() -> dg.JobDefinition:
     """The fan-out job with the current paths as resources: a module-level factory without
     arguments, so that ``dg.reconstructable`` rebuilds it in each worker process."""
-    return _fanout(_resources())
+    return _fanout(build_resources())
 
 
 def fanout_job_for_definitions() -> dg.JobDefinition:
