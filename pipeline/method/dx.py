@@ -24,7 +24,7 @@ code; sums run in a fixed order so results do not depend on the batch size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -189,23 +189,31 @@ def indicator_weights(z: pd.DataFrame, spec: dict, structure: DxStructure
     return w.to_numpy(), loadings
 
 
-def aggregate(z: np.ndarray, w: np.ndarray) -> np.ndarray:
+def aggregate(z: np.ndarray | Sequence[np.ndarray], w: np.ndarray) -> np.ndarray:
     """Weighted mean over the indicators each LSOA has (weights re-normalised per LSOA).
 
-    ``z``: K × N (or K × B × N) normalised indicators, NaN = missing. ``w``: K or B × K
-    weights. Returns B × N scores (B = 1 for a single weight vector); NaN where an LSOA has
-    no indicator with positive weight. Sums run over k in order, whatever B is.
+    ``z``: K × N (or K × B × N, or a list of K such arrays) normalised indicators, NaN =
+    missing. ``w``: K or B × K weights. Returns B × N scores (B = 1 for a single weight
+    vector); NaN where an LSOA has no indicator with positive weight. Sums run over k in
+    order, whatever B is; an indicator with no missing value adds its weight to the
+    denominator without a B × N mask (the same sums, fewer passes over memory).
     """
     w = np.atleast_2d(w)
-    num = den = 0.0
+    shape = np.broadcast_shapes(w[:, :1].shape, np.shape(z[0]))
+    num, tmp = np.zeros(shape), np.empty(shape)
+    den: np.ndarray = np.zeros((w.shape[0], 1))
     for k in range(w.shape[1]):
-        zk = z[k]
-        have = ~np.isnan(zk)
-        wk = w[:, k, None]
-        num = num + np.where(have, zk, 0.0) * wk
-        den = den + have * wk
-    num, den = np.broadcast_arrays(num, den)
-    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+        zk, wk = z[k], w[:, k, None]
+        missing = np.isnan(zk)
+        if missing.any():
+            np.multiply(np.where(missing, 0.0, zk), wk, out=tmp)
+            den = den + ~missing * wk
+        else:
+            np.multiply(zk, wk, out=tmp)
+            den = den + wk
+        num += tmp
+    den = np.broadcast_to(den, shape)
+    return np.divide(num, den, out=np.full(shape, np.nan), where=den > 0)
 
 
 def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
@@ -276,7 +284,7 @@ def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
         # one indicator: already on the common scale (standardising again changes nothing)
         subs[s] = score if len(idx) == 1 else _standardise(score, method)
         sub_w.append(ws)
-    national = aggregate(np.stack(list(subs.values())), np.array(sub_w))
+    national = aggregate(list(subs.values()), np.array(sub_w))
     local_idx = [structure.indicators.index(k) for k in structure.local]
     layer = (aggregate(z[local_idx], w[:, local_idx]) if local_idx
              else np.full(national.shape, np.nan))
@@ -285,14 +293,25 @@ def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
 
 
 def _argsort_rows(x: np.ndarray) -> np.ndarray:
-    """Row-wise argsort, equal to a stable sort: a fast introsort, redone stably only for the
-    rows that hold ties (where the two can differ)."""
-    order = np.argsort(x, axis=-1)
-    srt = np.take_along_axis(x, order, axis=-1)
-    tied = (srt[:, 1:] == srt[:, :-1]).any(axis=-1)
-    if tied.any():
-        order[tied] = np.argsort(x[tied], axis=-1, kind="stable")
-    return order
+    """Row-wise stable argsort (NaN last, ties in position order), in two linear-ish passes.
+
+    Each row is first put in order of 65,536 equal-width buckets of its range by numpy's
+    radix sort (stable, for 16-bit keys); numpy's stable sort (timsort) then finishes the
+    now nearly sorted values. Equal values share a bucket, so ties keep their position
+    order and the result equals ``np.argsort(x, kind="stable")`` exactly, at about half the
+    cost of one introsort on 33,755 values. Rows with infinities take the plain stable sort.
+    """
+    x = np.atleast_2d(x)
+    lo = np.fmin.reduce(x, axis=-1, keepdims=True)  # NaN ignored, no warning
+    hi = np.fmax.reduce(x, axis=-1, keepdims=True)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return np.argsort(x, axis=-1, kind="stable")
+    scale = 65535.0 / np.where(hi > lo, hi - lo, 1.0)
+    with np.errstate(invalid="ignore"):
+        bucket = np.where(np.isnan(x), 65535, (x - lo) * scale).astype(np.uint16)
+    first = np.argsort(bucket, axis=-1, kind="stable")
+    then = np.argsort(np.take_along_axis(x, first, axis=-1), axis=-1, kind="stable")
+    return np.take_along_axis(first, then, axis=-1)
 
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:

@@ -123,7 +123,8 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     # percentiles streamed over blocks of LSOAs: no second draws × LSOAs copy in memory
     pct = np.empty((4, n))
     for cols in _blocks(n, d):
-        by_lsoa = np.sort(ranks[:, cols].T, axis=1)  # block LSOAs × draws
+        # block LSOAs × draws; a stable sort of 16-bit ranks is numpy's radix sort
+        by_lsoa = np.sort(ranks[:, cols].T, axis=1, kind="stable")
         pct[:3, cols] = _percentiles(by_lsoa, [5, 50, 95])
         pct[3, cols] = (by_lsoa <= n / 10).mean(axis=1)
     lsoa = pd.DataFrame({"dedi_rank_p05": pct[0], "dedi_rank_p50": pct[1],
@@ -180,22 +181,26 @@ def first_order_indices(ranks: np.ndarray, draws: pd.DataFrame) -> pd.DataFrame:
     """
     factors = _factor_groups(draws)
     d = ranks.shape[0]
-    # group-membership matrices (groups × draws, rows averaging their draws): group means of
-    # every LSOA are one matrix product
-    member = {name: (np.unique(g)[:, None] == g[None, :]).astype("float64") for name, g in
-              factors.items()}
-    total, between = 0.0, dict.fromkeys(factors, 0.0)
-    for cols in _blocks(ranks.shape[1], d):  # streamed over blocks of LSOAs
+    # one membership matrix (all factors' groups × draws): every group mean of every LSOA
+    # is one matrix product per block of LSOAs
+    names, blocks = [], []
+    for name, g in factors.items():
+        groups = np.unique(g)
+        names += [name] * len(groups)
+        blocks.append((groups[:, None] == g[None, :]).astype("float64"))
+    member = np.vstack(blocks)
+    count = member.sum(axis=1)
+    total, between = 0.0, np.zeros(len(names))
+    for cols in _blocks(ranks.shape[1], d, cells=2**20):  # blocks that stay in cache
         y = ranks[:, cols].astype("float64")
         grand = y.mean(axis=0)
         total += float(((y - grand) ** 2).sum() / d)
-        for name, m in member.items():
-            count = m.sum(axis=1)
-            means = (m @ y) / count[:, None]
-            between[name] += float(((count / d) @ ((means - grand) ** 2)).sum())
+        means = (member @ y) / count[:, None]
+        between += (count / d) * ((means - grand) ** 2).sum(axis=1)
+    by_factor = pd.Series(between, index=names).groupby(level=0, sort=False).sum()
     rows = []
     for name, g in factors.items():
-        s = between[name] / total if total > 0 else 0.0
+        s = float(by_factor[name]) / total if total > 0 else 0.0
         rows.append({"factor": name, "first_order_index": s, "groups": len(np.unique(g)),
                      "method": "binning estimator of Var(E[rank|factor])/Var(rank), "
                                "variance-weighted over LSOAs"})
