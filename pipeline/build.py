@@ -153,7 +153,11 @@ def _instance(p) -> dg.DagsterInstance:
     return dg.DagsterInstance.local_temp(tempdir=str(home), overrides={
         "telemetry": {"enabled": False},
         "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
-                         "class": "NoOpComputeLogManager"}})
+                         "class": "NoOpComputeLogManager"},
+        # Dagster's sqlite event log without an engine and an fsync per event (same files)
+        "event_log_storage": {"module": "pipeline.dagster_storage",
+                              "class": "BuildEventLogStorage",
+                              "config": {"base_dir": str(home / "history" / "runs")}}})
 
 
 def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:

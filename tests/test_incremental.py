@@ -41,6 +41,26 @@ def test_unchanged_inputs_publish_nothing(incremental):
     assert (dirs.marts / "current").resolve() == release
 
 
+def test_build_history_is_readable_by_a_stock_dagster_instance(incremental):
+    """The build's own event log (pipeline/dagster_storage.py: kept connections, no fsync per
+    event) writes Dagster's ordinary sqlite files: a plain instance on the same folder, as
+    `dagster dev` would open it, sees every materialisation of the cold build."""
+    import dagster as dg
+
+    dirs, first, *_ = incremental
+    home = dirs.staging / "dagster"
+    with dg.DagsterInstance.local_temp(tempdir=str(home)) as stock:
+        from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+            SqliteEventLogStorage,
+        )
+
+        assert type(stock.event_log_storage) is SqliteEventLogStorage
+        seen = {k.to_user_string() for k in stock.get_asset_keys()}
+        assert _assets(first) <= seen, _assets(first) - seen
+        last = stock.get_latest_materialization_event(dg.AssetKey("published_marts"))
+        assert last is not None and last.asset_materialization.metadata
+
+
 def _assets(outcome) -> set[str]:
     return {m.split("[")[0] for m in outcome.materialised}
 
