@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import re
@@ -121,8 +120,9 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
     # Great Expectations takes ~4 s to import; start it now, beside the first (DuckDB, I/O)
     # steps, instead of on the critical path of the first asset check
-    threading.Thread(target=importlib.import_module, args=("great_expectations",),
-                     daemon=True).start()
+    from pipeline.validation import import_gx
+
+    threading.Thread(target=import_gx, daemon=True).start()
     with build_lock(p.staging), marts_lock(p.marts), keep_staging_open():
         return _run(p, quiet, index_config or {}, full, profile)  # one build per staging/marts
 

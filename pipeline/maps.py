@@ -70,23 +70,55 @@ def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Pat
 
 
 def choropleth(ax, gdf: gpd.GeoDataFrame, column: str, n_national: int,
-               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1,
-               polygons: tuple[list[np.ndarray], np.ndarray] | None = None) -> None:
-    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax`` (``polygons``: the
-    rings of ``gdf`` already computed by :func:`_polygons`, to draw several maps)."""
-    title, kind = MAPS[column]
-    rings, owner = polygons or _polygons(gdf.geometry.values, tolerance)
-    colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
-    pc = PolyCollection(rings, facecolors=colours[owner], linewidths=0.15 if edge else 0,
+               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1
+               ) -> PolyCollection:
+    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax``. Returns the polygons
+    drawn, which :func:`recolour` can give another column."""
+    rings, owner = _polygons(gdf.geometry.values, tolerance)
+    pc = PolyCollection(rings, linewidths=0.15 if edge else 0,
                         edgecolors="white" if edge else "face")
+    pc.owner = owner  # the feature of each ring
     ax.add_collection(pc)
     ax.autoscale_view()
     ax.set_aspect("equal")
     ax.set_axis_off()
+    recolour(ax, pc, gdf, column, n_national, legend_cols)
+    return pc
+
+
+def recolour(ax, pc: PolyCollection, gdf: gpd.GeoDataFrame, column: str, n_national: int,
+             legend_cols: int = 1) -> None:
+    """Colour the polygons ``pc`` (from :func:`choropleth`) by ``column``, with its title and
+    legend: several maps of the same areas without building 100,000 paths again."""
+    title, kind = MAPS[column]
+    colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
+    pc.set_facecolor(colours[pc.owner])
     ax.set_title(title + (" (1 = most deprived)" if kind == "decile" else
                           " (IMD rank - DEDI rank)"), fontsize=10)
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
               frameon=False, ncols=legend_cols, title="LSOAs", title_fontsize=7)
+
+
+def map_pngs(gdf: gpd.GeoDataFrame, columns: tuple[str, ...], n_national: int,
+             synthetic: bool, figsize: tuple[float, float], dpi: int, edge: bool = True,
+             tolerance: float = 0.0, title_prefix: str = "", title_size: float = 10
+             ) -> dict[str, bytes]:
+    """One PNG per column of ``gdf``: the polygons are built and simplified once and only
+    recoloured for each map."""
+    fig, ax = plt.subplots(figsize=figsize)
+    stamp(fig, synthetic)
+    pc = None
+    out = {}
+    for col in columns:
+        if pc is None:
+            pc = choropleth(ax, gdf, col, n_national, tolerance=tolerance, edge=edge)
+        else:
+            recolour(ax, pc, gdf, col, n_national)
+        if title_prefix:
+            ax.set_title(title_prefix + ax.get_title(), fontsize=title_size)
+        out[col] = png_bytes(fig, dpi=dpi, close=False)
+    plt.close(fig)
+    return out
 
 
 def stamp(fig, synthetic: bool) -> None:
@@ -97,10 +129,11 @@ def stamp(fig, synthetic: bool) -> None:
                  fontsize=9, fontweight="bold")
 
 
-def png_bytes(fig, dpi: int = 110) -> bytes:
+def png_bytes(fig, dpi: int = 110, close: bool = True) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     return buf.getvalue()
 
 
@@ -109,14 +142,11 @@ def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
                  ) -> list[Path]:
     """One PNG per measure for all LSOAs of ``gdf`` (for slides)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    pngs = map_pngs(gdf, columns, len(gdf), synthetic, figsize=(8, 9), dpi=130, edge=False,
+                    tolerance=0.001, title_prefix="England LSOA 2021: ", title_size=11)
     paths = []
-    polygons = _polygons(gdf.geometry.values, 0.001)  # simplified once for every map
-    for col in columns:
-        fig, ax = plt.subplots(figsize=(8, 9))
-        choropleth(ax, gdf, col, len(gdf), edge=False, polygons=polygons)
-        ax.set_title("England LSOA 2021: " + ax.get_title(), fontsize=11)
-        stamp(fig, synthetic)
+    for col, png in pngs.items():
         path = out_dir / f"england_{col}.png"
-        path.write_bytes(png_bytes(fig, dpi=130))
+        path.write_bytes(png)
         paths.append(path)
     return paths

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.explore import LABELS
-from pipeline.maps import choropleth, png_bytes, stamp
+from pipeline.maps import map_pngs, png_bytes, stamp
 from pipeline.warehouse import connect, marts_dir, metadata, release_folder
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -63,13 +63,9 @@ def _short_source(s: str | None) -> str:
 
 
 def _maps(gdf: gpd.GeoDataFrame, n: int, synthetic: bool) -> str:
-    figs = []
-    for col in ("dedi_decile", "dx_decile", "dedi_rank_change"):
-        fig, ax = plt.subplots(figsize=(5.2, 5.2))
-        choropleth(ax, gdf, col, n)
-        stamp(fig, synthetic)
-        figs.append(f'<figure>{_img(png_bytes(fig), col)}</figure>')
-    return "".join(figs)
+    pngs = map_pngs(gdf, ("dedi_decile", "dx_decile", "dedi_rank_change"), n, synthetic,
+                    figsize=(5.2, 5.2), dpi=110)
+    return "".join(f'<figure>{_img(png, col)}</figure>' for col, png in pngs.items())
 
 
 def _league_chart(ltla: pd.DataFrame, n_ltla: int, synthetic: bool) -> bytes:

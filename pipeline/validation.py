@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,9 +38,24 @@ def load_suite_json(name: str) -> dict[str, Any]:
     return json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def import_gx():
+    """``great_expectations``, imported (about 3 s).
+
+    GX imports altair, which imports jsonschema, which builds a Lark grammar for the "iri"
+    string format at import time (~0.9 s) whenever the optional ``rfc3987-syntax`` is
+    installed (JupyterLab, a dev dependency, brings it). DEDI never validates that format, and
+    a plain ``pip install dedi`` does not have the package, so this process does without it:
+    jsonschema then simply leaves the "iri" format unchecked."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import great_expectations
+
+    return great_expectations
+
+
 @lru_cache(maxsize=1)
 def _batch_definition():
-    import great_expectations as gx
+    gx = import_gx()
 
     for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -65,7 +81,7 @@ def _describe(res) -> str:
 
 def validate(name: str, df: pd.DataFrame, parameters: dict[str, Any] | None = None) -> SuiteResult:
     """Validate ``df`` against suite ``name`` with runtime ``$PARAMETER`` values."""
-    import great_expectations as gx
+    gx = import_gx()
 
     suite = gx.ExpectationSuite(**load_suite_json(name))
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
