@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -118,13 +119,22 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
-    # Great Expectations takes ~4 s to import; start it now, beside the first (DuckDB, I/O)
-    # steps, instead of on the critical path of the first asset check
-    from pipeline.validation import import_gx
-
-    threading.Thread(target=import_gx, daemon=True).start()
     with build_lock(p.staging), marts_lock(p.marts), keep_staging_open():
         return _run(p, quiet, index_config or {}, full, profile)  # one build per staging/marts
+
+
+def _import_in_background() -> None:
+    """Import Great Expectations (~3 s) and matplotlib, which the first asset check and the maps
+    need, on a thread beside the first steps (mostly DuckDB and file reads, which release the
+    GIL) instead of on the critical path. Started once the build's own imports are done:
+    two threads importing at once only take turns at the GIL."""
+    from pipeline.validation import import_gx
+
+    def imports() -> None:
+        import_gx()
+        importlib.import_module("pipeline.maps")  # matplotlib (Agg)
+
+    threading.Thread(target=imports, daemon=True).start()
 
 
 def published_to(p, index_config: dict) -> Path:
@@ -293,6 +303,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
     defs = build_definitions()
     instance = _instance(p)
+    _import_in_background()
     loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     steps: dict[str, float] = {}
     done: list[str] = []
