@@ -1,6 +1,8 @@
 """Dagster's own cost per step: a chain of N no-op assets executed in process on an
-ephemeral (in-memory) instance and on a persistent sqlite instance like the one `dedi build`
-keeps beside staging for incremental builds. Run: ``uv run python bench/bench_dagster_overhead.py``.
+ephemeral (in-memory) instance, on Dagster's stock persistent sqlite instance, and on the one
+`dedi build` keeps beside staging for incremental builds (the same sqlite files, written by
+``pipeline.dagster_storage.BuildEventLogStorage``).
+Run: ``uv run python bench/bench_dagster_overhead.py``.
 """
 
 import argparse
@@ -29,9 +31,14 @@ def main() -> None:
     n = ap.parse_args().steps
     job = chain(n)
     print(f"| instance | {n} no-op steps (s) | per step (ms) |\n|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as mine:
+        build = dg.DagsterInstance.local_temp(mine, overrides={"event_log_storage": {
+            "module": "pipeline.dagster_storage", "class": "BuildEventLogStorage",
+            "config": {"base_dir": f"{mine}/history/runs"}}})
         for label, instance in (("ephemeral (in memory)", dg.DagsterInstance.ephemeral()),
-                                ("persistent sqlite", dg.DagsterInstance.local_temp(tmp))):
+                                ("persistent sqlite (Dagster's default)",
+                                 dg.DagsterInstance.local_temp(tmp)),
+                                ("persistent sqlite, dedi build's event log", build)):
             t = time.perf_counter()
             job.execute_in_process(instance=instance)
             s = time.perf_counter() - t

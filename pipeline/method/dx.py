@@ -99,7 +99,7 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     ranks = np.empty(x.shape)
     np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, x.shape[-1] + 1), x.shape),
                       axis=-1)
-    srt = np.take_along_axis(x, order, axis=-1)
+    srt = _take_rows(x, order)
     tied = (srt[:, 1:] == srt[:, :-1]).any(axis=-1)  # NaN never equals NaN
     if tied.any():
         ranks[tied] = rankdata(x[tied], axis=-1, method="average", nan_policy="omit")
@@ -310,8 +310,15 @@ def _argsort_rows(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         bucket = np.where(np.isnan(x), 65535, (x - lo) * scale).astype(np.uint16)
     first = np.argsort(bucket, axis=-1, kind="stable")
-    then = np.argsort(np.take_along_axis(x, first, axis=-1), axis=-1, kind="stable")
-    return np.take_along_axis(first, then, axis=-1)
+    then = np.argsort(_take_rows(x, first), axis=-1, kind="stable")
+    return _take_rows(first, then)
+
+
+def _take_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``np.take_along_axis(x, idx, axis=-1)`` for 2-D arrays, as one flat gather (about
+    twice as fast: no broadcast index arrays)."""
+    n = x.shape[-1]
+    return np.take(x.ravel(), idx + (np.arange(len(idx), dtype=idx.dtype) * n)[:, None])
 
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:
