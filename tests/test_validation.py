@@ -96,3 +96,22 @@ def test_reference_on_lsoa_2011_codes_is_harmonised(real_build):
     assert v["reference_geography"].iloc[0].startswith("LSOA 2011")
     assert v["n_lsoas"].iloc[0] == 33755
     assert m[("dx", "spearman_rho")] > 0.97
+
+
+def test_gx_suite_passes_the_built_table_and_names_what_fails(demo_build):
+    """The lsoa_index suite passes the published table; one decile out of range fails it,
+    with the expectation, the column and the unexpected value named (pass/fail is checked
+    first without unexpected-value lists; a failure is described in full)."""
+    from pipeline.validation import validate
+
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
+    df = con.execute("SELECT * EXCLUDE (data_status) FROM lsoa_index").df()
+    ok = validate("lsoa_index", df, {"n_lsoa": len(df)})
+    assert ok.success and not ok.failures and ok.evaluated > 20
+    bad = df.copy()
+    bad.loc[3, "dedi_decile"] = 11
+    res = validate("lsoa_index", bad, {"n_lsoa": len(df)})
+    assert not res.success and res.evaluated == ok.evaluated
+    assert len(res.failures) == 1
+    assert "expect_column_values_to_be_between" in res.failures[0]
+    assert "dedi_decile" in res.failures[0] and "[11" in res.failures[0], res.failures[0]
