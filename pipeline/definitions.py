@@ -4,6 +4,8 @@ Each module of ``pipeline/defs/`` holds a source's (or a layer's) assets with th
 ``automation`` holds the job, schedule and sensor; ``pipeline/resources.py`` the resources.
 """
 
+import warnings
+
 import dagster as dg
 
 from pipeline.defs import (
@@ -23,6 +25,11 @@ from pipeline.defs import (
     validation,
 )
 from pipeline.resources import build_resources
+
+# Dagster's own SensorDefinition.with_attributes passes owners=None to a beta parameter, which
+# printed a BetaWarning on every build; DEDI sets no sensor owners
+warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition",
+                        category=dg.BetaWarning)
 
 MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, local_la, indicators,
            index, validation, marts]
