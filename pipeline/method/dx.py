@@ -327,7 +327,9 @@ def rank_rows(scores: np.ndarray) -> np.ndarray:
     scores = np.atleast_2d(scores)
     order = _argsort_rows(-scores)
     ranks = np.empty(scores.shape, dtype=np.int64)
-    np.put_along_axis(ranks, order, np.arange(1, scores.shape[1] + 1)[None, :], axis=1)
+    rank = np.arange(1, scores.shape[1] + 1)
+    for row, o in zip(ranks, order, strict=True):  # a scatter per row: no broadcast indices
+        row[o] = rank
     return ranks
 
 

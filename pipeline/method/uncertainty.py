@@ -103,6 +103,7 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     w_all = np.vstack(draws["weights"].to_numpy())
     method_of = draws["normalisation"].to_numpy()
     wd_all = draws["dx_weight"].to_numpy()
+
     def one_batch(start: int) -> None:
         idx = np.arange(start, min(start + batch, d))
         dedi = np.empty((len(idx), n))
@@ -116,17 +117,21 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
         for g, (_, mt, pop) in mats.items():
             area_ranks[g][idx] = rank_rows(np.asarray(mt.T.dot(dedi.T)).T / pop[None, :])
 
-    # Batches write disjoint rows and every draw's factors were drawn above, so the result
-    # does not depend on the threads (numpy's sorts and ufuncs release the GIL).
-    with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as pool:
-        list(pool.map(one_batch, range(0, d, batch)))
     # percentiles streamed over blocks of LSOAs: no second draws × LSOAs copy in memory
     pct = np.empty((4, n))
-    for cols in _blocks(n, d):
+
+    def one_block(cols: slice) -> None:
         # block LSOAs × draws; a stable sort of 16-bit ranks is numpy's radix sort
         by_lsoa = np.sort(ranks[:, cols].T, axis=1, kind="stable")
         pct[:3, cols] = _percentiles(by_lsoa, [5, 50, 95])
         pct[3, cols] = (by_lsoa <= n / 10).mean(axis=1)
+
+    # Batches write disjoint rows and every draw's factors were drawn above, so the result
+    # does not depend on the threads (numpy's sorts and ufuncs release the GIL).
+    with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as pool:
+        list(pool.map(one_batch, range(0, d, batch)))
+        # blocks of LSOAs are disjoint too: their sorts run on the threads as well
+        list(pool.map(one_block, _blocks(n, d, cells=2**23)))
     lsoa = pd.DataFrame({"dedi_rank_p05": pct[0], "dedi_rank_p50": pct[1],
                          "dedi_rank_p95": pct[2], "dedi_prob_most_deprived_decile": pct[3]},
                         index=oriented.index)
