@@ -26,7 +26,8 @@ from pipeline.build import run_build
 t_import = time.perf_counter() - t0
 o = run_build(quiet=True, full=True, profile=True)
 print(json.dumps({"ok": o.success, "failures": o.failures, "steps": o.step_seconds,
-                  "import_s": t_import}))
+                  "import_s": t_import}), flush=True)
+import gc; gc.freeze()  # exit as `dedi build` does (pipeline.cli.entry)
 """
 
 
