@@ -11,6 +11,8 @@ import time
 
 import dagster as dg
 
+from pipeline.dagster_storage import event_log_config
+
 
 def chain(n: int) -> dg.JobDefinition:
     """A job of ``n`` no-op assets, each depending on the previous one."""
@@ -32,9 +34,8 @@ def main() -> None:
     job = chain(n)
     print(f"| instance | {n} no-op steps (s) | per step (ms) |\n|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as mine:
-        build = dg.DagsterInstance.local_temp(mine, overrides={"event_log_storage": {
-            "module": "pipeline.dagster_storage", "class": "BuildEventLogStorage",
-            "config": {"base_dir": f"{mine}/history/runs"}}})
+        build = dg.DagsterInstance.local_temp(
+            mine, overrides={"event_log_storage": event_log_config(mine)})
         for label, instance in (("ephemeral (in memory)", dg.DagsterInstance.ephemeral()),
                                 ("persistent sqlite (Dagster's default)",
                                  dg.DagsterInstance.local_temp(tmp)),

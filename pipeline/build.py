@@ -156,6 +156,8 @@ def _start_fresh(p) -> None:
 def _instance(p) -> dg.DagsterInstance:
     """``DAGSTER_HOME``'s instance when set, else a persistent one beside the staging
     database (it holds the versions that make the next build incremental)."""
+    from pipeline.dagster_storage import event_log_config
+
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
     home = p.staging / "dagster"
@@ -165,9 +167,7 @@ def _instance(p) -> dg.DagsterInstance:
         "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
                          "class": "NoOpComputeLogManager"},
         # Dagster's sqlite event log without an engine and an fsync per event (same files)
-        "event_log_storage": {"module": "pipeline.dagster_storage",
-                              "class": "BuildEventLogStorage",
-                              "config": {"base_dir": str(home / "history" / "runs")}}})
+        "event_log_storage": event_log_config(home)})
 
 
 def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:

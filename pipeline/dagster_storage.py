@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as db
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -63,3 +64,10 @@ class BuildEventLogStorage(SqliteEventLogStorage):
         for engine in self._engines.values():
             engine.dispose()
         self._engines.clear()
+
+
+def event_log_config(home: Path | str) -> dict:
+    """The ``event_log_storage`` entry of an instance rooted at ``home`` that uses this class
+    (Dagster's own layout: ``<home>/history/runs``)."""
+    return {"module": __name__, "class": BuildEventLogStorage.__name__,
+            "config": {"base_dir": str(Path(home) / "history" / "runs")}}

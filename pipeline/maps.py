@@ -69,53 +69,44 @@ def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Pat
     return cols, legend
 
 
-def choropleth(ax, gdf: gpd.GeoDataFrame, column: str, n_national: int,
-               tolerance: float = 0.0, edge: bool = True, legend_cols: int = 1
-               ) -> PolyCollection:
-    """Draw ``column`` of ``gdf`` (LSOA polygons, EPSG:4326) on ``ax``. Returns the polygons
-    drawn, which :func:`recolour` can give another column."""
+def choropleth(ax, gdf: gpd.GeoDataFrame, tolerance: float = 0.0, edge: bool = True
+               ) -> tuple[PolyCollection, np.ndarray]:
+    """Draw the (simplified) polygons of ``gdf`` (LSOAs, EPSG:4326) on ``ax``, uncoloured;
+    returns them and the row of ``gdf`` each ring belongs to, for :func:`colour_by`."""
     rings, owner = _polygons(gdf.geometry.values, tolerance)
     pc = PolyCollection(rings, linewidths=0.15 if edge else 0,
                         edgecolors="white" if edge else "face")
-    pc.owner = owner  # the feature of each ring
     ax.add_collection(pc)
     ax.autoscale_view()
     ax.set_aspect("equal")
     ax.set_axis_off()
-    recolour(ax, pc, gdf, column, n_national, legend_cols)
-    return pc
+    return pc, owner
 
 
-def recolour(ax, pc: PolyCollection, gdf: gpd.GeoDataFrame, column: str, n_national: int,
-             legend_cols: int = 1) -> None:
-    """Colour the polygons ``pc`` (from :func:`choropleth`) by ``column``, with its title and
-    legend: several maps of the same areas without building 100,000 paths again."""
+def colour_by(ax, pc: PolyCollection, owner: np.ndarray, gdf: gpd.GeoDataFrame, column: str,
+              n_national: int, title_prefix: str = "", title_size: float = 10) -> None:
+    """Colour the polygons of :func:`choropleth` by ``column``, with its title and legend."""
     title, kind = MAPS[column]
     colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
-    pc.set_facecolor(colours[pc.owner])
-    ax.set_title(title + (" (1 = most deprived)" if kind == "decile" else
-                          " (IMD rank - DEDI rank)"), fontsize=10)
+    pc.set_facecolor(colours[owner])
+    ax.set_title(title_prefix + title + (" (1 = most deprived)" if kind == "decile" else
+                                         " (IMD rank - DEDI rank)"), fontsize=title_size)
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
-              frameon=False, ncols=legend_cols, title="LSOAs", title_fontsize=7)
+              frameon=False, title="LSOAs", title_fontsize=7)
 
 
 def map_pngs(gdf: gpd.GeoDataFrame, columns: tuple[str, ...], n_national: int,
              synthetic: bool, figsize: tuple[float, float], dpi: int, edge: bool = True,
              tolerance: float = 0.0, title_prefix: str = "", title_size: float = 10
              ) -> dict[str, bytes]:
-    """One PNG per column of ``gdf``: the polygons are built and simplified once and only
+    """One PNG per column of ``gdf``: the polygons are built and simplified once, then only
     recoloured for each map."""
     fig, ax = plt.subplots(figsize=figsize)
     stamp(fig, synthetic)
-    pc = None
+    pc, owner = choropleth(ax, gdf, tolerance, edge)
     out = {}
     for col in columns:
-        if pc is None:
-            pc = choropleth(ax, gdf, col, n_national, tolerance=tolerance, edge=edge)
-        else:
-            recolour(ax, pc, gdf, col, n_national)
-        if title_prefix:
-            ax.set_title(title_prefix + ax.get_title(), fontsize=title_size)
+        colour_by(ax, pc, owner, gdf, col, n_national, title_prefix, title_size)
         out[col] = png_bytes(fig, dpi=dpi, close=False)
     plt.close(fig)
     return out
