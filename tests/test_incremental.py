@@ -9,6 +9,7 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
+import sqlalchemy
 
 from tests.conftest import BuildDirs, build, dedi_env
 
@@ -59,6 +60,22 @@ def test_build_history_is_readable_by_a_stock_dagster_instance(incremental):
         assert _assets(first) <= seen, _assets(first) - seen
         last = stock.get_latest_materialization_event(dg.AssetKey("published_marts"))
         assert last is not None and last.asset_materialization.metadata
+        # each run's own shard (written without alembic's per-run stamp) reads as Dagster's
+        run_events = stock.all_logs(last.run_id)
+        kinds = {e.dagster_event.event_type_value for e in run_events if e.dagster_event}
+        assert {"STEP_SUCCESS", "ASSET_MATERIALIZATION"} <= kinds, kinds
+    from dagster._core.storage.event_log.sqlite import sqlite_event_log
+    from dagster._core.storage.sql import check_alembic_revision, get_alembic_config
+
+    shards = [f for f in (home / "history" / "runs").glob("*.db") if f.stem != "index"]
+    assert shards
+    for shard in shards:
+        engine = sqlalchemy.create_engine(f"sqlite:///{shard}")
+        with engine.connect() as conn:
+            db_rev, head = check_alembic_revision(get_alembic_config(sqlite_event_log.__file__),
+                                                  conn)
+        engine.dispose()
+        assert db_rev == head, (shard.name, db_rev, head)
 
 
 def _assets(outcome) -> set[str]:
