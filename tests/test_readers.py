@@ -47,6 +47,22 @@ def test_bom_reordered_and_unknown_columns(file7, tmp_path):
     assert df["imd_rank"].dtype.name == "Int64"
 
 
+def test_file7_read_twice_is_one_parse_of_the_same_file(file7, tmp_path):
+    """A build reads File 7 for stg_iod2025 and for stg_iod_release[2025]: the second read of
+    the unchanged file is a copy of the first; a rewritten file is read again."""
+    f = tmp_path / "File_7_IoD2025_test.csv"
+    file7.to_csv(f, index=False)
+    first = iod.read_iod2025(f)
+    first.loc[0, "imd_rank"] = -1  # a caller changing its frame changes no other read
+    again = iod.read_iod2025(f)
+    assert again.loc[0, "imd_rank"] == int(file7.loc[0, "Index of Multiple Deprivation (IMD) "
+                                                      "Rank (where 1 is most deprived)"])
+    assert iod._read_iod2025.cache_info().hits >= 1
+    file7.loc[0, "LSOA name (2021)"] = "Renamed 001A"
+    file7.to_csv(f, index=False)
+    assert iod.read_iod2025(f).loc[0, "lsoa21_name"] == "Renamed 001A"
+
+
 def test_windows_1252_encoding(file7, tmp_path):
     file7.loc[0, "LSOA name (2021)"] = "Synthshire Café 001A"
     f = tmp_path / "File_7_cp1252.csv"

@@ -8,6 +8,7 @@ their official header text, so the full official file and reduced copies both re
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,18 @@ MAX_LSOA_POPULATION = 50_000  # the largest LSOA 2021 has about 10,000 residents
 
 
 def read_iod2025(path: Path) -> pd.DataFrame:
-    """Read and validate File 7. Raises :class:`SourceError` naming file, column and rows."""
+    """Read and validate File 7. Raises :class:`SourceError` naming file, column and rows.
+
+    A build reads File 7 twice (``stg_iod2025`` and partition 2025 of ``stg_iod_release``):
+    the second read of the same unchanged file (path, size, modification time) is a copy of
+    the first."""
+    st = Path(path).stat()
+    return _read_iod2025(str(path), st.st_size, st.st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=1)
+def _read_iod2025(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
+    path = Path(path)
     raw = read_table(path)
     if raw.empty:
         raise SourceError(path, "file has no data rows")
