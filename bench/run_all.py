@@ -161,6 +161,14 @@ def scenarios(runs: int, work: Path) -> list[dict]:
                    capture_output=True)
     monte_carlo(1000, "real England", "≤ 2 s", 2)
     monte_carlo(10000, "real England", "≤ 15 s, < 2 GB", 15)
+    out = subprocess.run([PY, str(ROOT / "bench" / "bench_local_layer.py")], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    ll = json.loads(out.stdout.strip().splitlines()[-1])
+    for key, who in (("one_la", "one LA supplies a local proxy"),
+                     ("every_la", f"every LA ({ll['las']}) supplies one")):
+        add(f"local layer rebalancing of one 25-draw batch, {who} (layer_local alone)",
+            Measure(ll[key]["seconds"], None, float("nan")), ll[key]["runs"], "–", None,
+            "bench/bench_local_layer.py")
     return rows
 
 
