@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ RELEASES = "releases"
 CURRENT = "current"
 LOCK = ".publish.lock"
 SUPERSEDED = ".superseded"  # written into a release when current moves away from it
+GeoFrame = gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]  # a frame, or makes one
 _HELD: set[str] = set()     # marts folders this process holds the lock of (re-entrant)
 
 
@@ -75,8 +77,11 @@ def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> No
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def _write_geoparquet(gdf: gpd.GeoDataFrame, path: Path, metadata: dict[str, Any]) -> None:
-    """GeoParquet with the same ``dedi`` key-value metadata as every parquet."""
+def _write_geoparquet(gdf: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame], path: Path,
+                      metadata: dict[str, Any]) -> None:
+    """GeoParquet with the same ``dedi`` key-value metadata as every parquet (``gdf`` may be
+    a function making the frame, so that its geometries are parsed on the writing thread)."""
+    gdf = gdf() if callable(gdf) else gdf
     gdf.to_parquet(path, index=False)
     table = pq.read_table(path)
     meta = dict(table.schema.metadata or {})
@@ -99,27 +104,34 @@ def _stable_types(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-                   geo: dict[str, gpd.GeoDataFrame], extra: dict[str, Path],
+                   geo: dict[str, GeoFrame], extra: dict[str, Path],
                    document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None
                    ) -> dict[str, Any]:
     tables = {k: _stable_types(v) for k, v in tables.items()}
-    with duckdb.connect(str(folder / "dedi.duckdb")) as conn:
-        meta_rows = pd.DataFrame([(k, json.dumps(v, default=str)) for k, v in metadata.items()],
-                                 columns=["key", "value"])
-        for name, df in {**tables, "build_metadata": meta_rows}.items():
-            conn.register("_df", df)
-            conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-            conn.unregister("_df")
-        if document is not None:  # data_dictionary table, views, COMMENT ON everything
-            tables["data_dictionary"] = document(conn)
-        counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in tables}
-    files = ["dedi.duckdb"]
-    for name, df in tables.items():
-        _write_parquet(df, folder / f"{name}.parquet", metadata)
-        files.append(f"{name}.parquet")
-    for name, gdf in geo.items():
-        _write_geoparquet(gdf, folder / f"{name}.geoparquet", metadata)
-        files.append(f"{name}.geoparquet")
+    # the parquet and GeoParquet files are written on a second thread (Arrow, GEOS and the
+    # file writes release the GIL) while the DuckDB file is built on this one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        written = [pool.submit(_write_geoparquet, gdf, folder / f"{name}.geoparquet", metadata)
+                   for name, gdf in geo.items()]
+        written += [pool.submit(_write_parquet, df, folder / f"{name}.parquet", metadata)
+                    for name, df in tables.items()]
+        with duckdb.connect(str(folder / "dedi.duckdb")) as conn:
+            meta_rows = pd.DataFrame([(k, json.dumps(v, default=str))
+                                      for k, v in metadata.items()], columns=["key", "value"])
+            for name, df in {**tables, "build_metadata": meta_rows}.items():
+                conn.register("_df", df)
+                conn.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+                conn.unregister("_df")
+            if document is not None:  # data_dictionary table, views, COMMENT ON everything
+                tables["data_dictionary"] = document(conn)
+                written.append(pool.submit(_write_parquet, tables["data_dictionary"],
+                                           folder / "data_dictionary.parquet", metadata))
+            counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]
+                      for n in tables}
+        for w in written:
+            w.result()  # raises what the thread raised
+    files = (["dedi.duckdb"] + [f"{name}.parquet" for name in tables]
+             + [f"{name}.geoparquet" for name in geo])
     for name, src in extra.items():  # charts and other finished files, copied as they are
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, folder / name)
@@ -138,12 +150,13 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
 
 
 def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-            geo: dict[str, gpd.GeoDataFrame] | None = None, keep: int = 3,
+            geo: dict[str, GeoFrame] | None = None, keep: int = 3,
             extra: dict[str, Path] | None = None,
             document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = None,
             grace_seconds: float = 0.0) -> dict[str, Any]:
-    """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet) and ``extra`` files
-    (release-relative name -> finished file, e.g. charts) as a new release.
+    """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet: a frame, or a function
+    making it) and ``extra`` files (release-relative name -> finished file, e.g. charts) as a
+    new release.
 
     ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
     parquet's (and GeoParquet's) key-value metadata under ``dedi`` and to ``manifest.json``.

@@ -303,8 +303,10 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     lsoa, coverage = tables["lsoa_index"], tables["coverage"]
     resolved = json.loads(resolved)
     geo = lsoa.merge(shapes, on="lsoa21_code", how="inner")
-    geo = gpd.GeoDataFrame(geo.drop(columns="geometry_wkb"),
-                           geometry=gpd.GeoSeries.from_wkb(geo["geometry_wkb"].map(bytes)), crs="EPSG:4326")
+
+    def geo_frame() -> gpd.GeoDataFrame:  # parsed while the DuckDB file is written
+        return gpd.GeoDataFrame(geo.drop(columns="geometry_wkb"), crs="EPSG:4326",
+                                geometry=gpd.GeoSeries.from_wkb(geo["geometry_wkb"].map(bytes)))
     metadata = {
         "data_status": status,
         "warning": "SYNTHETIC DEMO DATA - not real statistics" if status == "synthetic" else "",
@@ -337,7 +339,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                                                  ).glob("england_*.png"))}
     target = dedi_paths.marts / "scenarios" / scenario if scenario else dedi_paths.marts
     manifest = publish(target, {**tables, "sources": sources},
-                       metadata, geo={"lsoa_index": geo},
+                       metadata, geo={"lsoa_index": geo_frame},
                        extra={**{f"validation_{c.name}": c for c in charts}, **maps},
                        keep=settings()["publish"]["keep_releases"],
                        grace_seconds=settings()["publish"]["prune_grace_seconds"],
