@@ -143,10 +143,11 @@ def scenarios(runs: int, work: Path) -> list[dict]:
 
     def monte_carlo(draws: int, label: str, target: str, limit: float | None) -> None:
         times = []
-        for _ in range(runs if draws == 1000 else 1):
+        for i in range(runs + 1):  # a warm-up, then the runs
             out = subprocess.run([*mc, "--draws", str(draws)], cwd=ROOT, capture_output=True,
                                  text=True, check=True)
-            times.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            if i:
+                times.append(json.loads(out.stdout.strip().splitlines()[-1]))
         med = statistics.median(t["seconds"] for t in times)
         rss = max(t["peak_rss_mb"] for t in times)
         add(f"Monte Carlo, {draws:,} draws, {label} (run_monte_carlo alone)",
@@ -178,8 +179,8 @@ def table(rows: list[dict], runs: int) -> str:
     head = (f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` "
             f"(`uv run python bench/run_all.py`), commit `{commit}`, on {platform.machine()}, "
             f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} "
-            f"GiB, Python {platform.python_version()}. Median of {runs} runs after a warm-up "
-            "(Monte Carlo 10,000 draws: one run); each run a fresh process; CPU = user + "
+            f"GiB, Python {platform.python_version()}. Median of {runs} runs after a warm-up, "
+            "every scenario; each run a fresh process; CPU = user + "
             "system of the process and its children; peak RSS the largest of the runs.\n\n")
     lines = ["| scenario | wall (s) | CPU (s) | peak RSS (MB) | target | met | runs (s) |",
              "|---|---|---|---|---|---|---|"]
