@@ -179,8 +179,8 @@ def table(rows: list[dict], runs: int) -> str:
     head = (f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` "
             f"(`uv run python bench/run_all.py`), commit `{commit}`, on {platform.machine()}, "
             f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} "
-            f"GiB, Python {platform.python_version()}. Median of {runs} runs after a warm-up, "
-            "every scenario; each run a fresh process; CPU = user + "
+            f"GiB, Python {platform.python_version()}. Every row of this table: median of "
+            f"{runs} runs after a warm-up; each run a fresh process; CPU = user + "
             "system of the process and its children; peak RSS the largest of the runs.\n\n")
     lines = ["| scenario | wall (s) | CPU (s) | peak RSS (MB) | target | met | runs (s) |",
              "|---|---|---|---|---|---|---|"]
