@@ -77,8 +77,7 @@ def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> No
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def _write_geoparquet(gdf: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame], path: Path,
-                      metadata: dict[str, Any]) -> None:
+def _write_geoparquet(gdf: GeoFrame, path: Path, metadata: dict[str, Any]) -> None:
     """GeoParquet with the same ``dedi`` key-value metadata as every parquet (``gdf`` may be
     a function making the frame, so that its geometries are parsed on the writing thread)."""
     gdf = gdf() if callable(gdf) else gdf
