@@ -230,13 +230,13 @@ def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
         return out
     have = ~np.isnan(layer)
     ranked = np.sort(np.where(np.isnan(national), -np.inf, national), axis=1)  # national CDF
-    las = []
+    cols, hs, ps, tots, mixed = [], [], [], [], []  # per supplying LA
     for la in pd.unique(la_codes[have.any(axis=0)]):
-        cols = np.flatnonzero(la_codes == la)
-        h = have[:, cols]
-        p = np.where(h, population[cols][None, :], 0.0)
+        c = np.flatnonzero(la_codes == la)
+        h = have[:, c]
+        p = np.where(h, population[c][None, :], 0.0)
         tot = p.sum(axis=1, keepdims=True)
-        nat, lay = national[:, cols], np.where(h, layer[:, cols], 0.0)
+        nat, lay = national[:, c], np.where(h, layer[:, c], 0.0)
 
         def wmean(x: np.ndarray, p=p, tot=tot) -> np.ndarray:
             return np.divide((p * x).sum(axis=1, keepdims=True), tot, out=np.zeros_like(tot),
@@ -246,41 +246,32 @@ def layer_local(national: np.ndarray, layer: np.ndarray, la_codes: np.ndarray,
         s = np.sqrt(wmean(np.where(h, (nat - m) ** 2, 0.0)))
         s_l = np.sqrt(wmean(np.where(h, (lay - lbar) ** 2, 0.0)))
         v = m + s * np.divide(lay - lbar, s_l, out=np.zeros_like(lay), where=s_l > 0)
-        las.append(_LayeredLA(cols, h, p, tot, nat,
-                              np.where(h, (1 - weight_share) * nat + weight_share * v, nat)))
-    for la, c in zip(las, _rank_offsets(ranked, las), strict=True):
-        out[:, la.cols] = np.where(la.h, la.after + c, la.before)
+        cols.append(c)
+        hs.append(h)
+        ps.append(p)
+        tots.append(tot)
+        mixed.append(np.where(h, (1 - weight_share) * nat + weight_share * v, nat))
+    if not cols:
+        return out
+    sizes = [len(c) for c in cols]
+    cols, h, after = np.concatenate(cols), np.hstack(hs), np.hstack(mixed)
+    before = national[:, cols]
+    shift = _rank_offsets(ranked, before, after, h, np.hstack(ps), np.hstack(tots), sizes)
+    out[:, cols] = np.where(h, after + np.repeat(shift, sizes, axis=1), before)
     return out
 
 
-@dataclass(frozen=True)
-class _LayeredLA:
-    """One supplying LA's columns, layer mask, population weights and total, and national DX
-    before and after its layer (B × its LSOAs)."""
-
-    cols: np.ndarray
-    h: np.ndarray
-    p: np.ndarray
-    tot: np.ndarray
-    before: np.ndarray
-    after: np.ndarray
-
-
-def _rank_offsets(ranked: np.ndarray, las: list[_LayeredLA]) -> list[np.ndarray]:
-    """Per LA and row, the constant c that keeps the population-weighted mean national
-    percentile of its layered LSOAs as it was: ranks are not linear in scores, so a
-    mean-preserving spread alone would move the LA's mean rank. Bisection on the national
-    distribution, every LA at once (one search per row and step, not one per LA); each LA's
-    sums run over its own LSOAs as before, so c does not depend on which other LAs layer."""
-    if not las:
-        return []
-    edges = np.cumsum([0] + [len(la.cols) for la in las])
-    h = np.hstack([la.h for la in las])
-    p = np.hstack([la.p for la in las])
-    tot = np.hstack([la.tot for la in las])
-    before = np.hstack([la.before for la in las])
-    after = np.hstack([la.after for la in las])
-    sizes = np.diff(edges)
+def _rank_offsets(ranked: np.ndarray, before: np.ndarray, after: np.ndarray, h: np.ndarray,
+                  p: np.ndarray, tot: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """Per row and LA (B × L), the constant c that keeps the population-weighted mean national
+    percentile of the LA's layered LSOAs (``h``) as it was: ranks are not linear in scores, so
+    a mean-preserving spread alone would move the LA's mean rank. Bisection on the national
+    distribution, every LA at once (one search per row and step, not one per LA). The columns
+    are the LAs' LSOAs side by side (``sizes``; ``tot``: each LA's total population); each
+    LA's sums run over its own LSOAs, so c does not depend on which other LAs layer."""
+    edges = np.cumsum([0, *sizes])
+    segments = list(zip(edges[:-1], edges[1:], strict=True))
+    denominator = np.where(tot > 0, tot, 1)
 
     def mean_pct(x: np.ndarray) -> np.ndarray:
         # national values below each x: searched in increasing order of x (about 3x faster
@@ -291,21 +282,18 @@ def _rank_offsets(ranked: np.ndarray, las: list[_LayeredLA]) -> list[np.ndarray]
         for b in range(len(x)):
             pos[b, order[b]] = np.searchsorted(ranked[b], keys[b])
         w = p * pos
-        sums = np.hstack([w[:, a:b].sum(axis=1, keepdims=True)
-                          for a, b in zip(edges[:-1], edges[1:], strict=True)])
-        return sums / np.where(tot > 0, tot, 1)
+        return np.hstack([w[:, a:z].sum(axis=1, keepdims=True) for a, z in segments]
+                         ) / denominator
 
     target = mean_pct(before)
     moved = np.abs(np.where(h, after - before, 0.0))
-    spread = np.hstack([moved[:, a:b].max(axis=1, keepdims=True)
-                        for a, b in zip(edges[:-1], edges[1:], strict=True)]) + 1e-9
+    spread = np.maximum.reduceat(moved, edges[:-1], axis=1) + 1e-9
     lo, hi = -spread, spread
     for _ in range(40):
         mid = (lo + hi) / 2
         above = mean_pct(np.where(h, after + np.repeat(mid, sizes, axis=1), after)) > target
         hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
-    c = (lo + hi) / 2
-    return [c[:, i:i + 1] for i in range(len(las))]
+    return (lo + hi) / 2
 
 
 def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
