@@ -29,6 +29,9 @@ def run(staging: str, draws: int | None = None) -> dict:
     from pipeline.config import settings
     from pipeline.method.dx import resolve_structure, transform_domains
     from pipeline.method.uncertainty import run_monte_carlo
+    from pipeline.process import reuse_freed_memory
+
+    reuse_freed_memory()  # as `dedi` and Dagster's workers do (pipeline/definitions.py)
 
     con = duckdb.connect(str(Path(staging) / "staging.duckdb"), read_only=True)
     spec = json.loads(con.execute("SELECT spec FROM _index_spec_json").fetchone()[0])

@@ -401,6 +401,9 @@ def entry() -> None:
     output is written, synced and closed, and the operating system frees the memory."""
     import gc
 
+    from pipeline.process import reuse_freed_memory
+
+    reuse_freed_memory()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

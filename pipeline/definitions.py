@@ -24,7 +24,10 @@ from pipeline.defs import (
     schools,
     validation,
 )
+from pipeline.process import reuse_freed_memory
 from pipeline.resources import build_resources
+
+reuse_freed_memory()  # also in Dagster's own run and step workers, which import this module
 
 # Dagster's own SensorDefinition.with_attributes passes owners=None to a beta parameter, which
 # printed a BetaWarning on every build; DEDI sets no sensor owners

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from tests.conftest import ROOT
 
@@ -69,3 +70,32 @@ def test_sensor_requests_run_when_raw_files_change(tmp_path, monkeypatch):
     (tmp_path / "iod" / "b.csv").write_text("new file")
     changed = raw_files_sensor(dg.build_sensor_context(cursor=ctx.cursor))
     assert [r.job_name for r in changed.run_requests] == ["dedi_build"]
+
+
+MALLINFO = """
+import ctypes, os, sys
+import numpy as np
+libc = ctypes.CDLL(None)
+if not hasattr(libc, "mallinfo2"):
+    print("skip"); sys.exit()
+class Info(ctypes.Structure):
+    _fields_ = [(k, ctypes.c_size_t) for k in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Info
+import pipeline.definitions  # what `dedi` and Dagster's workers import
+a = np.empty(40 << 20, dtype=np.uint8)  # a 40 MB array
+print(libc.mallinfo2().hblkhd >= 40 << 20)  # served by a fresh mapping?
+"""
+
+
+@pytest.mark.parametrize("env, mapped", [({}, False), ({"MALLOC_TRIM_THRESHOLD_": "131072"}, True)])
+def test_loading_the_definitions_lets_malloc_reuse_freed_memory(env, mapped):
+    """Large arrays come from the heap, whose freed blocks the next array reuses, not from a
+    fresh mapping per array (pipeline/process.py); unless the user set glibc's own MALLOC_
+    variables, which win."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", MALLINFO], env={**base, **env},
+                         capture_output=True, text=True, check=True).stdout.split()[-1]
+    if out == "skip":
+        pytest.skip("not glibc >= 2.33 (no mallinfo2)")
+    assert out == str(mapped)

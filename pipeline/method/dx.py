@@ -24,7 +24,7 @@ code; sums run in a fixed order so results do not depend on the batch size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,23 +95,54 @@ def _average_ranks(x: np.ndarray) -> np.ndarray:
     """Row-wise ascending ranks of ``x`` (B × N), ties averaged, NaN left NaN (as
     ``rankdata(..., method="average", nan_policy="omit")``, but one stable argsort per row;
     rankdata is used only for the rows that have ties)."""
+    return _rank_scores(x, _rank)
+
+
+def _rank_scores(x: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                 ) -> np.ndarray:
+    """``score(r, n)`` of each value's ascending rank r among the row's n non-missing values
+    (ties averaged; NaN stays NaN), element by element.
+
+    A row without ties has ranks 1..n in its sort order, so it takes ``score`` of those
+    once (cached per n and N) and scatters them: no B × N rank matrix and no B × N pass of
+    ``score`` (Φ⁻¹ for normal scores). Rows with ties take rankdata's average ranks.
+    """
+    x = np.atleast_2d(x)
     order = _argsort_rows(x)  # NaN sorts last
-    ranks = np.empty(x.shape)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1.0, x.shape[-1] + 1), x.shape),
-                      axis=-1)
     srt = _take_rows(x, order)
     tied = (srt[:, 1:] == srt[:, :-1]).any(axis=-1)  # NaN never equals NaN
+    have = x.shape[-1] - np.count_nonzero(np.isnan(x), axis=-1)
+    out = np.empty(x.shape)
+    for row, o, t, n in zip(out, order, tied, have, strict=True):
+        if not t:
+            row[o] = _score_table(score, x.shape[-1], int(n))
     if tied.any():
-        ranks[tied] = rankdata(x[tied], axis=-1, method="average", nan_policy="omit")
-    ranks[np.isnan(x)] = np.nan
-    return ranks
+        r = rankdata(x[tied], axis=-1, method="average", nan_policy="omit")
+        n = np.maximum(have[tied], 1)[:, None].astype("float64")
+        out[tied] = score(r, n)  # NaN stays NaN
+    return out
+
+
+_TABLES: dict[tuple, np.ndarray] = {}
+
+
+def _score_table(score: Callable, size: int, n: int) -> np.ndarray:
+    """``score(r, n)`` for r = 1..n, then NaN up to ``size`` (cached)."""
+    key = (score.__code__, size, n)
+    if key not in _TABLES:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        t = np.full(size, np.nan)
+        t[:n] = score(np.arange(1.0, n + 1), np.full(n, float(max(n, 1))))
+        _TABLES[key] = t
+    return _TABLES[key]
 
 
 def _standardise(x: np.ndarray, method: str) -> np.ndarray:
     """Standardise each row of ``x`` (B × N) over its non-missing values."""
-    have = ~np.isnan(x)
-    n = have.sum(axis=-1, keepdims=True)
     if method == "zscores":
+        have = ~np.isnan(x)
+        n = have.sum(axis=-1, keepdims=True)
         xs = np.where(have, x, 0.0)
         nn = np.maximum(n, 1)
         mean = xs.sum(axis=-1, keepdims=True) / nn
@@ -119,8 +150,22 @@ def _standardise(x: np.ndarray, method: str) -> np.ndarray:
         return np.divide(x - mean, sd, out=np.zeros_like(x), where=sd > 0) + np.where(have, 0, np.nan)
     if method not in METHODS:
         raise ValueError(f"unknown normalisation {method!r} (one of {METHODS})")
-    p = (_average_ranks(x) - 0.5) / np.maximum(n, 1)
-    return ndtri(p) if method == "normal_scores" else p
+    return _rank_scores(x, _normal_score if method == "normal_scores" else _rank_score)
+
+
+def _rank(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The rank itself."""
+    return r
+
+
+def _rank_score(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(r − 0.5)/n: a rank on (0, 1)."""
+    return (r - 0.5) / n
+
+
+def _normal_score(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Φ⁻¹((r − 0.5)/n): the IoD's normal score of a rank."""
+    return ndtri((r - 0.5) / n)
 
 
 def normalise(values: pd.DataFrame, method: str = "normal_scores",
@@ -348,16 +393,35 @@ def _take_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.take(x.ravel(), idx + (np.arange(len(idx), dtype=idx.dtype) * n)[:, None])
 
 
-def rank_rows(scores: np.ndarray) -> np.ndarray:
+def rank_rows(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Row-wise ranks of a B × N matrix, 1 = highest score; ties by position (as the IoD
-    ranks and :func:`pipeline.method.iod.rank_most_deprived_first`)."""
+    ranks and :func:`pipeline.method.iod.rank_most_deprived_first`). Written into ``out``
+    (B × N, any integer type wide enough) when given."""
     scores = np.atleast_2d(scores)
-    order = _argsort_rows(-scores)
-    ranks = np.empty(scores.shape, dtype=np.int64)
-    rank = np.arange(1, scores.shape[1] + 1)
-    for row, o in zip(ranks, order, strict=True):  # a scatter per row: no broadcast indices
-        row[o] = rank
-    return ranks
+    out = np.empty(scores.shape, dtype=np.int64) if out is None else out
+    _scatter_rows(out, _argsort_rows(-scores), np.arange(1, scores.shape[1] + 1, dtype=out.dtype))
+    return out
+
+
+def transformed_rank_rows(scores: np.ndarray, constant: float = 23.0) -> np.ndarray:
+    """``exponential_transform(normalise_rank(rank_rows(scores)))`` (B × N) without the rank
+    matrix: rank r always transforms to the same value, so each row scatters one table of
+    the N transformed ranks, computed element by element as the direct way does."""
+    scores = np.atleast_2d(scores)
+    n = scores.shape[1]
+    key = ("exponential", n, constant)
+    if key not in _TABLES:
+        _TABLES[key] = exponential_transform(normalise_rank(np.arange(1, n + 1), n), constant)
+    out = np.empty(scores.shape)
+    _scatter_rows(out, _argsort_rows(-scores), _TABLES[key])
+    return out
+
+
+def _scatter_rows(out: np.ndarray, order: np.ndarray, values: np.ndarray) -> None:
+    """``out[b, order[b]] = values`` for every row b (a scatter per row: no broadcast
+    indices)."""
+    for row, o in zip(out, order, strict=True):
+        row[o] = values
 
 
 def dedi_weights(imd_weights: Mapping[str, float], dx_weight: float | np.ndarray
@@ -374,13 +438,21 @@ def dedi_scores(transformed: Mapping[str, np.ndarray], dx_rank: np.ndarray,
     ``imd_weights`` order) plus DX's transformed rank at w·Σw_d. With w = 0 this is the
     IMD recomputed exactly as :func:`pipeline.method.iod.combine_domain_ranks` does."""
     dx_rank = np.atleast_2d(dx_rank)
+    x_dx = exponential_transform(normalise_rank(dx_rank, dx_rank.shape[1]), constant)
+    return combine_dedi(transformed, x_dx, imd_weights, dx_weight)
+
+
+def combine_dedi(transformed: Mapping[str, np.ndarray], x_dx: np.ndarray,
+                 imd_weights: Mapping[str, float], dx_weight: np.ndarray) -> np.ndarray:
+    """:func:`dedi_scores` from DX's transformed rank ``x_dx`` (B × N); the same sums, in
+    the same order, into one B × N buffer."""
     w = np.asarray(dx_weight, dtype="float64").reshape(-1, 1)
     dw = dedi_weights(imd_weights, w)
-    score = 0.0
+    shape = np.broadcast_shapes(x_dx.shape, w.shape)
+    score, term = np.zeros(shape), np.empty(shape)
     for d in imd_weights:
-        score = score + transformed[d][None, :] * (dw[d] / 100.0)
-    x_dx = exponential_transform(normalise_rank(dx_rank, dx_rank.shape[1]), constant)
-    return score + x_dx * (dw["dx"] / 100.0)
+        score += np.multiply(transformed[d][None, :], dw[d] / 100.0, out=term)
+    return np.add(score, np.multiply(x_dx, dw["dx"] / 100.0, out=term), out=score)
 
 
 def transform_domains(domain_ranks: pd.DataFrame, constant: float = 23.0) -> dict[str, np.ndarray]:

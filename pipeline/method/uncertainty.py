@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from pipeline.method.dx import DxStructure, dedi_scores, dx_scores, normalise, rank_rows
+from pipeline.method.dx import (
+    DxStructure,
+    combine_dedi,
+    dx_scores,
+    normalise,
+    rank_rows,
+    transformed_rank_rows,
+)
 
 
 @dataclass
@@ -91,15 +98,18 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     z = {m: normalise(oriented, m, groups).T.to_numpy() for m in mc["normalisations"]}  # K × N
     # draws × LSOAs; ranks fit 16 bits for England (33,755): 10,000 draws hold 0.7 GB
     ranks = np.empty((d, n), dtype=np.uint16 if n < 2**16 else np.int32)
-    mats, area_ranks = {}, {}
+    # every geography's population-weighted sums in one sparse product: areas × LSOAs
+    blocks, uniqs, area_ranks = [], {}, {}
     for g, codes in areas.items():
         idx, uniq = pd.factorize(codes)  # -1 = no area code: left out of this geography
         ok = idx >= 0
-        m = sparse.csr_matrix((population[ok], (idx[ok], np.flatnonzero(ok))),
-                              shape=(len(uniq), n))
-        pop = np.asarray(m.sum(axis=1)).ravel()
-        mats[g] = (uniq, m.T.tocsr(), pop)
+        blocks.append(sparse.csr_matrix((population[ok], (idx[ok], np.flatnonzero(ok))),
+                                        shape=(len(uniq), n)))
+        uniqs[g] = uniq
         area_ranks[g] = np.empty((d, len(uniq)), dtype=np.int32)
+    weigh = sparse.vstack(blocks, format="csr")
+    area_pop = np.asarray(weigh.sum(axis=1)).ravel()
+    cuts = np.cumsum([len(u) for u in uniqs.values()])[:-1]
     w_all = np.vstack(draws["weights"].to_numpy())
     method_of = draws["normalisation"].to_numpy()
     wd_all = draws["dx_weight"].to_numpy()
@@ -111,11 +121,12 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
             rows = np.flatnonzero(method_of[idx] == m)
             if len(rows):
                 dx, _ = dx_scores(z[m], w_all[idx[rows]], structure, m, la_codes, population)
-                dedi[rows] = dedi_scores(transformed, rank_rows(dx), imd_weights,
-                                         wd_all[idx[rows]], constant)
-        ranks[idx] = rank_rows(dedi)
-        for g, (_, mt, pop) in mats.items():
-            area_ranks[g][idx] = rank_rows(np.asarray(mt.T.dot(dedi.T)).T / pop[None, :])
+                dedi[rows] = combine_dedi(transformed, transformed_rank_rows(dx, constant),
+                                          imd_weights, wd_all[idx[rows]])
+        rank_rows(dedi, out=ranks[idx[0]:idx[-1] + 1])
+        averages = np.asarray(weigh @ dedi.T).T / area_pop[None, :]
+        for g, a in zip(area_ranks, np.split(averages, cuts, axis=1), strict=True):
+            rank_rows(a, out=area_ranks[g][idx[0]:idx[-1] + 1])
 
     # percentiles streamed over blocks of LSOAs: no second draws × LSOAs copy in memory
     pct = np.empty((4, n))
@@ -136,7 +147,7 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
                          "dedi_rank_p95": pct[2], "dedi_prob_most_deprived_decile": pct[3]},
                         index=oriented.index)
     out_areas = []
-    for g, (uniq, _, _) in mats.items():
+    for g, uniq in uniqs.items():
         p = _percentiles(np.sort(area_ranks[g].T, axis=1), [5, 95])
         out_areas.append(pd.DataFrame({"geography": g, "area_code": uniq,
                                        "average_score_rank_p05": p[0],
@@ -201,8 +212,9 @@ def first_order_indices(ranks: np.ndarray, draws: pd.DataFrame, threads: int | N
         y = ranks[:, cols].astype("float64")
         grand = y.mean(axis=0)
         means = (member @ y) / count[:, None]
-        return (float(((y - grand) ** 2).sum() / d),
-                (count / d) * ((means - grand) ** 2).sum(axis=1))
+        between = (count / d) * ((means - grand) ** 2).sum(axis=1)
+        # Σ (y − ȳ)² in y's own buffer: the same sum as on a fresh array, without one
+        return float(np.square(np.subtract(y, grand, out=y), out=y).sum() / d), between
 
     # blocks that stay in cache, on threads; summed in block order (as on one thread)
     with ThreadPoolExecutor(max_workers=threads or os.cpu_count() or 1) as pool:
