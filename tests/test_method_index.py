@@ -202,6 +202,7 @@ def _mc_inputs(n: int, seed: int):
 
 def test_monte_carlo_with_every_perturbation_off_reproduces_the_point_estimate():
     x, la, spec, ranks, pop = _mc_inputs(400, 7)
+    region = np.where(la == "C", "R2", "R1")
     res = dx_domain(x, spec, pd.Series(la, index=x.index), pd.Series(pop, index=x.index))
     dedi = dedi_index(ranks, res.frame["dx_rank"], IMD_W, 0.1)
     mc = dict(spec["monte_carlo"], draws=25, dx_weight_half_width=0.0,
@@ -209,11 +210,21 @@ def test_monte_carlo_with_every_perturbation_off_reproduces_the_point_estimate()
               leave_one_out=False)
     out = run_monte_carlo(res.oriented, res.structure,
                           np.array([res.weights[k] for k in res.structure.indicators]),
-                          transform_domains(ranks), IMD_W, 0.1, mc, {"la": la}, pop, la)
+                          transform_domains(ranks), IMD_W, 0.1, mc,
+                          {"la": la, "region": region}, pop, la)
     for c in ("dedi_rank_p05", "dedi_rank_p50", "dedi_rank_p95"):
         assert (out.lsoa[c].to_numpy() == dedi["rank"].to_numpy()).all(), c
     assert set(out.lsoa["dedi_prob_most_deprived_decile"]) <= {0.0, 1.0}
     assert (out.sensitivity["first_order_index"] == 0).all()
+    # every geography's population-weighted average score, ranked (1 = highest), in each draw
+    for g, codes in out.areas.groupby("geography"):
+        key = {"la": la, "region": region}[g]
+        frame = pd.DataFrame({"a": key, "s": dedi["score"].to_numpy() * pop, "p": pop})
+        sums = frame.groupby("a", sort=False)[["s", "p"]].sum()
+        expected = (sums["s"] / sums["p"]).rank(ascending=False, method="first")
+        got = codes.set_index("area_code")
+        assert (got["average_score_rank_p05"] == expected.loc[got.index]).all(), g
+        assert (got["average_score_rank_p95"] == expected.loc[got.index]).all(), g
 
 
 def test_monte_carlo_honours_factor_analysis_weights():
