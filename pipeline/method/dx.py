@@ -126,16 +126,25 @@ def _rank_scores(x: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.nda
 _TABLES: dict[tuple, np.ndarray] = {}
 
 
-def _score_table(score: Callable, size: int, n: int) -> np.ndarray:
-    """``score(r, n)`` for r = 1..n, then NaN up to ``size`` (cached)."""
-    key = (score.__code__, size, n)
-    if key not in _TABLES:
+def _table(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, cached under ``key`` (a few dozen tables at most; safe on threads: a
+    table made twice is the same table)."""
+    table = _TABLES.get(key)
+    if table is None:
+        table = make()
         if len(_TABLES) > 64:
             _TABLES.clear()
+        _TABLES[key] = table
+    return table
+
+
+def _score_table(score: Callable, size: int, n: int) -> np.ndarray:
+    """``score(r, n)`` for r = 1..n, then NaN up to ``size``."""
+    def make() -> np.ndarray:
         t = np.full(size, np.nan)
         t[:n] = score(np.arange(1.0, n + 1), np.full(n, float(max(n, 1))))
-        _TABLES[key] = t
-    return _TABLES[key]
+        return t
+    return _table((score.__code__, size, n), make)
 
 
 def _standardise(x: np.ndarray, method: str) -> np.ndarray:
@@ -409,11 +418,10 @@ def transformed_rank_rows(scores: np.ndarray, constant: float = 23.0) -> np.ndar
     the N transformed ranks, computed element by element as the direct way does."""
     scores = np.atleast_2d(scores)
     n = scores.shape[1]
-    key = ("exponential", n, constant)
-    if key not in _TABLES:
-        _TABLES[key] = exponential_transform(normalise_rank(np.arange(1, n + 1), n), constant)
+    table = _table(("exponential", n, constant), lambda: exponential_transform(
+        normalise_rank(np.arange(1, n + 1), n), constant))
     out = np.empty(scores.shape)
-    _scatter_rows(out, _argsort_rows(-scores), _TABLES[key])
+    _scatter_rows(out, _argsort_rows(-scores), table)
     return out
 
 
