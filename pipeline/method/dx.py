@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -123,28 +124,12 @@ def _rank_scores(x: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.nda
     return out
 
 
-_TABLES: dict[tuple, np.ndarray] = {}
-
-
-def _table(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
-    """``make()``, cached under ``key`` (a few dozen tables at most; safe on threads: a
-    table made twice is the same table)."""
-    table = _TABLES.get(key)
-    if table is None:
-        table = make()
-        if len(_TABLES) > 64:
-            _TABLES.clear()
-        _TABLES[key] = table
-    return table
-
-
+@lru_cache(maxsize=64)
 def _score_table(score: Callable, size: int, n: int) -> np.ndarray:
-    """``score(r, n)`` for r = 1..n, then NaN up to ``size``."""
-    def make() -> np.ndarray:
-        t = np.full(size, np.nan)
-        t[:n] = score(np.arange(1.0, n + 1), np.full(n, float(max(n, 1))))
-        return t
-    return _table((score.__code__, size, n), make)
+    """``score(r, n)`` for r = 1..n, then NaN up to ``size`` (shared: read, never written)."""
+    t = np.full(size, np.nan)
+    t[:n] = score(np.arange(1.0, n + 1), np.full(n, float(max(n, 1))))
+    return t
 
 
 def _standardise(x: np.ndarray, method: str) -> np.ndarray:
@@ -417,12 +402,15 @@ def transformed_rank_rows(scores: np.ndarray, constant: float = 23.0) -> np.ndar
     matrix: rank r always transforms to the same value, so each row scatters one table of
     the N transformed ranks, computed element by element as the direct way does."""
     scores = np.atleast_2d(scores)
-    n = scores.shape[1]
-    table = _table(("exponential", n, constant), lambda: exponential_transform(
-        normalise_rank(np.arange(1, n + 1), n), constant))
     out = np.empty(scores.shape)
-    _scatter_rows(out, _argsort_rows(-scores), table)
+    _scatter_rows(out, _argsort_rows(-scores), _transform_table(scores.shape[1], constant))
     return out
+
+
+@lru_cache(maxsize=8)
+def _transform_table(n: int, constant: float) -> np.ndarray:
+    """The exponentially transformed ranks 1..n (shared: read, never written)."""
+    return exponential_transform(normalise_rank(np.arange(1, n + 1), n), constant)
 
 
 def _scatter_rows(out: np.ndarray, order: np.ndarray, values: np.ndarray) -> None:

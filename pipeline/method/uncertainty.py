@@ -123,10 +123,11 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
                 dx, _ = dx_scores(z[m], w_all[idx[rows]], structure, m, la_codes, population)
                 dedi[rows] = combine_dedi(transformed, transformed_rank_rows(dx, constant),
                                           imd_weights, wd_all[idx[rows]])
-        rank_rows(dedi, out=ranks[idx[0]:idx[-1] + 1])
+        these = slice(idx[0], idx[-1] + 1)
+        rank_rows(dedi, out=ranks[these])
         averages = np.asarray(weigh @ dedi.T).T / area_pop[None, :]
         for g, a in zip(area_ranks, np.split(averages, cuts, axis=1), strict=True):
-            rank_rows(a, out=area_ranks[g][idx[0]:idx[-1] + 1])
+            rank_rows(a, out=area_ranks[g][these])
 
     # percentiles streamed over blocks of LSOAs: no second draws × LSOAs copy in memory
     pct = np.empty((4, n))
