@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,22 +117,10 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
-    with build_lock(p.staging), marts_lock(p.marts), keep_staging_open():
+    from pipeline.side_process import side_process
+
+    with build_lock(p.staging), marts_lock(p.marts), keep_staging_open(), side_process():
         return _run(p, quiet, index_config or {}, full, profile)  # one build per staging/marts
-
-
-def _import_in_background() -> None:
-    """Import Great Expectations (~3 s) and matplotlib, which the first asset check and the maps
-    need, on a thread beside the first steps (mostly DuckDB and file reads, which release the
-    GIL) instead of on the critical path. Started once the build's own imports are done:
-    two threads importing at once only take turns at the GIL."""
-    from pipeline.validation import import_gx
-
-    def imports() -> None:
-        import_gx()
-        importlib.import_module("pipeline.maps")  # matplotlib (Agg)
-
-    threading.Thread(target=imports, daemon=True).start()
 
 
 def published_to(p, index_config: dict) -> Path:
@@ -303,7 +289,6 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
     defs = build_definitions()
     instance = _instance(p)
-    _import_in_background()
     loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     steps: dict[str, float] = {}
     done: list[str] = []

@@ -141,3 +141,23 @@ def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
         path.write_bytes(png)
         paths.append(path)
     return paths
+
+
+def england_maps_from_table(table, out_dir: Path, synthetic: bool) -> list[Path]:
+    """:func:`england_maps` of a query's Arrow table (``lsoa21_code``, the mapped columns,
+    ``geometry_wkb`` in EPSG:4326), replacing any England maps in ``out_dir``."""
+    from pipeline.side_process import to_pandas
+
+    df = to_pandas(table)
+    gdf = gpd.GeoDataFrame(df.drop(columns="geometry_wkb"), crs="EPSG:4326",
+                           geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)))
+    for old in out_dir.glob("england_*.png"):
+        old.unlink()
+    return england_maps(gdf, out_dir, synthetic)
+
+
+def warm_up() -> None:
+    """Load matplotlib's fonts and renderer once (a build does this in its side process)."""
+    fig = plt.figure(figsize=(1, 1))
+    fig.text(0.5, 0.5, "DEDI")
+    png_bytes(fig)

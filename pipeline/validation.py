@@ -93,3 +93,26 @@ def validate(name: str, df: pd.DataFrame, parameters: dict[str, Any] | None = No
         res = batch.validate(suite, expectation_parameters=parameters or {})
     failures = [_describe(r) for r in res.results if not r.success]
     return SuiteResult(name, bool(res.success), len(res.results), failures)
+
+
+def warm_up() -> None:
+    """Import GX and make its context (a build does this in its side process, at once)."""
+    import_gx()
+    _batch_definition()
+
+
+def validate_arrow(name: str, table, parameters: dict[str, Any]) -> SuiteResult:
+    """:func:`validate` of a DuckDB query's Arrow table."""
+    from pipeline.side_process import to_pandas
+
+    return validate(name, to_pandas(table), parameters)
+
+
+def validate_table(conn, table: str, name: str, parameters: dict[str, Any]
+                   ) -> tuple[SuiteResult, int]:
+    """Validate staging table ``table`` against suite ``name``, in the build's side process
+    when one runs (``pipeline/side_process.py``). Returns the result and the row count."""
+    from pipeline.side_process import run
+
+    arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+    return run("pipeline.validation:validate_arrow", name, arrow, parameters), arrow.num_rows

@@ -3,8 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.defs._staging import read_table
-from pipeline.validation import validate
+from pipeline.validation import validate_table
 
 
 def n_lsoa(conn) -> int:
@@ -27,11 +26,9 @@ def gx_check(asset, suite: str, table: str | None = None, name: str | None = Non
                     description=f"GX suite expectations/{suite}.json on {table}")
     def _check(staging_db: DuckDBResource) -> dg.AssetCheckResult:
         with staging_db.get_connection() as conn:
-            df = read_table(conn, table)
-            n = n_lsoa(conn)
-        res = validate(suite, df, {"n_lsoa": n})
+            res, rows = validate_table(conn, table, suite, {"n_lsoa": n_lsoa(conn)})
         return dg.AssetCheckResult(passed=res.success, metadata={
             "summary": res.summary(), "evaluated": res.evaluated, "failed": len(res.failures),
-            "rows": len(df)})
+            "rows": rows})
 
     return _check

@@ -244,19 +244,15 @@ area_summary_expectations = gx_check(area_summary, "area_summary")
           description="Static PNG maps of England (DEDI decile, DX decile, rank shift IMD to "
           "DEDI) for slides, published under maps/ (pipeline/maps.py).")
 def england_maps(dedi_paths: DediPaths, staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.maps import england_maps as draw
+    from pipeline.side_process import run
 
     with staging_db.get_connection() as conn:
-        df = conn.execute("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, "
-                          "b.geometry_wkb FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING "
-                          "(lsoa21_code)").df()
+        table = conn.execute("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, "
+                             "i.dedi_rank_change, b.geometry_wkb FROM lsoa_index i JOIN "
+                             "stg_lsoa21_boundaries b USING (lsoa21_code)").to_arrow_table()
         status = build_status(conn)
-    gdf = gpd.GeoDataFrame(df.drop(columns="geometry_wkb"), crs="EPSG:4326",
-                           geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)))
     out = Path(dedi_paths.staging_dir) / "maps"
-    for old in out.glob("england_*.png"):
-        old.unlink()
-    paths = draw(gdf, out, synthetic=status != "real")
+    paths = run("pipeline.maps:england_maps_from_table", table, out, status != "real")
     return dg.MaterializeResult(metadata={
         "maps": [p.name for p in paths], "folder": dg.MetadataValue.path(str(out))})
 

@@ -1,0 +1,128 @@
+"""A second Python process for the build's GIL-bound side work: GX validation and the maps.
+
+A build runs its Dagster steps in one process, and they hold the GIL: the build is one busy
+core (BENCHMARKS.md). Importing GX (~2.5 s of CPU) and matplotlib on a thread beside the steps
+only took turns with them. While :func:`side_process` runs, one spawned process imports both
+at once on the second core, then runs what the steps hand it (:func:`submit`): the blocking
+GX checks (``pipeline.validation.validate_table``) and the England maps. A step waits for its
+result, so Dagster's order, lineage and blocking checks are unchanged; the results are the
+same as in-process (tested).
+
+Without :func:`side_process` (``dagster dev``, tests, ``dedi report``) :func:`current` is
+None and callers do the work themselves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+PRELOAD = ("pipeline.validation:warm_up", "pipeline.maps:warm_up")  # in this order
+
+
+def _function(ref: str) -> Callable[..., Any]:
+    """``"package.module:function"`` -> the function (importing its module here: the build's
+    process need not import matplotlib or GX to hand their work over)."""
+    module, name = ref.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _serve(conn, preload: tuple[str, ...]) -> None:
+    """The side process: preload, then run each ``(ref, args)`` that arrives and send
+    back ``(True, result)`` or ``(False, exception)``, until the build closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
+    for ref in preload:
+        _function(ref)()
+    while True:
+        try:
+            ref, args = conn.recv()
+        except EOFError:  # the build closed its end, or died
+            return
+        try:
+            reply = (True, _function(ref)(*args))
+        except Exception as exc:  # noqa: BLE001 - raised again in the build's process
+            try:
+                pickle.dumps(exc)
+            except Exception:  # noqa: BLE001 - an exception that cannot travel: its text
+                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+            reply = (False, exc)
+        conn.send(reply)
+
+
+class SideProcess:
+    """One spawned process running :func:`_serve`, fed one call at a time."""
+
+    def __init__(self, preload: tuple[str, ...] = PRELOAD) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, preload), daemon=True,
+                                   name="dedi-side")
+        self.process.start()
+        child.close()
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="dedi-side")  # waits off the GIL
+
+    def submit(self, ref: str, *args: Any) -> Future:
+        """Run function ``ref`` (``"module:function"``) with ``args`` in the side process; its
+        exception is raised by ``result()``."""
+        return self._io.submit(self._call, ref, args)
+
+    def _call(self, ref: str, args: tuple) -> Any:
+        try:
+            self._conn.send((ref, args))
+            ok, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(
+                f"the build's side process (pid {self.process.pid}, GX checks and maps) stopped "
+                f"with exit code {self.process.exitcode}; run the build again") from exc
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        self.process.terminate()  # a call still waiting then ends with EOF
+        self.process.join()
+        self._io.shutdown(wait=True, cancel_futures=True)
+        self._conn.close()
+
+
+_CURRENT: SideProcess | None = None
+
+
+def current() -> SideProcess | None:
+    """The side process of the build running in this process, if any."""
+    return _CURRENT
+
+
+def run(ref: str, *args: Any) -> Any:
+    """Function ``ref`` (``"module:function"``) of ``args``: in the build's side process when
+    one runs, else here."""
+    side = _CURRENT
+    return _function(ref)(*args) if side is None else side.submit(ref, *args).result()
+
+
+def to_pandas(table) -> Any:
+    """An Arrow table from a DuckDB query as pandas, made by DuckDB: the same frame as the
+    query's own ``.df()`` (every staging table checked)."""
+    import duckdb
+
+    return duckdb.from_arrow(table).df()
+
+
+@contextmanager
+def side_process(preload: tuple[str, ...] = PRELOAD) -> Iterator[SideProcess]:
+    """Start the side process (it begins preloading at once); stop it when the block ends."""
+    global _CURRENT
+    side = SideProcess(preload)
+    _CURRENT = side
+    try:
+        yield side
+    finally:
+        _CURRENT = None
+        side.close()

@@ -1,0 +1,95 @@
+"""The build's side process (pipeline/side_process.py): GX checks and England maps handed to a
+second process give exactly what they give in-process, its errors arrive as one exception, and
+a build imports neither GX nor matplotlib itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipeline.side_process import run, side_process
+from pipeline.validation import validate_table
+from tests.conftest import ROOT
+
+MAP_SQL = ("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, b.geometry_wkb "
+           "FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING (lsoa21_code)")
+
+
+@pytest.fixture
+def staging(demo_build, tmp_path):
+    """A writable copy of the demo build's staging tables, with one broken copy of lsoa_index."""
+    conn = duckdb.connect()
+    conn.execute(f"ATTACH '{demo_build.staging / 'staging.duckdb'}' AS s (READ_ONLY)")
+    for t in ("lsoa_index", "stg_lsoa21_boundaries", "stg_iod2025"):
+        conn.execute(f"CREATE TABLE {t} AS SELECT * FROM s.{t}")
+    conn.execute("CREATE TABLE broken AS SELECT * REPLACE (CASE WHEN lsoa21_code = "
+                 "(SELECT min(lsoa21_code) FROM lsoa_index) THEN 11 ELSE dedi_decile END "
+                 "AS dedi_decile) FROM lsoa_index")
+    conn.execute("DETACH s")
+    yield conn
+    conn.close()
+
+
+def _checks_and_maps(conn, out) -> tuple:
+    n = conn.execute("SELECT count(*) FROM stg_iod2025").fetchone()[0]
+    checks = [validate_table(conn, t, suite, {"n_lsoa": n}) for t, suite in
+              [("lsoa_index", "lsoa_index"), ("broken", "lsoa_index"),
+               ("stg_iod2025", "iod2025_file7")]]
+    paths = run("pipeline.maps:england_maps_from_table", conn.execute(MAP_SQL).to_arrow_table(),
+                out, True)
+    return checks, {p.name: p.read_bytes() for p in paths}
+
+
+def test_side_process_gives_the_same_checks_and_maps_as_in_process(staging, tmp_path):
+    here_checks, here_maps = _checks_and_maps(staging, tmp_path / "here")
+    with side_process() as side:
+        there_checks, there_maps = _checks_and_maps(staging, tmp_path / "there")
+        assert side.process.is_alive() and side.process.pid != os.getpid()
+    assert there_checks == here_checks
+    (ok, rows), (bad, _), (iod, _) = there_checks
+    assert ok.success and not ok.failures and ok.evaluated > 20 and rows == 320
+    assert not bad.success and len(bad.failures) == 1 and "dedi_decile" in bad.failures[0]
+    assert "[11" in bad.failures[0], bad.failures[0]
+    assert iod.success and iod.evaluated > 5
+    assert sorted(there_maps) == ["england_dedi_decile.png", "england_dedi_rank_change.png",
+                                  "england_dx_decile.png"]
+    assert there_maps == here_maps  # byte for byte
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+               for png in there_maps.values())
+
+
+def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
+    with side_process() as side:
+        with pytest.raises(FileNotFoundError, match="no_such_suite.json"):
+            run("pipeline.validation:load_suite_json", "no_such_suite")
+        assert run("pipeline.method.spec:spec_hash", {"a": 1}) == __import__(
+            "pipeline.method.spec", fromlist=["spec_hash"]).spec_hash({"a": 1})
+        side.process.kill()
+        side.process.join()
+        with pytest.raises(RuntimeError, match=r"side process \(pid \d+.*exit code -9.*again"):
+            run("pipeline.validation:load_suite_json", "lsoa_index")
+
+
+def test_a_build_imports_neither_gx_nor_matplotlib_itself(demo_build, tmp_path):
+    """Their import (~3 s of CPU) and work belong to the side process; a build whose own
+    process imports them again holds the GIL for it."""
+    code = ("import json, sys\nfrom pipeline.build import run_build\no = run_build(quiet=True)\n"
+            "print(json.dumps([o.success, o.failures, sorted(m for m in sys.modules if "
+            "m.split('.')[0] in ('great_expectations', 'matplotlib'))]))")
+    env = {**os.environ, "DEDI_RAW_DIR": str(demo_build.raw),
+           "DEDI_STAGING_DIR": str(tmp_path / "staging"), "DEDI_MARTS_DIR": str(tmp_path / "m")}
+    env.pop("DAGSTER_HOME", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ok, failures, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    assert ok, failures
+    assert imported == []
+    maps = sorted(p.name for p in (tmp_path / "m" / "current" / "maps").glob("*.png"))
+    assert maps == ["england_dedi_decile.png", "england_dedi_rank_change.png",
+                    "england_dx_decile.png"]
