@@ -1,14 +1,14 @@
-"""A second Python process for the build's GIL-bound side work: GX validation and the maps.
+"""A second Python process for the build's GIL-bound side work: GX, maps and diagnostics.
 
 A build runs its Dagster steps in one process, and they hold the GIL: the build is one busy
 core (BENCHMARKS.md). Importing GX (~2.5 s of CPU) and matplotlib on a thread beside the steps
-only took turns with them. While :func:`side_process` runs, one spawned process imports both
-at once on the second core, then runs what the steps hand it (:func:`submit`): the blocking
-GX checks (``pipeline.validation.validate_table``) and the England maps. A step waits for its
-result, so Dagster's order, lineage and blocking checks are unchanged; the results are the
-same as in-process (tested).
+only took turns with them. While :func:`side_process` runs, one spawned process imports them
+(and sklearn) at once on the second core, then runs what the steps hand it (:func:`run`): the
+blocking GX checks (``pipeline.validation.validate_table``), the England maps and DX's
+diagnostics (sklearn's factor analysis). A step waits for its result, so Dagster's order,
+lineage and blocking checks are unchanged; the results are the same as in-process (tested).
 
-Without :func:`side_process` (``dagster dev``, tests, ``dedi report``) :func:`current` is
+Outside a build (``dagster dev``, a notebook, ``dedi report``) :func:`current` is
 None and callers do the work themselves.
 """
 
@@ -22,7 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-PRELOAD = ("pipeline.validation:warm_up", "pipeline.maps:warm_up")  # in this order
+PRELOAD = ("pipeline.validation:warm_up", "pipeline.maps:warm_up",  # in this order
+           "pipeline.method.diagnostics:warm_up")
 
 
 def _function(ref: str) -> Callable[..., Any]:

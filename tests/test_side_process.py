@@ -1,6 +1,6 @@
 """The build's side process (pipeline/side_process.py): GX checks and England maps handed to a
 second process give exactly what they give in-process, its errors arrive as one exception, and
-a build imports neither GX nor matplotlib itself."""
+a build imports neither GX, matplotlib nor sklearn itself."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipeline.side_process import run, side_process
@@ -25,8 +26,9 @@ def staging(demo_build, tmp_path):
     """A writable copy of the demo build's staging tables, with one broken copy of lsoa_index."""
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{demo_build.staging / 'staging.duckdb'}' AS s (READ_ONLY)")
-    for t in ("lsoa_index", "stg_lsoa21_boundaries", "stg_iod2025"):
-        conn.execute(f"CREATE TABLE {t} AS SELECT * FROM s.{t}")
+    for (t,) in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 's'"
+                             ).fetchall():
+        conn.execute(f'CREATE TABLE "{t}" AS SELECT * FROM s."{t}"')
     conn.execute("CREATE TABLE broken AS SELECT * REPLACE (CASE WHEN lsoa21_code = "
                  "(SELECT min(lsoa21_code) FROM lsoa_index) THEN 11 ELSE dedi_decile END "
                  "AS dedi_decile) FROM lsoa_index")
@@ -35,20 +37,25 @@ def staging(demo_build, tmp_path):
     conn.close()
 
 
-def _checks_and_maps(conn, out) -> tuple:
+def _side_work(conn, out) -> tuple:
+    """Checks, maps and diagnostics, as the build's steps hand them over."""
+    from pipeline.defs.index import diagnostics_inputs
+
     n = conn.execute("SELECT count(*) FROM stg_iod2025").fetchone()[0]
     checks = [validate_table(conn, t, suite, {"n_lsoa": n}) for t, suite in
               [("lsoa_index", "lsoa_index"), ("broken", "lsoa_index"),
                ("stg_iod2025", "iod2025_file7")]]
     paths = run("pipeline.maps:england_maps_from_table", conn.execute(MAP_SQL).to_arrow_table(),
                 out, True)
-    return checks, {p.name: p.read_bytes() for p in paths}
+    diagnostics = run("pipeline.method.diagnostics:dx_diagnostics",
+                      *diagnostics_inputs(conn)[1])
+    return checks, {p.name: p.read_bytes() for p in paths}, diagnostics
 
 
-def test_side_process_gives_the_same_checks_and_maps_as_in_process(staging, tmp_path):
-    here_checks, here_maps = _checks_and_maps(staging, tmp_path / "here")
+def test_side_process_gives_the_same_checks_maps_and_diagnostics_as_in_process(staging, tmp_path):
+    here_checks, here_maps, here_diag = _side_work(staging, tmp_path / "here")
     with side_process() as side:
-        there_checks, there_maps = _checks_and_maps(staging, tmp_path / "there")
+        there_checks, there_maps, there_diag = _side_work(staging, tmp_path / "there")
         assert side.process.is_alive() and side.process.pid != os.getpid()
     assert there_checks == here_checks
     (ok, rows), (bad, _), (iod, _) = there_checks
@@ -61,6 +68,10 @@ def test_side_process_gives_the_same_checks_and_maps_as_in_process(staging, tmp_
     assert there_maps == here_maps  # byte for byte
     assert all(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
                for png in there_maps.values())
+    pd.testing.assert_frame_equal(there_diag, here_diag, check_exact=True)
+    built = staging.execute("SELECT * EXCLUDE (spec_sha256) FROM indicator_diagnostics").df()
+    pd.testing.assert_frame_equal(there_diag, built, check_exact=True)  # as the build made it
+    assert {"effective_weight", "dx_domain_correlation", "factor_loading"} <= set(there_diag["diagnostic"])
 
 
 def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
@@ -75,12 +86,13 @@ def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
             run("pipeline.validation:load_suite_json", "lsoa_index")
 
 
-def test_a_build_imports_neither_gx_nor_matplotlib_itself(demo_build, tmp_path):
-    """Their import (~3 s of CPU) and work belong to the side process; a build whose own
-    process imports them again holds the GIL for it."""
+def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build, tmp_path):
+    """Their import (~3.5 s of CPU, with scipy.stats) and work belong to the side process; a
+    build whose own process imports them again holds the GIL for it."""
     code = ("import json, sys\nfrom pipeline.build import run_build\no = run_build(quiet=True)\n"
             "print(json.dumps([o.success, o.failures, sorted(m for m in sys.modules if "
-            "m.split('.')[0] in ('great_expectations', 'matplotlib'))]))")
+            "m.split('.')[0] in ('great_expectations', 'matplotlib', 'sklearn') or "
+            "m.startswith('scipy.stats'))]))")
     env = {**os.environ, "DEDI_RAW_DIR": str(demo_build.raw),
            "DEDI_STAGING_DIR": str(tmp_path / "staging"), "DEDI_MARTS_DIR": str(tmp_path / "m")}
     env.pop("DAGSTER_HOME", None)

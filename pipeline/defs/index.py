@@ -14,17 +14,16 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._staging import preview, write_table
-from pipeline.method import diagnostics as diag
 from pipeline.method.dx import (
     DxStructure,
     dedi_index,
     dx_domain,
-    normalise,
     resolve_structure,
     transform_domains,
 )
 from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
+from pipeline.side_process import run
 
 GROUP = "index"
 IMD_DOMAINS = list(settings()["iod"]["domain_weights"])
@@ -213,6 +212,22 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
                                            .to_markdown(index=False))})
 
 
+def diagnostics_inputs(conn) -> tuple[dict, tuple]:
+    """The spec, and the arguments of :func:`pipeline.method.diagnostics.dx_diagnostics` as
+    this build's staging tables give them."""
+    spec = read_spec(conn)
+    resolved = json.loads(conn.execute("SELECT resolved FROM _index_spec_json").fetchone()[0])
+    oriented, weights, st = _dx_inputs(conn, spec)
+    loadings = conn.execute("SELECT indicator, loading FROM int_dx_weights").df().set_index(
+        "indicator")["loading"]
+    dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
+    iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
+    domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
+    domain_scores.columns = IMD_DOMAINS + ["imd"]
+    return spec, (oriented, spec, st, weights.to_dict(), loadings, dx.set_index("lsoa21_code"),
+                  domain_scores, resolved["indicators_absent"])
+
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
@@ -220,37 +235,9 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
           "indicators absent).")
 def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        spec = read_spec(conn)
-        resolved = json.loads(conn.execute("SELECT resolved FROM _index_spec_json").fetchone()[0])
-        oriented, weights, st = _dx_inputs(conn, spec)
-        loadings = conn.execute("SELECT indicator, loading FROM int_dx_weights").df().set_index(
-            "indicator")["loading"]
-        dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
-        iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
-
-    cfg = spec["dx"]["indicators"]
-    z = normalise(oriented, spec["dx"]["normalisation"])
-    domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
-    domain_scores.columns = IMD_DOMAINS + ["imd"]
-    thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
-    w = weights.to_dict()
-    parts = [
-        diag.correlation_long(oriented, thr),
-        diag.subdomain_reliability(z, st.subdomain_of, loadings),
-        diag.dx_vs_domains(dx.set_index("lsoa21_code")["dx_score"], domain_scores),
-        diag.effective_weights_structured(z[st.national], st.subdomain_of, st.subdomain_weights,
-                                          w),
-        pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
-                       "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
-                      for k in st.indicators if cfg[k].get("double_counts")]),
-        pd.DataFrame([{"diagnostic": "indicator_not_used", "item": k, "other": why,
-                       "value": np.nan, "flag": True}
-                      for k, why in resolved["indicators_absent"].items()]),
-        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
-                       "flag": True} for k in (dx["dx_synthetic_inputs"].iloc[0] or "").split(",")
-                      if k]),
-    ]
-    out = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+        spec, args = diagnostics_inputs(conn)
+    # computed in the build's side process (sklearn's factor analysis holds the GIL)
+    out = run("pipeline.method.diagnostics:dx_diagnostics", *args)
     out["spec_sha256"] = spec_hash(spec)
     with staging_db.get_connection() as conn:
         write_table(conn, "indicator_diagnostics", out)

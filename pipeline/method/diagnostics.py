@@ -82,3 +82,39 @@ def effective_weights_structured(normalised: pd.DataFrame, subdomain_of: dict[st
                                                   / sum(within[j] for j in a
                                                         if subdomain_of[j] == subdomain_of[k])),
                           "flag": bool(a[k] * x[k].cov(dx) <= 0)} for k in a])
+
+
+def dx_diagnostics(oriented: pd.DataFrame, spec: dict, structure, weights: dict[str, float],
+                   loadings: pd.Series, dx: pd.DataFrame, domain_scores: pd.DataFrame,
+                   absent: dict[str, str]) -> pd.DataFrame:
+    """Every diagnostic of DX in one long table (``indicator_diagnostics``): indicator
+    correlations, sub-domain reliability, DX vs the IMD domains, effective weights, and the
+    indicators flagged (double counting, not used, synthetic). ``dx``: ``int_dx_lsoa`` by LSOA;
+    ``absent``: indicator -> why it was not used."""
+    from pipeline.method.dx import normalise
+
+    cfg = spec["dx"]["indicators"]
+    st = structure
+    z = normalise(oriented, spec["dx"]["normalisation"])
+    thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
+    parts = [
+        correlation_long(oriented, thr),
+        subdomain_reliability(z, st.subdomain_of, loadings),
+        dx_vs_domains(dx["dx_score"], domain_scores),
+        effective_weights_structured(z[st.national], st.subdomain_of, st.subdomain_weights,
+                                     weights),
+        pd.DataFrame([{"diagnostic": "double_counts_imd_domain", "item": k,
+                       "other": cfg[k]["double_counts"], "value": np.nan, "flag": True}
+                      for k in st.indicators if cfg[k].get("double_counts")]),
+        pd.DataFrame([{"diagnostic": "indicator_not_used", "item": k, "other": why,
+                       "value": np.nan, "flag": True} for k, why in absent.items()]),
+        pd.DataFrame([{"diagnostic": "synthetic_input", "item": k, "other": "", "value": np.nan,
+                       "flag": True} for k in (dx["dx_synthetic_inputs"].iloc[0] or "").split(",")
+                      if k]),
+    ]
+    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
+
+
+def warm_up() -> None:
+    """Import sklearn's factor analysis (a build does this in its side process)."""
+    import sklearn.decomposition  # noqa: F401

@@ -31,7 +31,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
-from scipy.stats import rankdata
 
 from pipeline.method.iod import decile, exponential_transform, normalise_rank
 
@@ -95,7 +94,7 @@ def orient(values: pd.DataFrame, directions: Mapping[str, int]) -> pd.DataFrame:
 def _average_ranks(x: np.ndarray) -> np.ndarray:
     """Row-wise ascending ranks of ``x`` (B × N), ties averaged, NaN left NaN (as
     ``rankdata(..., method="average", nan_policy="omit")``, but one stable argsort per row;
-    rankdata is used only for the rows that have ties)."""
+    pandas' ``rank`` is used only for the rows that have ties)."""
     return _rank_scores(x, _rank)
 
 
@@ -106,7 +105,7 @@ def _rank_scores(x: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.nda
 
     A row without ties has ranks 1..n in its sort order, so it takes ``score`` of those
     once (cached per n and N) and scatters them: no B × N rank matrix and no B × N pass of
-    ``score`` (Φ⁻¹ for normal scores). Rows with ties take rankdata's average ranks.
+    ``score`` (Φ⁻¹ for normal scores). Rows with ties take average ranks (pandas' ``rank``).
     """
     x = np.atleast_2d(x)
     order = _argsort_rows(x)  # NaN sorts last
@@ -118,7 +117,9 @@ def _rank_scores(x: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.nda
         if not t:
             row[o] = _score_table(score, x.shape[-1], int(n))
     if tied.any():
-        r = rankdata(x[tied], axis=-1, method="average", nan_policy="omit")
+        # pandas' average ranks, NaN left NaN: equal to scipy's rankdata(..., nan_policy=
+        # "omit"), without importing scipy.stats (~0.3 s) into the build
+        r = pd.DataFrame(x[tied]).rank(axis=1, method="average").to_numpy()
         n = np.maximum(have[tied], 1)[:, None].astype("float64")
         out[tied] = score(r, n)  # NaN stays NaN
     return out

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu, spearmanr
 
 INDEXES = {"dx": "dx_score", "dedi": "dedi_score", "imd": "imd_score"}
 
@@ -35,6 +34,8 @@ def convergent_validity(scores: pd.DataFrame, reference: pd.Series,
     ``scores``: one column per index (higher = more deprived/excluded), indexed by LSOA.
     ``reference``: higher = more excluded. ``group``: booleans (True = in the group).
     """
+    from scipy.stats import mannwhitneyu, spearmanr  # (~0.3 s) only when a reference is given
+
     ref = reference.dropna()
     common = scores.index.intersection(ref.index)
     if len(common) < 10:
