@@ -96,7 +96,17 @@ def validate(name: str, df: pd.DataFrame, parameters: dict[str, Any] | None = No
 
 
 def warm_up() -> None:
-    """Import GX and make its context (a build does this in its side process, at once)."""
+    """Import GX and make its context (a build does this in its side process, at once).
+
+    GX opens a tqdm progress bar (disabled) per validation, and tqdm's default lock is a
+    multiprocessing one, which the resource tracker reports as leaked when the build stops
+    its side process. A thread lock does here: the side process validates one suite at a time.
+    """
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     import_gx()
     _batch_definition()
 

@@ -102,6 +102,7 @@ def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build
     ok, failures, imported = json.loads(out.stdout.strip().splitlines()[-1])
     assert ok, failures
     assert imported == []
+    assert "resource_tracker" not in out.stderr, out.stderr[-1000:]  # nothing left behind
     maps = sorted(p.name for p in (tmp_path / "m" / "current" / "maps").glob("*.png"))
     assert maps == ["england_dedi_decile.png", "england_dedi_rank_change.png",
                     "england_dx_decile.png"]

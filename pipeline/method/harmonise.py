@@ -47,7 +47,10 @@ def harmonise_lsoa11_to_lsoa21(values: pd.DataFrame, lookup: pd.DataFrame, value
                         for c in value_cols})
     # A 2021 LSOA's change code: its own if uniform, else the most complex one (X > M > S > U).
     order = {"U": 0, "S": 1, "M": 2, "X": 3}
-    out["change_code"] = g["change_code"].agg(lambda s: max(s, key=lambda c: order.get(c, 9)))
+    # (the first row of the most complex code of each group, as Python's max would pick)
+    first_max = m["change_code"].map(order).fillna(9).groupby(m["lsoa21_code"], sort=True
+                                                                ).idxmax()
+    out["change_code"] = m.loc[first_max.to_numpy(), "change_code"].to_numpy()
     out["n_lsoa11_sources"] = g["lsoa11_code"].nunique()
     out = out.reset_index()
     report = HarmonisationReport(
