@@ -87,16 +87,19 @@ def _cmd_build(args: argparse.Namespace) -> int:
               f"nothing published ({marts}/current is release "
               f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
         return 0
-    from pipeline.build import BUSY, run_build
+    from pipeline.side_process import side_process
 
-    try:
-        outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
-    except BUSY as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 3
-    except RawDirError as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 2
+    with side_process():  # GX and matplotlib load there while Dagster loads here
+        from pipeline.build import BUSY, run_build
+
+        try:
+            outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
+        except BUSY as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 3
+        except RawDirError as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 2
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:

@@ -118,8 +118,13 @@ def to_pandas(table) -> Any:
 
 @contextmanager
 def side_process(preload: tuple[str, ...] = PRELOAD) -> Iterator[SideProcess]:
-    """Start the side process (it begins preloading at once); stop it when the block ends."""
+    """Start the side process (it begins preloading at once); stop it when the block ends.
+    Inside another such block (``dedi build`` starts it before importing Dagster), the
+    running one is used and left to that block."""
     global _CURRENT
+    if _CURRENT is not None:
+        yield _CURRENT
+        return
     side = SideProcess(preload)
     _CURRENT = side
     try:

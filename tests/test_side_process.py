@@ -76,6 +76,9 @@ def test_side_process_gives_the_same_checks_maps_and_diagnostics_as_in_process(s
 
 def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
     with side_process() as side:
+        with side_process() as inner:  # `dedi build` starts it; run_build reuses it
+            assert inner is side
+        assert side.process.is_alive()
         with pytest.raises(FileNotFoundError, match="no_such_suite.json"):
             run("pipeline.validation:load_suite_json", "no_such_suite")
         assert run("pipeline.method.spec:spec_hash", {"a": 1}) == __import__(
