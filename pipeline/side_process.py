@@ -37,13 +37,22 @@ def _serve(conn, preload: tuple[str, ...]) -> None:
     """The side process: preload, then run each ``(ref, args)`` that arrives and send
     back ``(True, result)`` or ``(False, exception)``, until the build closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
+    broken = None  # a preload that failed fails every call, with its reason
     for ref in preload:
-        _function(ref)()
+        try:
+            _function(ref)()
+        except Exception as exc:  # noqa: BLE001 - reported to the build, call by call
+            broken = RuntimeError(f"the build's side process could not load {ref}: "
+                                  f"{type(exc).__name__}: {exc}")
+            break
     while True:
         try:
             ref, args = conn.recv()
         except EOFError:  # the build closed its end, or died
             return
+        if broken is not None:
+            conn.send((False, broken))
+            continue
         try:
             reply = (True, _function(ref)(*args))
         except Exception as exc:  # noqa: BLE001 - raised again in the build's process

@@ -89,6 +89,15 @@ def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
             run("pipeline.validation:load_suite_json", "lsoa_index")
 
 
+def test_a_side_process_that_cannot_load_says_what_on_every_call():
+    with side_process(("pipeline.no_such_module:warm_up",)) as side:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="could not load pipeline.no_such_module:warm_up"
+                               ".*ModuleNotFoundError"):
+                run("pipeline.method.spec:spec_hash", {})
+        assert side.process.is_alive()
+
+
 def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build, tmp_path):
     """Their import (~3.5 s of CPU, with scipy.stats) and work belong to the side process; a
     build whose own process imports them again holds the GIL for it."""

@@ -3,8 +3,13 @@ effective versus nominal weights."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pipeline.method.dx import DxStructure
 
 
 def correlation_long(oriented: pd.DataFrame, threshold: float = 0.9) -> pd.DataFrame:
@@ -84,7 +89,8 @@ def effective_weights_structured(normalised: pd.DataFrame, subdomain_of: dict[st
                           "flag": bool(a[k] * x[k].cov(dx) <= 0)} for k in a])
 
 
-def dx_diagnostics(oriented: pd.DataFrame, spec: dict, structure, weights: dict[str, float],
+def dx_diagnostics(oriented: pd.DataFrame, spec: dict, structure: DxStructure,
+                   weights: dict[str, float],
                    loadings: pd.Series, dx: pd.DataFrame, domain_scores: pd.DataFrame,
                    absent: dict[str, str]) -> pd.DataFrame:
     """Every diagnostic of DX in one long table (``indicator_diagnostics``): indicator
