@@ -1,4 +1,4 @@
-"""Dagster resources, all in one place: paths and the staging DuckDB."""
+"""Dagster resources, all in one place: paths, the staging DuckDB and the side process."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ class DediPaths(dg.ConfigurableResource):
     @property
     def marts(self) -> Path:
         return Path(self.marts_dir)
+
+
+class SideProcessResource(dg.ConfigurableResource):
+    """The run's side process (``pipeline/side_process.py``): GX checks, the England maps and
+    DX's diagnostics run there, beside the steps. Started once per run (the in-process
+    executor), or reused when ``dedi build`` already started one; stopped after the run."""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        from pipeline.side_process import side_process
+
+        with side_process():
+            yield self
 
 
 # database path -> the connection kept open for a whole `dedi build` (see keep_staging_open)
@@ -99,6 +112,7 @@ def build_resources() -> dict[str, object]:
                                 marts_dir=str(p.marts)),
         "staging_db": StagingDuckDB(database=str(p.staging_db),
                                     connection_config=duckdb_config()),
+        "side": SideProcessResource(),
     }
 
 

@@ -8,8 +8,10 @@ blocking GX checks (``pipeline.validation.validate_table``), the England maps an
 diagnostics (sklearn's factor analysis). A step waits for its result, so Dagster's order,
 lineage and blocking checks are unchanged; the results are the same as in-process (tested).
 
-Outside a build (``dagster dev``, a notebook, ``dedi report``) :func:`current` is
-None and callers do the work themselves.
+``dedi build`` starts it before importing Dagster; a run that Dagster launches itself (a
+schedule, the UI) starts one through the ``side`` resource (``pipeline/resources.py``). Where
+none runs (a notebook, ``dedi report``), :func:`current` is None and callers do the work
+themselves.
 """
 
 from __future__ import annotations

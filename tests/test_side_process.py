@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -98,23 +99,53 @@ def test_a_side_process_that_cannot_load_says_what_on_every_call():
         assert side.process.is_alive()
 
 
-def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build, tmp_path):
-    """Their import (~3.5 s of CPU, with scipy.stats) and work belong to the side process; a
-    build whose own process imports them again holds the GIL for it."""
-    code = ("import json, sys\nfrom pipeline.build import run_build\no = run_build(quiet=True)\n"
-            "print(json.dumps([o.success, o.failures, sorted(m for m in sys.modules if "
-            "m.split('.')[0] in ('great_expectations', 'matplotlib', 'sklearn') or "
-            "m.startswith('scipy.stats'))]))")
-    env = {**os.environ, "DEDI_RAW_DIR": str(demo_build.raw),
-           "DEDI_STAGING_DIR": str(tmp_path / "staging"), "DEDI_MARTS_DIR": str(tmp_path / "m")}
+HEAVY = ("sorted(m for m in sys.modules if m.split('.')[0] in ('great_expectations', "
+         "'matplotlib', 'sklearn') or m.startswith('scipy.stats'))")
+
+
+def _subprocess(code: str, env_dirs: dict) -> tuple[list, str]:
+    env = {**os.environ, **{k: str(v) for k, v in env_dirs.items()}}
     env.pop("DAGSTER_HOME", None)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    ok, failures, imported = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
+
+
+def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build, tmp_path):
+    """Their import (~3.5 s of CPU, with scipy.stats) and work belong to the side process; a
+    build whose own process imports them again holds the GIL for it."""
+    code = ("import json, sys\nfrom pipeline.build import run_build\no = run_build(quiet=True)\n"
+            f"print(json.dumps([o.success, o.failures, {HEAVY}]))")
+    (ok, failures, imported), stderr = _subprocess(code, {
+        "DEDI_RAW_DIR": demo_build.raw, "DEDI_STAGING_DIR": tmp_path / "staging",
+        "DEDI_MARTS_DIR": tmp_path / "m"})
     assert ok, failures
     assert imported == []
-    assert "resource_tracker" not in out.stderr, out.stderr[-1000:]  # nothing left behind
+    assert "resource_tracker" not in stderr, stderr[-1000:]  # nothing left behind
     maps = sorted(p.name for p in (tmp_path / "m" / "current" / "maps").glob("*.png"))
     assert maps == ["england_dedi_decile.png", "england_dedi_rank_change.png",
                     "england_dx_decile.png"]
+
+
+def test_a_dagster_run_outside_dedi_build_gets_its_own_side_process(demo_build, tmp_path):
+    """A run that Dagster launches (a schedule, the UI) starts the side process through the
+    ``side`` resource: its checks, maps and diagnostics run there too."""
+    shutil.copytree(demo_build.staging, tmp_path / "staging")
+    code = ("import json, sys\nimport dagster as dg\n"
+            "from pipeline.definitions import build_definitions\n"
+            "job = build_definitions().resolve_job_def('dedi_build')\n"
+            "r = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), "
+            "raise_on_error=False, asset_selection=[dg.AssetKey(k) for k in "
+            "('lsoa_index', 'england_maps', 'indicator_diagnostics')])\n"
+            "checks = sorted((e.event_specific_data.check_name, e.event_specific_data.passed) "
+            "for e in r.all_events if e.event_type_value == 'ASSET_CHECK_EVALUATION')\n"
+            f"print(json.dumps([r.success, checks, {HEAVY}]))")
+    (ok, checks, imported), stderr = _subprocess(code, {
+        "DEDI_RAW_DIR": demo_build.raw, "DEDI_STAGING_DIR": tmp_path / "staging",
+        "DEDI_MARTS_DIR": tmp_path / "m"})
+    assert ok, stderr[-2000:]
+    assert ["lsoa_index_expectations", True] in checks, checks  # a GX suite ran, and passed
+    assert imported == []
+    assert "resource_tracker" not in stderr, stderr[-1000:]
+    assert len(list((tmp_path / "staging" / "maps").glob("england_*.png"))) == 3

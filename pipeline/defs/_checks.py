@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipeline.resources import SideProcessResource
 from pipeline.validation import validate_table
 
 
@@ -24,7 +25,7 @@ def gx_check(asset, suite: str, table: str | None = None, name: str | None = Non
     @dg.asset_check(asset=asset, name=name or f"{suite}_expectations", blocking=True,
                     additional_deps=list(set((deps or []) + ["stg_iod2025"]) - {key}),
                     description=f"GX suite expectations/{suite}.json on {table}")
-    def _check(staging_db: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(staging_db: DuckDBResource, side: SideProcessResource) -> dg.AssetCheckResult:
         with staging_db.get_connection() as conn:
             res, rows = validate_table(conn, table, suite, {"n_lsoa": n_lsoa(conn)})
         return dg.AssetCheckResult(passed=res.success, metadata={

@@ -23,6 +23,7 @@ from pipeline.method.dx import (
 )
 from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
+from pipeline.resources import SideProcessResource
 from pipeline.side_process import run
 
 GROUP = "index"
@@ -233,7 +234,7 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
           "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
           "indicators absent).")
-def indicator_diagnostics(staging_db: DuckDBResource) -> dg.MaterializeResult:
+def indicator_diagnostics(staging_db: DuckDBResource, side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec, args = diagnostics_inputs(conn)
     # computed in the build's side process (sklearn's factor analysis holds the GIL)

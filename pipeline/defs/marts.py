@@ -28,7 +28,7 @@ from pipeline.dictionary import document
 from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
 from pipeline.publish import publish
-from pipeline.resources import DediPaths
+from pipeline.resources import DediPaths, SideProcessResource
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -243,7 +243,8 @@ area_summary_expectations = gx_check(area_summary, "area_summary")
 @dg.asset(group_name=GROUP, kinds={"matplotlib", "png"}, deps=[lsoa_index, "stg_lsoa21_boundaries"],
           description="Static PNG maps of England (DEDI decile, DX decile, rank shift IMD to "
           "DEDI) for slides, published under maps/ (pipeline/maps.py).")
-def england_maps(dedi_paths: DediPaths, staging_db: DuckDBResource) -> dg.MaterializeResult:
+def england_maps(dedi_paths: DediPaths, staging_db: DuckDBResource, side: SideProcessResource
+                 ) -> dg.MaterializeResult:
     from pipeline.side_process import run
 
     with staging_db.get_connection() as conn:
