@@ -63,7 +63,11 @@ def _serve(conn, preload: tuple[str, ...]) -> None:
             except Exception:  # noqa: BLE001 - an exception that cannot travel: its text
                 exc = RuntimeError(f"{type(exc).__name__}: {exc}")
             reply = (False, exc)
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot travel
+            conn.send((False, RuntimeError(f"{ref}: its result cannot be sent back to the "
+                                           f"build: {type(exc).__name__}: {exc}")))
 
 
 class SideProcess:
@@ -91,8 +95,8 @@ class SideProcess:
             ok, value = self._conn.recv()
         except (EOFError, OSError) as exc:
             raise RuntimeError(
-                f"the build's side process (pid {self.process.pid}, GX checks and maps) stopped "
-                f"with exit code {self.process.exitcode}; run the build again") from exc
+                f"the build's side process (pid {self.process.pid}: GX checks, maps, diagnostics) "
+                f"stopped with exit code {self.process.exitcode}; run the build again") from exc
         if not ok:
             raise value
         return value

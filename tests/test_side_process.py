@@ -84,6 +84,8 @@ def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
             run("pipeline.validation:load_suite_json", "no_such_suite")
         assert run("pipeline.method.spec:spec_hash", {"a": 1}) == __import__(
             "pipeline.method.spec", fromlist=["spec_hash"]).spec_hash({"a": 1})
+        with pytest.raises(RuntimeError, match="threading:Lock: its result cannot be sent back"):
+            run("threading:Lock")  # a lock cannot be pickled; the process carries on
         side.process.kill()
         side.process.join()
         with pytest.raises(RuntimeError, match=r"side process \(pid \d+.*exit code -9.*again"):
