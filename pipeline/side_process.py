@@ -10,8 +10,7 @@ lineage and blocking checks are unchanged; the results are the same as in-proces
 
 ``dedi build`` starts it before importing Dagster; a run that Dagster launches itself (a
 schedule, the UI) starts one through the ``side`` resource (``pipeline/resources.py``). Where
-none runs (a notebook, ``dedi report``), :func:`current` is None and callers do the work
-themselves.
+none runs (a notebook, ``dedi report``), :func:`run` does the work in the caller's process.
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ from __future__ import annotations
 import importlib
 import pickle
 import signal
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -82,21 +81,20 @@ class SideProcess:
                                    name="dedi-side")
         self.process.start()
         child.close()
-        self._io = ThreadPoolExecutor(1, thread_name_prefix="dedi-side")  # waits off the GIL
+        self._lock = threading.Lock()  # one call at a time
 
-    def submit(self, ref: str, *args: Any) -> Future:
-        """Run function ``ref`` (``"module:function"``) with ``args`` in the side process; its
-        exception is raised by ``result()``."""
-        return self._io.submit(self._call, ref, args)
-
-    def _call(self, ref: str, args: tuple) -> Any:
-        try:
-            self._conn.send((ref, args))
-            ok, value = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            raise RuntimeError(
-                f"the build's side process (pid {self.process.pid}: GX checks, maps, diagnostics) "
-                f"stopped with exit code {self.process.exitcode}; run the build again") from exc
+    def call(self, ref: str, *args: Any) -> Any:
+        """Function ``ref`` (``"module:function"``) of ``args``, in the side process (the GIL
+        is free while this waits); its exception is raised here."""
+        with self._lock:
+            try:
+                self._conn.send((ref, args))
+                ok, value = self._conn.recv()
+            except (EOFError, OSError) as exc:
+                raise RuntimeError(
+                    f"the build's side process (pid {self.process.pid}: GX checks, maps, "
+                    f"diagnostics) stopped with exit code {self.process.exitcode}; run the "
+                    "build again") from exc
         if not ok:
             raise value
         return value
@@ -104,23 +102,17 @@ class SideProcess:
     def close(self) -> None:
         self.process.terminate()  # a call still waiting then ends with EOF
         self.process.join()
-        self._io.shutdown(wait=True, cancel_futures=True)
         self._conn.close()
 
 
 _CURRENT: SideProcess | None = None
 
 
-def current() -> SideProcess | None:
-    """The side process of the build running in this process, if any."""
-    return _CURRENT
-
-
 def run(ref: str, *args: Any) -> Any:
     """Function ``ref`` (``"module:function"``) of ``args``: in the build's side process when
     one runs, else here."""
     side = _CURRENT
-    return _function(ref)(*args) if side is None else side.submit(ref, *args).result()
+    return _function(ref)(*args) if side is None else side.call(ref, *args)
 
 
 def to_pandas(table) -> Any:

@@ -89,18 +89,17 @@ def effective_weights_structured(normalised: pd.DataFrame, subdomain_of: dict[st
                           "flag": bool(a[k] * x[k].cov(dx) <= 0)} for k in a])
 
 
-def dx_diagnostics(oriented: pd.DataFrame, spec: dict, structure: DxStructure,
+def dx_diagnostics(oriented: pd.DataFrame, spec: dict, st: DxStructure,
                    weights: dict[str, float],
                    loadings: pd.Series, dx: pd.DataFrame, domain_scores: pd.DataFrame,
                    absent: dict[str, str]) -> pd.DataFrame:
     """Every diagnostic of DX in one long table (``indicator_diagnostics``): indicator
     correlations, sub-domain reliability, DX vs the IMD domains, effective weights, and the
     indicators flagged (double counting, not used, synthetic). ``dx``: ``int_dx_lsoa`` by LSOA;
-    ``absent``: indicator -> why it was not used."""
+    ``st``: DX's structure; ``absent``: indicator -> why it was not used."""
     from pipeline.method.dx import normalise
 
     cfg = spec["dx"]["indicators"]
-    st = structure
     z = normalise(oriented, spec["dx"]["normalisation"])
     thr = spec.get("diagnostics", {}).get("double_counting_correlation", 0.9)
     parts = [
