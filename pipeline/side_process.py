@@ -36,37 +36,49 @@ def _function(ref: str) -> Callable[..., Any]:
 
 def _serve(conn, preload: tuple[str, ...]) -> None:
     """The side process: preload, then run each ``(ref, args)`` that arrives and send
-    back ``(True, result)`` or ``(False, exception)``, until the build closes the pipe."""
+    back ``(True, result)`` or ``(False, exception)``, until the build closes the pipe.
+    A call that arrives while preloading is answered before the next preload starts (the
+    first check need not wait for matplotlib and sklearn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     broken = None  # a preload that failed fails every call, with its reason
-    for ref in preload:
+    for i, ref in enumerate(preload):
+        while i and conn.poll():
+            if not _answer(conn, broken):
+                return
         try:
             _function(ref)()
         except Exception as exc:  # noqa: BLE001 - reported to the build, call by call
             broken = RuntimeError(f"the build's side process could not load {ref}: "
                                   f"{type(exc).__name__}: {exc}")
             break
-    while True:
+    while _answer(conn, broken):
+        pass
+
+
+def _answer(conn, broken: Exception | None) -> bool:
+    """Receive one ``(ref, args)`` and send back its result; False once the build has closed
+    its end (or died)."""
+    try:
+        ref, args = conn.recv()
+    except EOFError:
+        return False
+    if broken is not None:
+        conn.send((False, broken))
+        return True
+    try:
+        reply = (True, _function(ref)(*args))
+    except Exception as exc:  # noqa: BLE001 - raised again in the build's process
         try:
-            ref, args = conn.recv()
-        except EOFError:  # the build closed its end, or died
-            return
-        if broken is not None:
-            conn.send((False, broken))
-            continue
-        try:
-            reply = (True, _function(ref)(*args))
-        except Exception as exc:  # noqa: BLE001 - raised again in the build's process
-            try:
-                pickle.dumps(exc)
-            except Exception:  # noqa: BLE001 - an exception that cannot travel: its text
-                exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-            reply = (False, exc)
-        try:
-            conn.send(reply)
-        except Exception as exc:  # noqa: BLE001 - a result that cannot travel
-            conn.send((False, RuntimeError(f"{ref}: its result cannot be sent back to the "
-                                           f"build: {type(exc).__name__}: {exc}")))
+            pickle.dumps(exc)
+        except Exception:  # noqa: BLE001 - an exception that cannot travel: its text
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        reply = (False, exc)
+    try:
+        conn.send(reply)
+    except Exception as exc:  # noqa: BLE001 - a result that cannot travel
+        conn.send((False, RuntimeError(f"{ref}: its result cannot be sent back to the "
+                                       f"build: {type(exc).__name__}: {exc}")))
+    return True
 
 
 class SideProcess:

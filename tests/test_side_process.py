@@ -101,6 +101,35 @@ def test_a_side_process_that_cannot_load_says_what_on_every_call():
         assert side.process.is_alive()
 
 
+def wait_for_gate() -> None:
+    """A preload that waits until the file named by DEDI_TEST_GATE exists."""
+    import time
+    from pathlib import Path
+
+    gate = Path(os.environ["DEDI_TEST_GATE"])
+    while not gate.exists():
+        time.sleep(0.05)
+    gate.unlink()
+
+
+def test_a_call_made_while_preloading_is_answered_before_the_next_preload(tmp_path, monkeypatch):
+    """The first check of an incremental build need not wait for matplotlib and sklearn."""
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("DEDI_TEST_GATE", str(gate))  # the spawned process inherits it
+    from pipeline.method.spec import spec_hash
+
+    ref = "tests.test_side_process:wait_for_gate"
+    with side_process((ref, ref)) as side:
+        side._conn.send(("pipeline.method.spec:spec_hash", ({"a": 1},)))  # during preload 1
+        gate.touch()  # preload 1 ends; preload 2 would wait for the gate again
+        assert side._conn.poll(120), "the call waited for the next preload"
+        ok, value = side._conn.recv()
+        assert ok and value == spec_hash({"a": 1})
+        assert not gate.exists() and side.process.is_alive()
+        gate.touch()  # let preload 2 end
+        assert run("pipeline.method.spec:spec_hash", {"b": 2}) == spec_hash({"b": 2})
+
+
 HEAVY = ("sorted(m for m in sys.modules if m.split('.')[0] in ('great_expectations', "
          "'matplotlib', 'sklearn') or m.startswith('scipy.stats'))")
 
