@@ -103,7 +103,7 @@ def _stable_types(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
-                   geo: dict[str, GeoFrame], extra: dict[str, Path],
+                   geo: dict[str, GeoFrame], extra: Callable[[], dict[str, Path]] | dict,
                    document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None
                    ) -> dict[str, Any]:
     tables = {k: _stable_types(v) for k, v in tables.items()}
@@ -131,6 +131,7 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
             w.result()  # raises what the thread raised
     files = (["dedi.duckdb"] + [f"{name}.parquet" for name in tables]
              + [f"{name}.geoparquet" for name in geo])
+    extra = extra() if callable(extra) else extra  # may wait for files still being made
     for name, src in extra.items():  # charts and other finished files, copied as they are
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, folder / name)
@@ -150,12 +151,12 @@ def _write_release(folder: Path, tables: dict[str, pd.DataFrame], metadata: dict
 
 def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str, Any],
             geo: dict[str, GeoFrame] | None = None, keep: int = 3,
-            extra: dict[str, Path] | None = None,
+            extra: dict[str, Path] | Callable[[], dict[str, Path]] | None = None,
             document: Callable[[duckdb.DuckDBPyConnection], pd.DataFrame] | None = None,
             grace_seconds: float = 0.0) -> dict[str, Any]:
     """Publish ``tables`` (DuckDB + parquet), ``geo`` (GeoParquet: a frame, or a function
-    making it) and ``extra`` files (release-relative name -> finished file, e.g. charts) as a
-    new release.
+    making it) and ``extra`` files (release-relative name -> finished file, e.g. charts; or a
+    function giving them, called once the tables are written) as a new release.
 
     ``metadata`` goes to the DuckDB table ``build_metadata`` (key, JSON value), to each
     parquet's (and GeoParquet's) key-value metadata under ``dedi`` and to ``manifest.json``.
@@ -171,7 +172,8 @@ def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str
         tmp = releases / f".incomplete-{name}"
         tmp.mkdir()
         try:
-            manifest = _write_release(tmp, tables, metadata, geo or {}, extra or {}, document)
+            manifest = _write_release(tmp, tables, metadata, geo or {},
+                                      {} if extra is None else extra, document)
             os.rename(tmp, releases / name)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

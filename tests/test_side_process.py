@@ -14,12 +14,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.defs.marts import MAPS_SQL
 from pipeline.side_process import run, side_process
 from pipeline.validation import validate_table
 from tests.conftest import ROOT
-
-MAP_SQL = ("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, b.geometry_wkb "
-           "FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING (lsoa21_code)")
 
 
 @pytest.fixture
@@ -46,7 +44,7 @@ def _side_work(conn, out) -> tuple:
     checks = [validate_table(conn, t, suite, {"n_lsoa": n}) for t, suite in
               [("lsoa_index", "lsoa_index"), ("broken", "lsoa_index"),
                ("stg_iod2025", "iod2025_file7")]]
-    paths = run("pipeline.maps:england_maps_from_table", conn.execute(MAP_SQL).to_arrow_table(),
+    paths = run("pipeline.maps:england_maps_from_table", conn.execute(MAPS_SQL).to_arrow_table(),
                 out, True)
     diagnostics = run("pipeline.method.diagnostics:dx_diagnostics",
                       *diagnostics_inputs(conn)[1])

@@ -3,10 +3,13 @@
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib.metadata import version
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import geopandas as gpd
@@ -29,6 +32,7 @@ from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
 from pipeline.publish import publish
 from pipeline.resources import DediPaths, SideProcessResource
+from pipeline.side_process import run
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -240,22 +244,8 @@ def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
 area_summary_expectations = gx_check(area_summary, "area_summary")
 
 
-@dg.asset(group_name=GROUP, kinds={"matplotlib", "png"}, deps=[lsoa_index, "stg_lsoa21_boundaries"],
-          description="Static PNG maps of England (DEDI decile, DX decile, rank shift IMD to "
-          "DEDI) for slides, published under maps/ (pipeline/maps.py).")
-def england_maps(dedi_paths: DediPaths, staging_db: DuckDBResource, side: SideProcessResource
-                 ) -> dg.MaterializeResult:
-    from pipeline.side_process import run
-
-    with staging_db.get_connection() as conn:
-        table = conn.execute("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, "
-                             "i.dedi_rank_change, b.geometry_wkb FROM lsoa_index i JOIN "
-                             "stg_lsoa21_boundaries b USING (lsoa21_code)").to_arrow_table()
-        status = build_status(conn)
-    out = Path(dedi_paths.staging_dir) / "maps"
-    paths = run("pipeline.maps:england_maps_from_table", table, out, status != "real")
-    return dg.MaterializeResult(metadata={
-        "maps": [p.name for p in paths], "folder": dg.MetadataValue.path(str(out))})
+MAPS_SQL = ("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, "
+            "b.geometry_wkb FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING (lsoa21_code)")
 
 
 def code_version() -> str:
@@ -276,15 +266,51 @@ def settings_hash() -> str:
     return hashlib.sha256(json.dumps(settings(), sort_keys=True).encode()).hexdigest()
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
-          deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
-                "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty", "index_spec",
-                "validation", "england_maps", "lsoa_index_history", "nhs_app_uptake_history",
-                "nhs_app_practice_history", "gp_practice_profile", "local_proxy_history"],
-          description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet and "
-          "lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking checks pass.")
+@dg.multi_asset(
+    name="published_marts", can_subset=True, specs=[
+        dg.AssetSpec("england_maps", group_name=GROUP, kinds={"matplotlib", "png"},
+                     deps=[lsoa_index, "stg_lsoa21_boundaries"],
+                     description="Static PNG maps of England (DEDI decile, DX decile, rank "
+                     "shift IMD to DEDI) for slides, published under maps/ (pipeline/maps.py). "
+                     "Drawn in the build's side process while publication writes the tables."),
+        dg.AssetSpec("published_marts", group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
+                     deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
+                           "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty",
+                           "index_spec", "validation", "england_maps", "lsoa_index_history",
+                           "nhs_app_uptake_history", "nhs_app_practice_history",
+                           "gp_practice_profile", "local_proxy_history"],
+                     description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet "
+                     "and lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking "
+                     "checks pass.")])
 def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                    staging_db: DuckDBResource) -> dg.MaterializeResult:
+                    staging_db: DuckDBResource, side: SideProcessResource
+                    ) -> Iterator[dg.MaterializeResult]:
+    """England maps (when selected) and publication, in one step: the maps are drawn in the
+    side process while this process writes the tables, and published with them."""
+    maps_dir = Path(dedi_paths.staging_dir) / "maps"
+    draw = dg.AssetKey("england_maps") in context.selected_asset_keys
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread that waits on the side process
+        if draw:
+            with staging_db.get_connection() as conn:
+                table = conn.execute(MAPS_SQL).to_arrow_table()
+                synthetic = build_status(conn) != "real"
+            drawn = pool.submit(run, "pipeline.maps:england_maps_from_table", table, maps_dir,
+                                synthetic)
+        if dg.AssetKey("published_marts") in context.selected_asset_keys:
+            published = _publish(context, dedi_paths, staging_db, maps=lambda: (
+                drawn.result() if draw else sorted(maps_dir.glob("england_*.png"))))
+        if draw:
+            yield dg.MaterializeResult(asset_key="england_maps", metadata={
+                "maps": [p.name for p in drawn.result()],
+                "folder": dg.MetadataValue.path(str(maps_dir))})
+    if dg.AssetKey("published_marts") in context.selected_asset_keys:
+        yield dg.MaterializeResult(asset_key="published_marts", metadata=published)
+
+
+def _publish(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
+             staging_db: DuckDBResource, maps: Callable[[], list[Path]]) -> dict[str, Any]:
+    """Publish the staging marts as a new release; ``maps()`` gives the England maps once the
+    tables are written (they may still be being drawn). Returns the step's metadata."""
     threshold = settings()["suppression"]["min_count"]
     with staging_db.get_connection() as conn:
         status = build_status(conn)  # the one derivation; raises on a mix
@@ -332,18 +358,17 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "schema_version": SCHEMA_VERSION,
     }
     charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
-    maps = {f"maps/{m.name}": m for m in sorted((Path(dedi_paths.staging_dir) / "maps"
-                                                 ).glob("england_*.png"))}
     target = dedi_paths.marts / "scenarios" / scenario if scenario else dedi_paths.marts
     manifest = publish(target, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo_frame},
-                       extra={**{f"validation_{c.name}": c for c in charts}, **maps},
+                       extra=lambda: {**{f"validation_{c.name}": c for c in charts},
+                                      **{f"maps/{m.name}": m for m in maps()}},
                        keep=settings()["publish"]["keep_releases"],
                        grace_seconds=settings()["publish"]["prune_grace_seconds"],
                        document=lambda conn: document(conn, sources, status))
     context.log.info(f"published {manifest['files']} to {target}")
-    return dg.MaterializeResult(metadata={
-        "marts_dir": dg.MetadataValue.path(str(target.resolve())),
-        "scenario": scenario or "(none: the live current marts)",
-        "files": manifest["files"], "row_counts": manifest["row_counts"],
-        "data_status": metadata["data_status"], "settings_sha256": metadata["settings_sha256"]})
+    return {"marts_dir": dg.MetadataValue.path(str(target.resolve())),
+            "scenario": scenario or "(none: the live current marts)",
+            "files": manifest["files"], "row_counts": manifest["row_counts"],
+            "data_status": metadata["data_status"],
+            "settings_sha256": metadata["settings_sha256"]}
