@@ -56,6 +56,29 @@ def test_failed_publish_keeps_current(tmp_path):
     assert not list((tmp_path / "releases").glob(".incomplete-*"))
 
 
+def test_extra_files_made_during_publication_are_waited_for_and_their_failure_keeps_current(
+        tmp_path):
+    """England maps are drawn while publication writes the tables (pipeline/defs/marts.py):
+    publish() takes them as a function, called once the tables are written."""
+    chart = tmp_path / "chart.png"
+
+    def drawn() -> dict:
+        assert (next((tmp_path / "m" / "releases").glob(".incomplete-*")) / "dedi.duckdb").exists()
+        chart.write_bytes(b"png")
+        return {"maps/chart.png": chart}
+
+    publish(tmp_path / "m", _tables(1), {"run_id": "1"}, extra=drawn)
+    assert (tmp_path / "m" / "current" / "maps" / "chart.png").read_bytes() == b"png"
+
+    def failed() -> dict:
+        raise RuntimeError("the maps could not be drawn")
+
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        publish(tmp_path / "m", _tables(2), {"run_id": "2"}, extra=failed)
+    assert _consistent(tmp_path / "m") == "1"
+    assert not list((tmp_path / "m" / "releases").glob(".incomplete-*"))
+
+
 CHILD = """
 import sys, pandas as pd
 from pathlib import Path
