@@ -1,11 +1,14 @@
 """Dagster's own cost per step: a chain of N no-op assets executed in process on an
 ephemeral (in-memory) instance, on Dagster's stock persistent sqlite instance, and on the one
 `dedi build` keeps beside staging for incremental builds (the same sqlite files, written by
-``pipeline.dagster_storage.BuildEventLogStorage``).
+``pipeline.dagster_storage.BuildEventLogStorage``); then N independent no-op assets on
+Dagster's multiprocess executor (2 workers, forked from a forkserver that has preloaded
+Dagster, pandas and DuckDB): what running DEDI's steps side by side in processes would cost.
 Run: ``uv run python bench/bench_dagster_overhead.py``.
 """
 
 import argparse
+import os
 import tempfile
 import time
 
@@ -27,6 +30,22 @@ def chain(n: int) -> dg.JobDefinition:
                           ).resolve_implicit_global_asset_job_def()
 
 
+def fan_job() -> dg.JobDefinition:
+    """``DEDI_BENCH_STEPS`` independent no-op assets on the multiprocess executor (loaded
+    again by each worker: Dagster reconstructs the job by this function's name)."""
+    n = int(os.environ.get("DEDI_BENCH_STEPS", "75"))
+    assets = []
+    for i in range(n):
+        @dg.asset(name=f"step_{i}")
+        def _step() -> dg.MaterializeResult:
+            return dg.MaterializeResult(metadata={"rows": 1})
+        assets.append(_step)
+    executor = dg.multiprocess_executor.configured({"max_concurrent": 2, "start_method": {
+        "forkserver": {"preload_modules": ["dagster", "pandas", "duckdb"]}}})
+    return dg.Definitions(assets=assets, jobs=[dg.define_asset_job("fan")], executor=executor
+                          ).resolve_job_def("fan")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=75)
@@ -44,6 +63,12 @@ def main() -> None:
             job.execute_in_process(instance=instance)
             s = time.perf_counter() - t
             print(f"| {label} | {s:.2f} | {1000 * s / n:.0f} |")
+        os.environ["DEDI_BENCH_STEPS"] = str(n)
+        t = time.perf_counter()
+        dg.execute_job(dg.reconstructable(fan_job), instance=build)
+        s = time.perf_counter() - t
+        print(f"| multiprocess executor, 2 forkserver workers, dedi build's event log "
+              f"(independent steps) | {s:.2f} | {1000 * s / n:.0f} |")
 
 
 if __name__ == "__main__":
