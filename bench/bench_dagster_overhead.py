@@ -17,32 +17,31 @@ import dagster as dg
 from pipeline.dagster_storage import event_log_config
 
 
-def chain(n: int) -> dg.JobDefinition:
-    """A job of ``n`` no-op assets, each depending on the previous one."""
-    assets, prev = [], None
+def noop_assets(n: int, chained: bool) -> list[dg.AssetsDefinition]:
+    """``n`` no-op assets, each depending on the previous one when ``chained``."""
+    assets: list[dg.AssetsDefinition] = []
     for i in range(n):
-        @dg.asset(name=f"step_{i}", deps=[prev] if prev else [])
+        @dg.asset(name=f"step_{i}", deps=assets[-1:] if chained else [])
         def _step() -> dg.MaterializeResult:
             return dg.MaterializeResult(metadata={"rows": 1})
         assets.append(_step)
-        prev = _step
-    return dg.Definitions(assets=assets, executor=dg.in_process_executor
+    return assets
+
+
+def chain(n: int) -> dg.JobDefinition:
+    """A job of ``n`` chained no-op assets, run in process."""
+    return dg.Definitions(assets=noop_assets(n, chained=True), executor=dg.in_process_executor
                           ).resolve_implicit_global_asset_job_def()
 
 
 def fan_job() -> dg.JobDefinition:
     """``DEDI_BENCH_STEPS`` independent no-op assets on the multiprocess executor (loaded
     again by each worker: Dagster reconstructs the job by this function's name)."""
-    n = int(os.environ.get("DEDI_BENCH_STEPS", "75"))
-    assets = []
-    for i in range(n):
-        @dg.asset(name=f"step_{i}")
-        def _step() -> dg.MaterializeResult:
-            return dg.MaterializeResult(metadata={"rows": 1})
-        assets.append(_step)
     executor = dg.multiprocess_executor.configured({"max_concurrent": 2, "start_method": {
         "forkserver": {"preload_modules": ["dagster", "pandas", "duckdb"]}}})
-    return dg.Definitions(assets=assets, jobs=[dg.define_asset_job("fan")], executor=executor
+    return dg.Definitions(assets=noop_assets(int(os.environ.get("DEDI_BENCH_STEPS", "75")),
+                                             chained=False),
+                          jobs=[dg.define_asset_job("fan")], executor=executor
                           ).resolve_job_def("fan")
 
 

@@ -117,22 +117,13 @@ def scenarios(runs: int, work: Path) -> list[dict]:
     m, w = measured(runs, lambda e: None, dedi("build", "--quiet"), lambda: env_r)
     add("rebuild, nothing changed (\"up to date\")", m, w, "≤ 3 s", m.wall <= 3,
         "dedi build twice")
-    local = real / "local" / "E08000015"
+    from bench.bench_steps import add_local_file
 
     def add_local(env: dict) -> None:  # back to the built state, then one new file lands
         shutil.rmtree(real / "local", ignore_errors=True)
         subprocess.run(dedi("build", "--quiet"), env=env, cwd=ROOT, check=True,
                        capture_output=True)
-        local.mkdir(parents=True)
-        import duckdb
-
-        con = duckdb.connect(str(Path(env["DEDI_MARTS_DIR"]) / "current" / "dedi.duckdb"),
-                             read_only=True)
-        codes = [r[0] for r in con.execute("SELECT lsoa21_code FROM lsoa_index WHERE "
-                                           "ltla24_code = 'E08000015' ORDER BY 1").fetchall()]
-        con.close()
-        (local / "pupil_premium.csv").write_text("lsoa21_code,count,denominator\n" + "".join(
-            f"{c},{10 + (7 * i) % 60},300\n" for i, c in enumerate(codes)))
+        add_local_file(real, Path(env["DEDI_MARTS_DIR"]))
 
     m, w = measured(runs, add_local, dedi("build", "--quiet"), lambda: env_r)
     shutil.rmtree(real / "local", ignore_errors=True)

@@ -288,32 +288,35 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     """England maps (when selected) and publication, in one step: the maps are drawn in the
     side process while this process writes the tables, and published with them."""
     maps_dir = Path(dedi_paths.staging_dir) / "maps"
-    draw = dg.AssetKey("england_maps") in context.selected_asset_keys
+    selected = context.selected_asset_keys
+    draw = dg.AssetKey("england_maps") in selected
+    with staging_db.get_connection() as conn:
+        status = build_status(conn)  # the one derivation; raises on a mix
+        table = conn.execute(MAPS_SQL).to_arrow_table() if draw else None
     with ThreadPoolExecutor(max_workers=1) as pool:  # a thread that waits on the side process
         if draw:
-            with staging_db.get_connection() as conn:
-                table = conn.execute(MAPS_SQL).to_arrow_table()
-                synthetic = build_status(conn) != "real"
-            drawn = pool.submit(run, "pipeline.maps:england_maps_from_table", table, maps_dir,
-                                synthetic)
-        if dg.AssetKey("published_marts") in context.selected_asset_keys:
-            published = _publish(context, dedi_paths, staging_db, maps=lambda: (
-                drawn.result() if draw else sorted(maps_dir.glob("england_*.png"))))
+            maps = pool.submit(run, "pipeline.maps:england_maps_from_table", table, maps_dir,
+                               status != "real").result
+        else:  # republication alone: the maps drawn last time
+            def maps() -> list[Path]:
+                return sorted(maps_dir.glob("england_*.png"))
+        if dg.AssetKey("published_marts") in selected:
+            published = _publish(context, dedi_paths, staging_db, status, maps)
         if draw:
             yield dg.MaterializeResult(asset_key="england_maps", metadata={
-                "maps": [p.name for p in drawn.result()],
-                "folder": dg.MetadataValue.path(str(maps_dir))})
-    if dg.AssetKey("published_marts") in context.selected_asset_keys:
+                "maps": [p.name for p in maps()], "folder": dg.MetadataValue.path(str(maps_dir))})
+    if dg.AssetKey("published_marts") in selected:
         yield dg.MaterializeResult(asset_key="published_marts", metadata=published)
 
 
 def _publish(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-             staging_db: DuckDBResource, maps: Callable[[], list[Path]]) -> dict[str, Any]:
-    """Publish the staging marts as a new release; ``maps()`` gives the England maps once the
-    tables are written (they may still be being drawn). Returns the step's metadata."""
+             staging_db: DuckDBResource, status: str, maps: Callable[[], list[Path]]
+             ) -> dict[str, Any]:
+    """Publish the staging marts (data status ``status``) as a new release; ``maps()`` gives
+    the England maps once the tables are written (they may still be being drawn). Returns the
+    step's metadata."""
     threshold = settings()["suppression"]["min_count"]
     with staging_db.get_connection() as conn:
-        status = build_status(conn)  # the one derivation; raises on a mix
         tables = {t: read_table(conn, t) for t in MART_TABLES}
         spec_json, spec_sha, resolved, scenario = conn.execute(
             "SELECT spec, sha256, resolved, scenario FROM _index_spec_json").fetchone()
