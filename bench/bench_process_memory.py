@@ -9,7 +9,6 @@ Run: ``uv run python bench/bench_process_memory.py [RAW]`` (default ``../shared/
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench import build_env  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -39,9 +40,7 @@ def children(pid: int) -> list[int]:
 def measure(raw: Path) -> dict[str, float]:
     """Peaks (MB) of the build's process, of its children and of their sum."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "DEDI_RAW_DIR": str(raw), "DEDI_STAGING_DIR": f"{tmp}/staging",
-               "DEDI_MARTS_DIR": f"{tmp}/marts"}
-        env.pop("DAGSTER_HOME", None)
+        env = build_env(raw, Path(tmp))
         p = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build", "--quiet"],
                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)

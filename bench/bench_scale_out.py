@@ -21,6 +21,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import build_env  # noqa: E402
+
 SHARED = ROOT.parent / "shared" / "data"
 LAS = ["E06000052", "E08000035", "E08000015", "E09000033"]  # Cornwall, Leeds, Wirral, Westminster
 
@@ -79,9 +81,7 @@ def measure(records: int, workers: int, staging: Path | None = None) -> dict:
         t = Path(tmp)
         if staging is None:  # a real build's staging: the geography the LAs are placed in
             staging = t / "staging"
-            env = {**os.environ, "DEDI_RAW_DIR": str(SHARED), "DEDI_STAGING_DIR": str(staging),
-                   "DEDI_MARTS_DIR": str(t / "marts")}
-            env.pop("DAGSTER_HOME", None)
+            env = build_env(SHARED, t)
             subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--quiet"], env=env,
                            cwd=ROOT, check=True, capture_output=True)
         raw = t / "raw"

@@ -14,7 +14,6 @@ the build. Run: ``uv run python bench/bench_step_overlap.py [--runs N] [RAW]``.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench import build_env  # noqa: E402
 
 THREADED = """
 import queue, sys
@@ -82,9 +83,7 @@ entry()
 
 def build(kind: str, raw: Path, out: Path) -> float:
     """One cold build (``plain`` or ``threaded``) into ``out``; returns its wall time."""
-    env = {**os.environ, "DEDI_RAW_DIR": str(raw), "DEDI_STAGING_DIR": str(out / "staging"),
-           "DEDI_MARTS_DIR": str(out / "marts")}
-    env.pop("DAGSTER_HOME", None)
+    env = build_env(raw, out)
     cmd = ([sys.executable, "-m", "pipeline.cli", "build", "--quiet"] if kind == "plain"
            else [sys.executable, "-c", THREADED])
     t0 = time.perf_counter()

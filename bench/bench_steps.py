@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench import build_env  # noqa: E402
+
 LOCAL_LA = "E08000015"  # Wirral: the incremental scenario's local authority
 
 CODE = """
@@ -75,9 +77,7 @@ def profile(raw: Path, local: bool = False) -> dict:
                 if d.name != "local":
                     (t / "raw" / d.name).symlink_to(d.resolve())
             raw = t / "raw"
-        env = {**os.environ, "DEDI_RAW_DIR": str(raw), "DEDI_STAGING_DIR": str(t / "staging"),
-               "DEDI_MARTS_DIR": str(t / "marts")}
-        env.pop("DAGSTER_HOME", None)
+        env = build_env(raw, t)
         wall, res = _build(env, full=not local)
         if local:
             add_local_file(raw, t / "marts")

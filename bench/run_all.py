@@ -60,10 +60,9 @@ def measured(runs: int, setup, cmd: list[str], env_of) -> tuple[Measure, list[fl
 
 
 def dirs_env(tmp: Path, raw: Path) -> dict:
-    env = {**os.environ, "DEDI_RAW_DIR": str(raw), "DEDI_STAGING_DIR": str(tmp / "staging"),
-           "DEDI_MARTS_DIR": str(tmp / "marts")}
-    env.pop("DAGSTER_HOME", None)
-    return env
+    from bench import build_env
+
+    return build_env(raw, tmp)
 
 
 def fresh(env: dict) -> None:
