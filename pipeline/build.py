@@ -61,8 +61,10 @@ class _ProgressHandler(logging.Handler):
 @dg.logger(config_schema={"quiet": bool}, description="Compact DEDI progress on stderr.")
 def progress_logger(init_context):
     lg = logging.Logger("dedi_progress", level=logging.DEBUG)
-    if not init_context.logger_config.get("quiet", False):
-        lg.addHandler(_ProgressHandler(sys.stderr))
+    # quiet: a handler that drops everything (with none, Python's last-resort handler would
+    # print each failed step's message and stack trace to stderr)
+    lg.addHandler(logging.NullHandler() if init_context.logger_config.get("quiet", False)
+                  else _ProgressHandler(sys.stderr))
     return lg
 
 

@@ -109,6 +109,23 @@ def test_corrupt_iod_fails_clearly_and_keeps_published_marts(demo_build, tmp_pat
     assert not list(dirs.marts.rglob(".incomplete-*"))
 
 
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_failed_build_prints_no_stack_trace(demo_build, tmp_path, capsys, quiet):
+    """Quiet or not, a bad input gives the one-line summary, never Dagster's stack trace."""
+    dirs = _copy_build(demo_build, tmp_path)
+    f = iod.locate(dirs.raw)
+    df = pd.read_csv(f, dtype=str)
+    df.loc[10, "LSOA code (2021)"] = df.loc[11, "LSOA code (2021)"]
+    df.to_csv(f, index=False)
+    with dedi_env(dirs):
+        assert cli.main(["build", *(["--quiet"] if quiet else [])]) == 1
+    err = capsys.readouterr().err
+    assert "BUILD FAILED - published marts were left unchanged" in err
+    assert f"stg_iod_release: {f}" in err and "duplicated LSOA code" in err
+    assert "Traceback" not in err and "Stack Trace" not in err and "STEP_FAILURE" not in err, (
+        err[:2000])
+
+
 def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
     dirs = _copy_build(demo_build, tmp_path)
     before = _fingerprint(dirs.marts)
