@@ -18,8 +18,8 @@ from __future__ import annotations
 import importlib
 import pickle
 import signal
-import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -93,27 +93,36 @@ class SideProcess:
                                    name="dedi-side")
         self.process.start()
         child.close()
-        self._lock = threading.Lock()  # one call at a time
+        # one call at a time, in the order submitted, sent and awaited on this one thread
+        self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dedi-side")
 
-    def call(self, ref: str, *args: Any) -> Any:
-        """Function ``ref`` (``"module:function"``) of ``args``, in the side process (the GIL
-        is free while this waits); its exception is raised here."""
-        with self._lock:
-            try:
-                self._conn.send((ref, args))
-                ok, value = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                raise RuntimeError(
-                    f"the build's side process (pid {self.process.pid}: GX checks, maps, "
-                    f"diagnostics) stopped with exit code {self.process.exitcode}; run the "
-                    "build again") from exc
+    def _call(self, ref: str, args: tuple) -> Any:
+        try:
+            self._conn.send((ref, args))
+            ok, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(
+                f"the build's side process (pid {self.process.pid}: GX checks, maps, "
+                f"diagnostics) stopped with exit code {self.process.exitcode}; run the "
+                "build again") from exc
         if not ok:
             raise value
         return value
 
+    def submit(self, ref: str, *args: Any) -> Future:
+        """Start function ``ref`` (``"module:function"``) of ``args`` in the side process, after
+        the calls already submitted; its future's result (or exception) is the call's."""
+        return self._calls.submit(self._call, ref, args)
+
+    def call(self, ref: str, *args: Any) -> Any:
+        """Function ``ref`` of ``args``, in the side process (the GIL is free while this
+        waits); its exception is raised here."""
+        return self.submit(ref, *args).result()
+
     def close(self) -> None:
         self.process.terminate()  # a call still waiting then ends with EOF
         self.process.join()
+        self._calls.shutdown(wait=True)
         self._conn.close()
 
 
@@ -125,6 +134,36 @@ def run(ref: str, *args: Any) -> Any:
     one runs, else here."""
     side = _CURRENT
     return _function(ref)(*args) if side is None else side.call(ref, *args)
+
+
+def submit(ref: str, *args: Any) -> Future | None:
+    """:meth:`SideProcess.submit` when a side process runs; None (nothing started) when none
+    does."""
+    side = _CURRENT
+    return None if side is None else side.submit(ref, *args)
+
+
+# (run id, name) -> (the inputs it was started from, its future): see start_early
+_EARLY: dict[tuple[str, str], tuple[Any, Future]] = {}
+
+
+def start_early(run_id: str, name: str, inputs: Any, ref: str, *args: Any) -> bool:
+    """Start ``ref`` of ``args`` in the side process now, for a later step of run ``run_id`` to
+    :func:`collect` as ``name`` from the same ``inputs``; False (nothing started) when no side
+    process runs."""
+    future = submit(ref, *args)
+    if future is not None:
+        _EARLY[(run_id, name)] = (inputs, future)
+    return future is not None
+
+
+def collect(run_id: str, name: str, inputs: Any) -> tuple[bool, Any]:
+    """``(True, result)`` of what :func:`start_early` started as ``name`` for this run from
+    equal ``inputs`` (its exception is raised here); ``(False, None)`` when nothing was."""
+    started = _EARLY.pop((run_id, name), None)
+    if started is None or started[0] != inputs:
+        return False, None
+    return True, started[1].result()
 
 
 def to_pandas(table) -> Any:
@@ -150,4 +189,5 @@ def side_process(preload: tuple[str, ...] = PRELOAD) -> Iterator[SideProcess]:
         yield side
     finally:
         _CURRENT = None
+        _EARLY.clear()
         side.close()

@@ -126,3 +126,26 @@ def validate_table(conn, table: str, name: str, parameters: dict[str, Any]
 
     arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
     return run("pipeline.validation:validate_arrow", name, arrow, parameters), arrow.num_rows
+
+
+def start_validation(run_id: str, conn, table: str, name: str,
+                     parameters: dict[str, Any]) -> bool:
+    """Start validating ``table`` against suite ``name`` in the side process now, for run
+    ``run_id``'s check to collect (:func:`validated`); False when no side process runs."""
+    from pipeline.side_process import start_early
+
+    arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+    return start_early(run_id, f"{table}:{name}", (parameters, arrow.num_rows),
+                       "pipeline.validation:validate_arrow", name, arrow, parameters)
+
+
+def validated(run_id: str, conn, table: str, name: str, parameters: dict[str, Any]
+              ) -> tuple[SuiteResult, int]:
+    """:func:`validate_table`, or the validation :func:`start_validation` started for the same
+    run, table, suite, parameters and row count (an asset's step writes its table once per
+    run, before the validation starts)."""
+    from pipeline.side_process import collect
+
+    rows = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    done, res = collect(run_id, f"{table}:{name}", (parameters, rows))
+    return (res, rows) if done else validate_table(conn, table, name, parameters)

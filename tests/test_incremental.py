@@ -76,6 +76,20 @@ def test_build_history_is_readable_by_a_stock_dagster_instance(incremental):
                                                   conn)
         engine.dispose()
         assert db_rev == head, (shard.name, db_rev, head)
+    # each materialisation's data version tag is in the index,
+    # where the build's has_table (its kept engine, true answers remembered) said they go
+    from pipeline.dagster_storage import BuildEventLogStorage
+
+    storage = BuildEventLogStorage(str(home / "history" / "runs"))
+    assert storage.has_table("asset_event_tags") and not storage.has_table("no_such_table")
+    assert storage.has_table("asset_event_tags")  # remembered
+    storage.dispose()
+    engine = sqlalchemy.create_engine(f"sqlite:///{home / 'history' / 'runs' / 'index.db'}")
+    with engine.connect() as conn:
+        keys = {k for (k,) in conn.execute(sqlalchemy.text(
+            "SELECT DISTINCT key FROM asset_event_tags"))}
+    engine.dispose()
+    assert "dagster/data_version" in keys, keys
 
 
 def _assets(outcome) -> set[str]:
