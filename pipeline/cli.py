@@ -52,13 +52,6 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pipeline.side_process import side_process
-
-    with side_process():  # GX and matplotlib load there while this process loads the rest
-        return _build(args)
-
-
-def _build(args: argparse.Namespace) -> int:
     from pipeline.method.spec import SpecError, load_spec, parse_assignments, scenario_for
     from pipeline.rawdir import RawDirError, require_buildable
 
@@ -94,16 +87,19 @@ def _build(args: argparse.Namespace) -> int:
               f"nothing published ({marts}/current is release "
               f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
         return 0
-    from pipeline.build import BUSY, run_build
+    from pipeline.side_process import side_process
 
-    try:
-        outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
-    except BUSY as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 3
-    except RawDirError as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 2
+    with side_process():  # GX and matplotlib load there while Dagster loads here
+        from pipeline.build import BUSY, run_build
+
+        try:
+            outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
+        except BUSY as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 3
+        except RawDirError as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 2
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:
