@@ -26,6 +26,7 @@ DECILES = plt.get_cmap("viridis", 10)
 PUOR = ["#b35806", "#e08214", "#fdb863", "#fee0b6", "#f7f7f7", "#d8daeb", "#b2abd2", "#8073ac",
         "#542788"]
 CHANGE_SHARES = [-0.15, -0.06, -0.015, -0.003, 0.003, 0.015, 0.06, 0.15]
+ENGLAND_TOLERANCE = 0.001  # degrees: how far the England maps simplify each LSOA's outline
 
 MAPS = {  # column -> (title, kind)
     "dedi_decile": ("DEDI decile", "decile"),
@@ -129,12 +130,13 @@ def png_bytes(fig, dpi: int = 110, close: bool = True) -> bytes:
 
 
 def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
-                 columns: tuple[str, ...] = ("dedi_decile", "dx_decile", "dedi_rank_change")
-                 ) -> list[Path]:
-    """One PNG per measure for all LSOAs of ``gdf`` (for slides)."""
+                 columns: tuple[str, ...] = ("dedi_decile", "dx_decile", "dedi_rank_change"),
+                 tolerance: float = ENGLAND_TOLERANCE) -> list[Path]:
+    """One PNG per measure for all LSOAs of ``gdf`` (for slides); ``tolerance`` 0 for
+    outlines already simplified (:func:`simplify_shapes`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = map_pngs(gdf, columns, len(gdf), synthetic, figsize=(8, 9), dpi=130, edge=False,
-                    tolerance=0.001, title_prefix="England LSOA 2021: ", title_size=11)
+                    tolerance=tolerance, title_prefix="England LSOA 2021: ", title_size=11)
     paths = []
     for col, png in pngs.items():
         path = out_dir / f"england_{col}.png"
@@ -143,9 +145,22 @@ def england_maps(gdf: gpd.GeoDataFrame, out_dir: Path, synthetic: bool,
     return paths
 
 
+def simplify_shapes(table):
+    """The England maps' outlines: an Arrow table (``lsoa21_code``, ``geometry_wkb`` in
+    EPSG:4326) with each outline simplified by ``ENGLAND_TOLERANCE``, topology preserved: the
+    same outlines :func:`england_maps` would draw from the full boundaries."""
+    import pyarrow as pa
+
+    geoms = shapely.from_wkb(np.asarray(table.column("geometry_wkb").to_pylist(), dtype=object))
+    simple = shapely.simplify(geoms, ENGLAND_TOLERANCE, preserve_topology=True)
+    return pa.table({"lsoa21_code": table.column("lsoa21_code"),
+                     "geometry_wkb": pa.array(shapely.to_wkb(simple), type=pa.binary())})
+
+
 def england_maps_from_table(table, out_dir: Path, synthetic: bool) -> list[Path]:
     """:func:`england_maps` of a query's Arrow table (``lsoa21_code``, the mapped columns,
-    ``geometry_wkb`` in EPSG:4326), replacing any England maps in ``out_dir``."""
+    ``geometry_wkb``: the outlines of :func:`simplify_shapes`), replacing any England maps in
+    ``out_dir``."""
     from pipeline.side_process import to_pandas
 
     df = to_pandas(table)
@@ -153,7 +168,7 @@ def england_maps_from_table(table, out_dir: Path, synthetic: bool) -> list[Path]
                            geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)))
     for old in out_dir.glob("england_*.png"):
         old.unlink()
-    return england_maps(gdf, out_dir, synthetic)
+    return england_maps(gdf, out_dir, synthetic, tolerance=0.0)
 
 
 def warm_up() -> None:

@@ -45,6 +45,8 @@ def test_all_assets_checks_schedule_and_sensor():
             "stg_lsoa21_ruc21", "stg_local_proxies_period", "local_proxy_history",
             # raw topic folders, observed (data version = sha256), and per-LA scale-out (issue 12)
             "stg_local_la",
+            # the England maps' outlines, simplified once per boundary file
+            "int_lsoa21_map_shapes",
             *(f"raw_{t}" for t in ("iod", "geography", "census2021", "connectivity", "gp",
                                    "nhs_app", "schools", "local"))} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}

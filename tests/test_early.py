@@ -1,6 +1,7 @@
 """Side work started early (pipeline/defs/_early.py): a build starts each GX suite once its
-table is written, and DX's diagnostics once the Monte Carlo is done, in the side process; the
-owning check or step collects the result. Only when the work runs changes, never its result."""
+table is written, DX's diagnostics once the Monte Carlo is done and the map outlines once the
+boundaries are staged, in the side process; the owning check or step collects the result.
+Only when the work runs changes, never its result."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 import pipeline.defs._checks as checks
+import pipeline.defs.geography as geography
 import pipeline.defs.index as index
 from pipeline.defs import _early
 from pipeline.side_process import collect, side_process, start_early
@@ -37,6 +39,7 @@ def _spied_build(demo_build: BuildDirs, out, monkeypatch, early: bool):
 
     monkeypatch.setattr("pipeline.side_process.collect", spy_collect)
     monkeypatch.setattr(index, "collect", spy_collect)
+    monkeypatch.setattr(geography, "collect", spy_collect)
     monkeypatch.setattr(checks, "validated", spy_validated)
     if not early:
         monkeypatch.setattr(_early, "STARTERS", {})
@@ -45,7 +48,8 @@ def _spied_build(demo_build: BuildDirs, out, monkeypatch, early: bool):
     assert outcome.success, outcome.failures
     con = duckdb.connect(str(dirs.staging / "staging.duckdb"), read_only=True)
     tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df()
-              for t in ("indicator_diagnostics", "lsoa_index", "area_summary")}
+              for t in ("indicator_diagnostics", "lsoa_index", "area_summary",
+                        "int_lsoa21_map_shapes")}
     con.close()
     return collected, results, tables
 
@@ -57,9 +61,10 @@ def test_checks_and_diagnostics_started_early_give_what_they_give_otherwise(
     late, late_results, late_tables = _spied_build(demo_build, tmp_path / "late",
                                                    monkeypatch, False)
     suites = {f"{t}:{s}" for t, s in early_results}
-    assert len(suites) == 14 and "indicator_diagnostics" in early
-    # every suite and the diagnostics were collected from an early start...
-    assert {n for n, done in early.items() if done} == suites | {"indicator_diagnostics"}
+    steps = {"indicator_diagnostics", "int_lsoa21_map_shapes"}
+    assert len(suites) == 14 and steps <= set(early)
+    # every suite, the diagnostics and the map outlines were collected from an early start...
+    assert {n for n, done in early.items() if done} == suites | steps
     # ...and without the hook, none was, and each check validated its table itself
     assert not any(late.values()) and set(late) == set(early)
     assert early_results == late_results

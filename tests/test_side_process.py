@@ -178,3 +178,28 @@ def test_a_dagster_run_outside_dedi_build_gets_its_own_side_process(demo_build, 
     assert imported == []
     assert "resource_tracker" not in stderr, stderr[-1000:]
     assert len(list((tmp_path / "staging" / "maps").glob("england_*.png"))) == 3
+
+
+
+def test_the_stored_map_outlines_draw_the_maps_the_full_boundaries_draw(real_build, tmp_path):
+    """``int_lsoa21_map_shapes`` (real England's outlines simplified once per boundary file)
+    gives the England maps, byte for byte, that simplifying the full boundaries at every
+    drawing gave."""
+    import geopandas as gpd
+
+    from pipeline.maps import ENGLAND_TOLERANCE, england_maps, england_maps_from_table
+
+    staging = duckdb.connect(str(real_build.staging / "staging.duckdb"), read_only=True)
+    stored = staging.execute("SELECT count(*), sum(octet_length(s.geometry_wkb)) / "
+                             "sum(octet_length(b.geometry_wkb)) FROM int_lsoa21_map_shapes s "
+                             "JOIN stg_lsoa21_boundaries b USING (lsoa21_code)").fetchone()
+    assert stored[0] == 33_755 and stored[1] < 0.9, stored  # every LSOA, simplified (-16%)
+    new = england_maps_from_table(staging.execute(MAPS_SQL).to_arrow_table(), tmp_path / "a",
+                                  False)
+    full = staging.execute(MAPS_SQL.replace("int_lsoa21_map_shapes", "stg_lsoa21_boundaries")
+                           ).df()
+    staging.close()
+    gdf = gpd.GeoDataFrame(full.drop(columns="geometry_wkb"), crs="EPSG:4326",
+                           geometry=gpd.GeoSeries.from_wkb(full["geometry_wkb"].map(bytes)))
+    old = england_maps(gdf, tmp_path / "b", False, tolerance=ENGLAND_TOLERANCE)
+    assert len(new) == 3 and [p.read_bytes() for p in new] == [p.read_bytes() for p in old]

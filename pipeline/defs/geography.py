@@ -7,9 +7,11 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipeline.defs._checks import gx_check
-from pipeline.defs._staging import file_asset, sql_model_asset
-from pipeline.resources import DediPaths
+from pipeline.defs._checks import PRIORITY, gx_check
+from pipeline.defs._early import start_after
+from pipeline.defs._staging import file_asset, sql_model_asset, write_table
+from pipeline.resources import DediPaths, SideProcessResource
+from pipeline.side_process import collect, run, start_early
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError, file_record
 
@@ -40,6 +42,33 @@ stg_lsoa21_boundaries = file_asset(
     "stg_lsoa21_boundaries", GROUP, "ONS LSOA (Dec 2021) generalised boundaries, EPSG:4326, as WKB.",
     lambda raw: geo.locate(raw, "boundaries_lsoa21"), _read_lsoa_boundaries,
     kinds={"duckdb", "geoparquet"})
+
+SIMPLIFY = "pipeline.maps:simplify_shapes"
+SHAPES_SQL = "SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries"
+
+
+def start_map_shapes(run_id: str, conn) -> None:
+    """Simplify the outlines in the side process as soon as the boundaries are staged."""
+    start_early(run_id, "int_lsoa21_map_shapes", None, SIMPLIFY,
+                conn.execute(SHAPES_SQL).to_arrow_table())
+
+
+start_after("stg_lsoa21_boundaries", start_map_shapes)
+
+
+@dg.asset(group_name=GROUP, kinds={"duckdb", "shapely"}, deps=[stg_lsoa21_boundaries],
+          op_tags={PRIORITY: "-1"},
+          description="The LSOA outlines the England maps draw: stg_lsoa21_boundaries "
+          "simplified (pipeline/maps.py: simplify_shapes), once per boundary file rather than "
+          "at every build that redraws the maps.")
+def int_lsoa21_map_shapes(context: dg.AssetExecutionContext, staging_db: DuckDBResource,
+                          side: SideProcessResource) -> dg.MaterializeResult:
+    with staging_db.get_connection() as conn:
+        done, shapes = collect(context.run.run_id, "int_lsoa21_map_shapes", None)
+        if not done:  # in the side process (shapely holds the GIL)
+            shapes = run(SIMPLIFY, conn.execute(SHAPES_SQL).to_arrow_table())
+        write_table(conn, "int_lsoa21_map_shapes", shapes)
+    return dg.MaterializeResult(metadata={"dagster/row_count": shapes.num_rows})
 
 
 stg_lsoa21_ruc21 = file_asset(

@@ -245,7 +245,7 @@ area_summary_expectations = gx_check(area_summary, "area_summary")
 
 
 MAPS_SQL = ("SELECT i.lsoa21_code, i.dedi_decile, i.dx_decile, i.dedi_rank_change, "
-            "b.geometry_wkb FROM lsoa_index i JOIN stg_lsoa21_boundaries b USING (lsoa21_code)")
+            "b.geometry_wkb FROM lsoa_index i JOIN int_lsoa21_map_shapes b USING (lsoa21_code)")
 
 
 def code_version() -> str:
@@ -269,7 +269,7 @@ def settings_hash() -> str:
 @dg.multi_asset(
     name="published_marts", can_subset=True, specs=[
         dg.AssetSpec("england_maps", group_name=GROUP, kinds={"matplotlib", "png"},
-                     deps=[lsoa_index, "stg_lsoa21_boundaries"],
+                     deps=[lsoa_index, "int_lsoa21_map_shapes"],
                      description="Static PNG maps of England (DEDI decile, DX decile, rank "
                      "shift IMD to DEDI) for slides, published under maps/ (pipeline/maps.py). "
                      "Drawn in the build's side process while publication writes the tables."),
