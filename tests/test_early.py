@@ -12,8 +12,6 @@ import pandas as pd
 import pytest
 
 import pipeline.defs._checks as checks
-import pipeline.defs.geography as geography
-import pipeline.defs.index as index
 from pipeline.defs import _early
 from pipeline.side_process import collect, side_process, start_early
 from pipeline.validation import start_validation, validated
@@ -38,8 +36,7 @@ def _spied_build(demo_build: BuildDirs, out, monkeypatch, early: bool):
         return res, rows
 
     monkeypatch.setattr("pipeline.side_process.collect", spy_collect)
-    monkeypatch.setattr(index, "collect", spy_collect)
-    monkeypatch.setattr(geography, "collect", spy_collect)
+    monkeypatch.setattr(_early, "collect", spy_collect)
     monkeypatch.setattr(checks, "validated", spy_validated)
     if not early:
         monkeypatch.setattr(_early, "STARTERS", {})

@@ -10,8 +10,11 @@ side process, another job, different inputs) does the work itself.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
+
+from pipeline.side_process import collect, run, start_early
 
 # asset -> what to start once its step has succeeded: f(run_id, staging connection)
 STARTERS: dict[str, list[Callable[[str, object], None]]] = {}
@@ -20,6 +23,20 @@ STARTERS: dict[str, list[Callable[[str, object], None]]] = {}
 def start_after(asset: str, starter: Callable[[str, object], None]) -> None:
     """Run ``starter(run_id, conn)`` when the step of ``asset`` succeeds (jobs with the hook)."""
     STARTERS.setdefault(asset, []).append(starter)
+
+
+def side_work(after: str, owner: str, ref: str, args: Callable[[Any], tuple]
+              ) -> Callable[[str, Any], Any]:
+    """Side work ``ref(*args(conn))`` of step ``owner``, started when the step of ``after``
+    succeeds; returns ``result(run_id, conn)``: what was started for this run, else the work
+    done now (in the side process when one runs)."""
+    start_after(after, lambda run_id, conn: start_early(run_id, owner, None, ref, *args(conn)))
+
+    def result(run_id: str, conn) -> Any:
+        done, out = collect(run_id, owner, None)
+        return out if done else run(ref, *args(conn))
+
+    return result
 
 
 @dg.success_hook(required_resource_keys={"staging_db"})

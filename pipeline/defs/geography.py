@@ -8,10 +8,9 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.defs._checks import PRIORITY, gx_check
-from pipeline.defs._early import start_after
+from pipeline.defs._early import side_work
 from pipeline.defs._staging import file_asset, sql_model_asset, write_table
 from pipeline.resources import DediPaths, SideProcessResource
-from pipeline.side_process import collect, run, start_early
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError, file_record
 
@@ -43,18 +42,11 @@ stg_lsoa21_boundaries = file_asset(
     lambda raw: geo.locate(raw, "boundaries_lsoa21"), _read_lsoa_boundaries,
     kinds={"duckdb", "geoparquet"})
 
-SIMPLIFY = "pipeline.maps:simplify_shapes"
 SHAPES_SQL = "SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries"
-
-
-def start_map_shapes(run_id: str, conn) -> None:
-    """Simplify the outlines in the side process as soon as the boundaries are staged."""
-    start_early(run_id, "int_lsoa21_map_shapes", None, SIMPLIFY,
-                conn.execute(SHAPES_SQL).to_arrow_table())
-
-
-start_after("stg_lsoa21_boundaries", start_map_shapes)
-
+# simplified in the side process (shapely holds the GIL) as soon as the boundaries are staged
+map_shapes = side_work("stg_lsoa21_boundaries", "int_lsoa21_map_shapes",
+                       "pipeline.maps:simplify_shapes",
+                       lambda conn: (conn.execute(SHAPES_SQL).to_arrow_table(),))
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "shapely"}, deps=[stg_lsoa21_boundaries],
           op_tags={PRIORITY: "-1"},
@@ -64,9 +56,7 @@ start_after("stg_lsoa21_boundaries", start_map_shapes)
 def int_lsoa21_map_shapes(context: dg.AssetExecutionContext, staging_db: DuckDBResource,
                           side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        done, shapes = collect(context.run.run_id, "int_lsoa21_map_shapes", None)
-        if not done:  # in the side process (shapely holds the GIL)
-            shapes = run(SIMPLIFY, conn.execute(SHAPES_SQL).to_arrow_table())
+        shapes = map_shapes(context.run.run_id, conn)
         write_table(conn, "int_lsoa21_map_shapes", shapes)
     return dg.MaterializeResult(metadata={"dagster/row_count": shapes.num_rows})
 

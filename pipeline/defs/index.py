@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
 from pipeline.defs._checks import PRIORITY
-from pipeline.defs._early import start_after
+from pipeline.defs._early import side_work
 from pipeline.defs._staging import preview, write_table
 from pipeline.method.dx import (
     DxStructure,
@@ -26,7 +26,6 @@ from pipeline.method.dx import (
 from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
 from pipeline.resources import SideProcessResource
-from pipeline.side_process import collect, run, start_early
 
 GROUP = "index"
 IMD_DOMAINS = list(settings()["iod"]["domain_weights"])
@@ -231,17 +230,12 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
                   domain_scores, resolved["indicators_absent"])
 
 
-DIAGNOSTICS = "pipeline.method.diagnostics:dx_diagnostics"
-
-
-def start_diagnostics(run_id: str, conn) -> None:
-    """Start DX's diagnostics in the side process once the Monte Carlo is done (it keeps both
-    cores busy): they read int_dx_lsoa, the spec and File 7, all upstream of it, and run
-    there while lsoa_index is made."""
-    start_early(run_id, "indicator_diagnostics", None, DIAGNOSTICS, *diagnostics_inputs(conn)[1])
-
-
-start_after("int_dedi_uncertainty", start_diagnostics)
+# started in the side process (sklearn's factor analysis holds the GIL) once the Monte Carlo
+# is done (it keeps both cores busy): they read int_dx_lsoa, the spec and File 7, all upstream
+# of it, and run there while lsoa_index is made
+diagnostics = side_work("int_dedi_uncertainty", "indicator_diagnostics",
+                        "pipeline.method.diagnostics:dx_diagnostics",
+                        lambda conn: diagnostics_inputs(conn)[1])
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
@@ -254,9 +248,7 @@ def indicator_diagnostics(context: dg.AssetExecutionContext, staging_db: DuckDBR
                           side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
-        done, out = collect(context.run.run_id, "indicator_diagnostics", None)
-        if not done:  # computed in the side process (sklearn's factor analysis holds the GIL)
-            out = run(DIAGNOSTICS, *diagnostics_inputs(conn)[1])
+        out = diagnostics(context.run.run_id, conn)
     out["spec_sha256"] = spec_hash(spec)
     with staging_db.get_connection() as conn:
         write_table(conn, "indicator_diagnostics", out)
