@@ -21,6 +21,7 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 PRELOAD = ("pipeline.validation:warm_up", "pipeline.maps:warm_up",  # in this order
@@ -122,7 +123,7 @@ class SideProcess:
     def close(self) -> None:
         self.process.terminate()  # a call still waiting then ends with EOF
         self.process.join()
-        self._calls.shutdown(wait=True)
+        self._calls.shutdown(wait=True, cancel_futures=True)  # calls not yet sent: dropped
         self._conn.close()
 
 
@@ -141,6 +142,13 @@ def submit(ref: str, *args: Any) -> Future | None:
     does."""
     side = _CURRENT
     return None if side is None else side.submit(ref, *args)
+
+
+def later(ref: str, *args: Any) -> Callable[[], Any]:
+    """A function giving ``ref`` of ``args``: started now in the side process when one runs
+    (the function waits for it), else run here the first time the function is called."""
+    future = submit(ref, *args)
+    return future.result if future is not None else cache(lambda: _function(ref)(*args))
 
 
 # (run id, name) -> (the inputs it was started from, its future): see start_early

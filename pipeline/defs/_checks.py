@@ -3,11 +3,9 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipeline.defs._early import start_after
+from pipeline.defs._early import LATE, start_after
 from pipeline.resources import SideProcessResource
 from pipeline.validation import start_validation, validated
-
-PRIORITY = "dagster/priority"  # among the steps ready to run, the higher goes first
 
 
 def n_lsoa(conn) -> int:
@@ -35,7 +33,7 @@ def gx_check(asset, suite: str, table: str | None = None, name: str | None = Non
     start_after(key, start)
 
     @dg.asset_check(asset=asset, name=name or f"{suite}_expectations", blocking=True,
-                    op_tags={PRIORITY: "-1"},
+                    op_tags=LATE,
                     additional_deps=list(set((deps or []) + ["stg_iod2025"]) - {key}),
                     description=f"GX suite expectations/{suite}.json on {table}")
     def _check(context: dg.AssetCheckExecutionContext, staging_db: DuckDBResource,

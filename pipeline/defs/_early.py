@@ -16,6 +16,10 @@ import dagster as dg
 
 from pipeline.side_process import collect, run, start_early
 
+# op_tags: among the steps ready to run, Dagster's in-process executor runs the higher first
+FIRST = {"dagster/priority": "1"}  # a step whose table most side work needs
+LATE = {"dagster/priority": "-1"}  # a step that collects side work: after the other ready ones
+
 # asset -> what to start once its step has succeeded: f(run_id, staging connection)
 STARTERS: dict[str, list[Callable[[str, object], None]]] = {}
 

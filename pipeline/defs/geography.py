@@ -7,8 +7,8 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipeline.defs._checks import PRIORITY, gx_check
-from pipeline.defs._early import side_work
+from pipeline.defs._checks import gx_check
+from pipeline.defs._early import LATE, side_work
 from pipeline.defs._staging import file_asset, sql_model_asset, write_table
 from pipeline.resources import DediPaths, SideProcessResource
 from pipeline.sources import geography as geo
@@ -48,8 +48,9 @@ map_shapes = side_work("stg_lsoa21_boundaries", "int_lsoa21_map_shapes",
                        "pipeline.maps:simplify_shapes",
                        lambda conn: (conn.execute(SHAPES_SQL).to_arrow_table(),))
 
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "shapely"}, deps=[stg_lsoa21_boundaries],
-          op_tags={PRIORITY: "-1"},
+          op_tags=LATE,
           description="The LSOA outlines the England maps draw: stg_lsoa21_boundaries "
           "simplified (pipeline/maps.py: simplify_shapes), once per boundary file rather than "
           "at every build that redraws the maps.")

@@ -13,8 +13,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.config import settings
-from pipeline.defs._checks import PRIORITY
-from pipeline.defs._early import side_work
+from pipeline.defs._early import LATE, side_work
 from pipeline.defs._staging import preview, write_table
 from pipeline.method.dx import (
     DxStructure,
@@ -240,7 +239,7 @@ diagnostics = side_work("int_dedi_uncertainty", "indicator_diagnostics",
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
-          op_tags={PRIORITY: "-1"},
+          op_tags=LATE,
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
           "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
           "indicators absent).")

@@ -4,7 +4,6 @@
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib.metadata import version
 from itertools import groupby
@@ -32,7 +31,7 @@ from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
 from pipeline.publish import publish
 from pipeline.resources import DediPaths, SideProcessResource
-from pipeline.side_process import run
+from pipeline.side_process import later
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -293,18 +292,16 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     with staging_db.get_connection() as conn:
         status = build_status(conn)  # the one derivation; raises on a mix
         table = conn.execute(MAPS_SQL).to_arrow_table() if draw else None
-    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread that waits on the side process
-        if draw:
-            maps = pool.submit(run, "pipeline.maps:england_maps_from_table", table, maps_dir,
-                               status != "real").result
-        else:  # republication alone: the maps drawn last time
-            def maps() -> list[Path]:
-                return sorted(maps_dir.glob("england_*.png"))
-        if dg.AssetKey("published_marts") in selected:
-            published = _publish(context, dedi_paths, staging_db, status, maps)
-        if draw:
-            yield dg.MaterializeResult(asset_key="england_maps", metadata={
-                "maps": [p.name for p in maps()], "folder": dg.MetadataValue.path(str(maps_dir))})
+    if draw:  # drawn in the side process while _publish writes the tables
+        maps = later("pipeline.maps:england_maps_from_table", table, maps_dir, status != "real")
+    else:  # republication alone: the maps drawn last time
+        def maps() -> list[Path]:
+            return sorted(maps_dir.glob("england_*.png"))
+    if dg.AssetKey("published_marts") in selected:
+        published = _publish(context, dedi_paths, staging_db, status, maps)
+    if draw:
+        yield dg.MaterializeResult(asset_key="england_maps", metadata={
+            "maps": [p.name for p in maps()], "folder": dg.MetadataValue.path(str(maps_dir))})
     if dg.AssetKey("published_marts") in selected:
         yield dg.MaterializeResult(asset_key="published_marts", metadata=published)
 
