@@ -4,7 +4,7 @@ write, reading the same real raw files as a real-England build (``../shared/data
 It computes, with nothing from the ``pipeline`` package:
 - the IMD reproduced from the seven published domain ranks (IoD exponential transformation and
   weights) and its largest difference from the published score;
-- DX and DEDI from the same spec (``pipeline/index_spec.yaml``, read as YAML);
+- DX and DEDI from the same spec (``pipeline/config/index_spec.yaml``, read as YAML);
 - the LTLA and ICB area summaries (average score, average rank, extent, local concentration,
   proportion in the most deprived 10%) of the IMD, DX and DEDI.
 
@@ -14,7 +14,7 @@ RM121 / TS038 / TS054, the ONS lookups). Local-authority proxies, NHS App and Of
 files are not read; the spec's indicators without data are left out, as DEDI leaves them out.
 
 Run: ``uv run python bench/baseline_pandas.py [RAW_DIR] [--out DIR]`` (RAW_DIR defaults to
-``../shared/data``). ``tests/test_baseline.py`` asserts its results equal DEDI's.
+``../shared/data``). ``tests/build/test_baseline.py`` asserts its results equal DEDI's.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def summaries(df: pd.DataFrame, index: pd.DataFrame, area: str) -> pd.DataFrame:
     return out.rename_axis("area_code").reset_index()
 
 
-def run(raw: Path, spec_path: Path = ROOT / "pipeline" / "index_spec.yaml") -> dict:
+def run(raw: Path, spec_path: Path = ROOT / "pipeline" / "config" / "index_spec.yaml") -> dict:
     """Every result: ``lsoa`` (IMD, DX, DEDI per LSOA) and ``area_summary`` (long form)."""
     spec = yaml.safe_load(spec_path.read_text())
     df = load(raw)

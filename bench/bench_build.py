@@ -24,11 +24,11 @@ def run(label: str, raw: Path | None) -> tuple[str, float, float]:
         env = {**os.environ, "DEDI_RAW_DIR": str(raw or t / "raw"),
                "DEDI_STAGING_DIR": str(t / "staging"), "DEDI_MARTS_DIR": str(t / "marts")}
         if raw is None:  # builds never generate data: the demo is written first (not timed)
-            subprocess.run([sys.executable, "-m", "pipeline.cli", "demo"], env=env, cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "pipeline.cli.main", "demo"], env=env, cwd=ROOT,
                            check=True, capture_output=True)
         code = (
             "import resource, subprocess, sys;"
-            "r = subprocess.run([sys.executable, '-m', 'pipeline.cli', 'build', '--quiet']);"
+            "r = subprocess.run([sys.executable, '-m', 'pipeline.cli.main', 'build', '--quiet']);"
             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
             "sys.exit(r.returncode)"
         )

@@ -65,8 +65,8 @@ def make_postcode_release(folder: Path, n: int = N_POSTCODES) -> tuple[Path, Pat
 def run_postcodes(z: str, pcd: str) -> dict:
     import duckdb
 
+    from pipeline.build.resources import duckdb_config
     from pipeline.defs._staging import run_sql_model
-    from pipeline.resources import duckdb_config
     from pipeline.sources.connectivity import stage_ofcom_coverage
     from pipeline.sources.postcodes import stage_postcode_directory
 
@@ -91,7 +91,7 @@ def make_records(folder: Path, n: int = N_RECORDS) -> tuple[Path, Path]:
         lk = pd.read_parquet(SHARED / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
         b = b.merge(lk[["lsoa21_code", "ltla24_code"]], on="lsoa21_code")
     else:  # the demo area
-        from pipeline.demo import generate
+        from pipeline.demo.generator import generate
 
         generate(folder / "raw")
         b = gpd.read_parquet(folder / "raw" / "geography" / "boundaries_lsoa21.parquet")
@@ -181,7 +181,7 @@ def records_in_las(raw: Path, las: list[str], n_per_la: int, proxy: str = "assis
     import geopandas as gpd
     import shapely
 
-    from pipeline.synthetic import write_provenance
+    from pipeline.demo.synthetic import write_provenance
 
     geo = (geography or raw) / "geography"
     b = gpd.read_parquet(geo / "boundaries_lsoa21.parquet")

@@ -33,7 +33,7 @@ def la_codes() -> tuple[np.ndarray, str]:
     if SHARED.exists():
         df = geo.read_lsoa_ltla(geo.locate(SHARED, "lsoa_ltla"))
         return df["ltla24_code"].to_numpy(), "real England"
-    from pipeline.demo import generate
+    from pipeline.demo.generator import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp))

@@ -26,10 +26,10 @@ def run(staging: str, draws: int | None = None) -> dict:
 
     import duckdb
 
+    from pipeline.build.tuning.process import reuse_freed_memory
     from pipeline.config import settings
     from pipeline.method.dx import resolve_structure, transform_domains
     from pipeline.method.uncertainty import run_monte_carlo
-    from pipeline.process import reuse_freed_memory
 
     reuse_freed_memory()  # as `dedi` and Dagster's workers do (pipeline/definitions.py)
 
@@ -72,9 +72,9 @@ def main() -> None:
         env = {**os.environ, "DEDI_STAGING_DIR": f"{tmp}/staging", "DEDI_MARTS_DIR": f"{tmp}/m",
                "DEDI_RAW_DIR": str(SHARED) if SHARED.exists() else f"{tmp}/raw"}
         if not SHARED.exists():  # builds never generate data: write the demo first
-            subprocess.run([sys.executable, "-m", "pipeline.cli", "demo"], env=env, cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "pipeline.cli.main", "demo"], env=env, cwd=ROOT,
                            check=True)
-        subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--quiet"], env=env,
+        subprocess.run([sys.executable, "-m", "pipeline.cli.main", "build", "--quiet"], env=env,
                        cwd=ROOT, check=True)
         code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "
                 "from bench.bench_monte_carlo import run; "

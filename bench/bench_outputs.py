@@ -20,7 +20,7 @@ SHARED = ROOT.parent / "shared" / "data"
 
 def timed(args: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, cwd=ROOT,
+    r = subprocess.run([sys.executable, "-m", "pipeline.cli.main", *args], env=env, cwd=ROOT,
                        capture_output=True, text=True)
     if r.returncode:
         sys.exit(f"{args} failed:\n{r.stderr}")

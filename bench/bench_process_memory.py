@@ -3,7 +3,7 @@
 Run: ``uv run python bench/bench_process_memory.py [RAW]`` (default ``../shared/data``). One
 ``dedi build`` with empty staging and marts; every 50 ms it reads the resident memory
 (``/proc/<pid>/status`` VmRSS) of the build's process and of its children (the side process,
-``pipeline/side_process.py``). ``make bench``'s peak RSS column is the largest single process
+``pipeline/build/tuning/side_process.py``). ``make bench``'s peak RSS column is the largest single process
 (``ru_maxrss``); this gives the peak of their sum. Linux only.
 """
 
@@ -41,7 +41,7 @@ def measure(raw: Path) -> dict[str, float]:
     """Peaks (MB) of the build's process, of its children and of their sum."""
     with tempfile.TemporaryDirectory() as tmp:
         env = build_env(raw, Path(tmp))
-        p = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build", "--quiet"],
+        p = subprocess.Popen([sys.executable, "-m", "pipeline.cli.main", "build", "--quiet"],
                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
         main = side = total = 0.0

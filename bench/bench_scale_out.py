@@ -46,7 +46,7 @@ print("RESULT " + json.dumps({"seconds": time.perf_counter() - t, "ok": ok}))
 
 
 def _settings(folder: Path, storage: Path, workers: int) -> Path:
-    cfg = yaml.safe_load((ROOT / "pipeline" / "settings.yaml").read_text())
+    cfg = yaml.safe_load((ROOT / "pipeline" / "config" / "settings.yaml").read_text())
     cfg["scale_out"].update(local_by_la=True, workers=workers, storage=str(storage))
     out = folder / "settings.yaml"
     out.write_text(yaml.safe_dump(cfg))
@@ -82,7 +82,7 @@ def measure(records: int, workers: int, staging: Path | None = None) -> dict:
         if staging is None:  # a real build's staging: the geography the LAs are placed in
             staging = t / "staging"
             env = build_env(SHARED, t)
-            subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--quiet"], env=env,
+            subprocess.run([sys.executable, "-m", "pipeline.cli.main", "build", "--quiet"], env=env,
                            cwd=ROOT, check=True, capture_output=True)
         raw = t / "raw"
         written = records_in_las(raw, LAS, records // len(LAS), geography=SHARED)

@@ -75,7 +75,7 @@ def threaded(job_context, execution_plan, _instance_concurrency_context=None):
 
 
 in_process.inprocess_execution_iterator = threaded
-from pipeline.cli import entry
+from pipeline.cli.main import entry
 sys.argv = ["dedi", "build", "--quiet"]
 entry()
 """
@@ -84,7 +84,7 @@ entry()
 def build(kind: str, raw: Path, out: Path) -> float:
     """One cold build (``plain`` or ``threaded``) into ``out``; returns its wall time."""
     env = build_env(raw, out)
-    cmd = ([sys.executable, "-m", "pipeline.cli", "build", "--quiet"] if kind == "plain"
+    cmd = ([sys.executable, "-m", "pipeline.cli.main", "build", "--quiet"] if kind == "plain"
            else [sys.executable, "-c", THREADED])
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)

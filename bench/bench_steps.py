@@ -4,7 +4,7 @@ Run: ``uv run python bench/bench_steps.py [RAW] [--local]`` (default ``../shared
 build runs once in a fresh subprocess with empty staging and marts folders. With ``--local``,
 that build is followed by ``make bench``'s incremental scenario (one new local proxy file,
 :func:`add_local_file`), and the second build is the one profiled. Each Dagster step's wall time
-comes from its STEP_START/STEP_SUCCESS events (``pipeline.build.step_seconds``). What is not
+comes from its STEP_START/STEP_SUCCESS events (``pipeline.build.run.step_seconds``). What is not
 in any step (interpreter start, imports, Dagster's own per-step and per-run overhead) is the
 difference between the process's wall time and the sum of the steps.
 """
@@ -28,12 +28,12 @@ LOCAL_LA = "E08000015"  # Wirral: the incremental scenario's local authority
 CODE = """
 import json, sys, time
 t0 = time.perf_counter()
-from pipeline.build import run_build
+from pipeline.build.run import run_build
 t_import = time.perf_counter() - t0
 o = run_build(quiet=True, full=FULL, profile=True)
 print(json.dumps({"ok": o.success, "failures": o.failures, "steps": o.step_seconds,
                   "import_s": t_import}), flush=True)
-import gc; gc.freeze()  # exit as `dedi build` does (pipeline.cli.entry)
+import gc; gc.freeze()  # exit as `dedi build` does (pipeline.cli.main.entry)
 """
 
 

@@ -71,7 +71,7 @@ def fresh(env: dict) -> None:
 
 
 def dedi(*args: str) -> list[str]:
-    return [PY, "-m", "pipeline.cli", *args]
+    return [PY, "-m", "pipeline.cli.main", *args]
 
 
 def scenarios(runs: int, work: Path) -> list[dict]:

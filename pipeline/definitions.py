@@ -1,13 +1,15 @@
 """Dagster ``Definitions`` for DEDI: assembles the per-source modules, nothing else.
 
 Each module of ``pipeline/defs/`` holds a source's (or a layer's) assets with their checks;
-``automation`` holds the job, schedule and sensor; ``pipeline/resources.py`` the resources.
+``automation`` holds the job, schedule and sensor; ``pipeline/build/resources.py`` the resources.
 """
 
 import warnings
 
 import dagster as dg
 
+from pipeline.build.resources import build_resources
+from pipeline.build.tuning.process import reuse_freed_memory
 from pipeline.defs import (
     automation,
     census,
@@ -24,8 +26,6 @@ from pipeline.defs import (
     schools,
     validation,
 )
-from pipeline.process import reuse_freed_memory
-from pipeline.resources import build_resources
 
 reuse_freed_memory()  # also in Dagster's own run and step workers, which import this module
 

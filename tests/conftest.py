@@ -42,7 +42,7 @@ def dedi_env(dirs: BuildDirs) -> Iterator[BuildDirs]:
 
 def build(dirs: BuildDirs):
     """Run the full Dagster build for ``dirs``; returns the BuildOutcome."""
-    from pipeline.build import run_build
+    from pipeline.build.run import run_build
 
     with dedi_env(dirs):
         return run_build(quiet=True)
@@ -51,7 +51,7 @@ def build(dirs: BuildDirs):
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> BuildDirs:
     """The synthetic demo area, generated and built once."""
-    from pipeline.demo import generate
+    from pipeline.demo.generator import generate
 
     base = tmp_path_factory.mktemp("demo")
     dirs = BuildDirs(base / "raw", base / "staging", base / "marts")

@@ -3,9 +3,9 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import SideProcessResource
 from pipeline.defs._early import LATE, start_after
-from pipeline.resources import SideProcessResource
-from pipeline.validation import start_validation, validated
+from pipeline.quality.expectations import start_validation, validated
 
 
 def n_lsoa(conn) -> int:

@@ -1,7 +1,7 @@
 """Side work started as soon as its inputs are written: one Dagster success hook.
 
 A build runs its steps one after another, and GX checks and DX's diagnostics run in the
-build's side process (``pipeline/side_process.py``). When a step whose tables such work reads
+build's side process (``pipeline/build/tuning/side_process.py``). When a step whose tables such work reads
 succeeds, this hook starts that work there at once; the step that owns it (a check, or
 ``indicator_diagnostics``) runs later and collects the result, so the work overlaps the steps
 in between. Only *when* the work runs changes: it reads the same tables (each written once per
@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipeline.side_process import collect, run, start_early
+from pipeline.build.tuning.side_process import collect, run, start_early
 
 # op_tags: among the steps ready to run, Dagster's in-process executor runs the higher first
 FIRST = {"dagster/priority": "1"}  # a step whose table most side work needs

@@ -163,7 +163,7 @@ def file_asset(name: str, group: str, description: str, locate, reader, extra=No
     """
     from dagster_duckdb import DuckDBResource
 
-    from pipeline.resources import DediPaths
+    from pipeline.build.resources import DediPaths
     from pipeline.sources.common import SourceError, file_record
 
     @dg.asset(name=name, group_name=group, kinds=kinds or {"duckdb"}, description=description)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.build.versions import file_sha256
 from pipeline.config import paths, settings
 from pipeline.defs._early import start_side_work
 from pipeline.defs._staging import STAGING_TAG
@@ -30,7 +31,6 @@ from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.defs.raw import RAW_ASSETS
 from pipeline.sources import iod, nhs_app
 from pipeline.sources import local_proxies as lp
-from pipeline.versions import file_sha256
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
                                        stg_local_proxies_period, stg_local_la)

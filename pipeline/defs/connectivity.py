@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
     file_asset,
@@ -18,7 +19,6 @@ from pipeline.defs._staging import (
     write_table,
 )
 from pipeline.method.harmonise import fill_on_primary_scale, harmonise_lsoa11_to_lsoa21
-from pipeline.resources import DediPaths
 from pipeline.sources import connectivity
 from pipeline.sources.common import SourceError, file_record, find_one
 

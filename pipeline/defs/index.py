@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import SideProcessResource
 from pipeline.config import settings
 from pipeline.defs._early import LATE, side_work
 from pipeline.defs._staging import preview, write_table
@@ -24,7 +25,6 @@ from pipeline.method.dx import (
 )
 from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
-from pipeline.resources import SideProcessResource
 
 GROUP = "index"
 IMD_DOMAINS = list(settings()["iod"]["domain_weights"])
@@ -57,7 +57,7 @@ def read_spec(conn) -> dict:
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "yaml"}, deps=["lsoa_indicators"],
-          description="The index spec (pipeline/index_spec.yaml, or run config) validated and "
+          description="The index spec (pipeline/config/index_spec.yaml, or run config) validated and "
           "resolved against this build's data: which indicators DX uses, which are absent and "
           "why, the Monte Carlo range of w. Published as the index_spec mart.",
           metadata={"dedi/also_writes": ["_index_spec_json"]})

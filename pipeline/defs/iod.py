@@ -5,12 +5,12 @@ import dagster as dg
 import numpy as np
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._early import FIRST
 from pipeline.defs._staging import file_asset, read_table, sql_model_asset, stage_source
-from pipeline.method.iod import combine_domain_ranks
-from pipeline.resources import DediPaths
+from pipeline.method.imd import combine_domain_ranks
 from pipeline.sources import iod
 from pipeline.sources.common import file_record
 

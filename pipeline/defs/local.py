@@ -5,6 +5,7 @@ import geopandas as gpd
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
@@ -15,10 +16,9 @@ from pipeline.defs._staging import (
     sql_model_asset,
     write_table,
 )
-from pipeline.resources import DediPaths
 from pipeline.sources import local_proxies as lp
-from pipeline.sources.checks import check_lsoa21
 from pipeline.sources.common import SourceError, file_record
+from pipeline.sources.guards import check_lsoa21
 
 GROUP = "local"
 COLUMNS = ["la_code", "proxy", "lsoa21_code", "count", "denominator", "denominator_name",

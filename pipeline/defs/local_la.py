@@ -18,13 +18,13 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from pipeline.build.resources import DediPaths, build_resources
+from pipeline.build.versions import file_sha256
 from pipeline.config import paths, settings
 from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.local import QUARANTINE_COLUMNS, UPSTREAM, stage_files
-from pipeline.resources import DediPaths, build_resources
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.common import SourceError
-from pipeline.versions import file_sha256
 
 GROUP = "local"
 LOCAL_LAS = dg.DynamicPartitionsDefinition(name="local_la")

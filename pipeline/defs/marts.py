@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths, SideProcessResource
+from pipeline.build.tuning.side_process import later
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
@@ -26,12 +28,10 @@ from pipeline.defs._staging import (
     sql_model_asset,
     write_table,
 )
-from pipeline.dictionary import document
 from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
-from pipeline.publish import publish
-from pipeline.resources import DediPaths, SideProcessResource
-from pipeline.side_process import later
+from pipeline.release.dictionary import document
+from pipeline.release.publish import publish
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -270,7 +270,7 @@ def settings_hash() -> str:
         dg.AssetSpec("england_maps", group_name=GROUP, kinds={"matplotlib", "png"},
                      deps=[lsoa_index, "int_lsoa21_map_shapes"],
                      description="Static PNG maps of England (DEDI decile, DX decile, rank "
-                     "shift IMD to DEDI) for slides, published under maps/ (pipeline/maps.py). "
+                     "shift IMD to DEDI) for slides, published under maps/ (pipeline/outputs/maps.py). "
                      "Drawn in the build's side process while publication writes the tables."),
         dg.AssetSpec("published_marts", group_name=GROUP, kinds={"duckdb", "parquet", "geoparquet"},
                      deps=[lsoa_index, area_summary, dedi_decile1_changes, "stg_lsoa21_boundaries",
@@ -293,7 +293,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         status = build_status(conn)  # the one derivation; raises on a mix
         table = conn.execute(MAPS_SQL).to_arrow_table() if draw else None
     if draw:  # drawn in the side process while _publish writes the tables
-        maps = later("pipeline.maps:england_maps_from_table", table, maps_dir, status != "real")
+        maps = later("pipeline.outputs.maps:england_maps_from_table", table, maps_dir, status != "real")
     else:  # republication alone: the maps drawn last time
         def maps() -> list[Path]:
             return sorted(maps_dir.glob("england_*.png"))

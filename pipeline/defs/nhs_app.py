@@ -8,6 +8,7 @@ the latest month, and the history is published as ``nhs_app_*_history``.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
@@ -18,7 +19,6 @@ from pipeline.defs._staging import (
     run_sql_model,
     sql_model_asset,
 )
-from pipeline.resources import DediPaths
 from pipeline.sources import gp, nhs_app
 from pipeline.sources.common import file_record
 

@@ -7,7 +7,7 @@ version: an SQL model's is the hash of its ``.sql`` file; a Python asset's the h
 ``pipeline`` package, ``settings.yaml``, the index spec and the GX suites. Dagster records
 both on every materialisation, so an asset is stale exactly when its code, or the data
 version of something it reads, changed since it was last materialised; ``dedi build``
-rematerialises those and what depends on them (``pipeline/build.py``).
+rematerialises those and what depends on them (``pipeline/build/run.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import warnings
 
 import dagster as dg
 
+from pipeline.build.versions import TOPICS, folder_version, python_code_version, sql_code_version
 from pipeline.config import PROJECT_ROOT, paths
-from pipeline.versions import TOPICS, folder_version, python_code_version, sql_code_version
 
 # staging asset -> the raw topic folder it reads (a test checks every raw reader is here)
 READS: dict[str, str] = {

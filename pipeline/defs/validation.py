@@ -7,10 +7,10 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from pipeline.build.resources import DediPaths
 from pipeline.config import settings
 from pipeline.defs._staging import build_status, preview, read_table, write_table
-from pipeline.method.validity import INDEXES, calibration_chart, convergent_validity
-from pipeline.resources import DediPaths
+from pipeline.method.validation import INDEXES, calibration_chart, convergent_validity
 from pipeline.sources.reference import Reference, read_reference
 
 GROUP = "validation"
@@ -46,7 +46,7 @@ def empty() -> pd.DataFrame:
           deps=["lsoa_index", "stg_lsoa11_lsoa21"],
           description="Convergent validity of DX, DEDI and the IMD against the reference files "
           "in settings.yaml (validation.references): Spearman rho, AUC, decile agreement, "
-          "calibration (pipeline/method/validity.py). Empty when none is configured; "
+          "calibration (pipeline/method/validation.py). Empty when none is configured; "
           "`dedi validate` adds one to the published marts.")
 def validation(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                staging_db: DuckDBResource) -> dg.MaterializeResult:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from pipeline.method.iod import decile, exponential_transform, normalise_rank
+from pipeline.method.imd import decile, exponential_transform, normalise_rank
 
 METHODS = ("normal_scores", "ranks", "zscores")
 
@@ -390,7 +390,7 @@ def _take_rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 def rank_rows(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Row-wise ranks of a B × N matrix, 1 = highest score; ties by position (as the IoD
-    ranks and :func:`pipeline.method.iod.rank_most_deprived_first`). Written into ``out``
+    ranks and :func:`pipeline.method.imd.rank_most_deprived_first`). Written into ``out``
     (B × N, any integer type wide enough) when given."""
     scores = np.atleast_2d(scores)
     out = np.empty(scores.shape, dtype=np.int64) if out is None else out
@@ -433,7 +433,7 @@ def dedi_scores(transformed: Mapping[str, np.ndarray], dx_rank: np.ndarray,
                 constant: float = 23.0) -> np.ndarray:
     """DEDI scores (B × N): Σ_d X_d·w′_d/100 over the seven transformed IMD domains (in
     ``imd_weights`` order) plus DX's transformed rank at w·Σw_d. With w = 0 this is the
-    IMD recomputed exactly as :func:`pipeline.method.iod.combine_domain_ranks` does."""
+    IMD recomputed exactly as :func:`pipeline.method.imd.combine_domain_ranks` does."""
     dx_rank = np.atleast_2d(dx_rank)
     x_dx = exponential_transform(normalise_rank(dx_rank, dx_rank.shape[1]), constant)
     return combine_dedi(transformed, x_dx, imd_weights, dx_weight)

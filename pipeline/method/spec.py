@@ -1,4 +1,4 @@
-"""The index spec (``pipeline/index_spec.yaml``): load, override, validate, hash."""
+"""The index spec (``pipeline/config/index_spec.yaml``): load, override, validate, hash."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 
 from pipeline.errors import SpecError  # noqa: F401  (re-exported)
 
-SPEC_FILE = Path(__file__).resolve().parents[1] / "index_spec.yaml"
+SPEC_FILE = Path(__file__).resolve().parents[1] / "config" / "index_spec.yaml"
 NORMALISATIONS = ("normal_scores", "ranks", "zscores")
 WEIGHTINGS = ("equal", "factor_analysis")
 VARIANTS = ("full_risk", "net_of_imd")

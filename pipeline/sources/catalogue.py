@@ -118,7 +118,7 @@ def official(staging_table: str) -> Official | None:
 def url_of(entry: Official) -> str | None:
     """The download address: the fetch spec's URL, else the catalogue's."""
     if entry.fetch:
-        from pipeline.fetch import all_specs
+        from pipeline.inputs.fetch import all_specs
 
         specs = [s for s in all_specs() if s.source == entry.fetch]
         if specs:

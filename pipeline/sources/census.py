@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.sources.checks import check_not_above, check_range
 from pipeline.sources.common import (
     FetchSpec,
     SourceError,
@@ -16,6 +15,7 @@ from pipeline.sources.common import (
     read_table,
     to_number,
 )
+from pipeline.sources.guards import check_not_above, check_range
 
 TOPIC = "census2021"
 FILES = ["census21_age6_lsoa21_long.parquet", "census21_usual_residents_lsoa21.csv"]

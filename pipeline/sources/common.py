@@ -140,7 +140,7 @@ def sql_bad_numbers(conn, relation: str, cols: str | list[str], key: str, label:
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV (as text) or parquet file, after :func:`checks.check_file` (empty, HTML,
     a workbook named .csv, corrupt, header only, a last line cut short)."""
-    from pipeline.sources.checks import check_file
+    from pipeline.sources.guards import check_file
 
     check_file(path)
     if path.suffix.lower() == ".parquet":
@@ -226,7 +226,7 @@ def check_lsoa_codes(df: pd.DataFrame, path: Path | str, column: str = "lsoa21_c
 
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file (cached per process by path, size and mtime)."""
-    from pipeline.versions import file_sha256
+    from pipeline.build.versions import file_sha256
 
     return file_sha256(Path(path))
 

@@ -114,7 +114,7 @@ def stage_ofcom_coverage(conn, paths: list[Path], table: str) -> dict[str, objec
     differ); numbers are parsed with suppression markers as NULL and any other non-number
     raises, naming file, column and postcode. Returns facts for metadata.
     """
-    from pipeline.sources.checks import check_file
+    from pipeline.sources.guards import check_file
 
     for p in paths:
         check_file(p)

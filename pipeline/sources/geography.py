@@ -139,7 +139,7 @@ def read_ltla_region(path: Path) -> pd.DataFrame:
 
 def read_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
     """England LSOA 2021 boundaries: ``code``, ``name``, ``geometry`` (EPSG:4326)."""
-    from pipeline.sources.checks import check_file
+    from pipeline.sources.guards import check_file
 
     check_file(path)
     if not path.exists():

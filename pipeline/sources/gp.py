@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.sources.checks import check_range, check_unique
 from pipeline.sources.common import FetchSpec, SourceError, find_one, map_headers, read_table, to_number
+from pipeline.sources.guards import check_range, check_unique
 
 TOPIC = "gp"
 EPRACCUR_COLUMNS = [

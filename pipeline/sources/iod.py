@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.sources.checks import check_range
 from pipeline.sources.common import (
     SYNTHETIC_COLUMN,
     FetchSpec,
@@ -26,6 +25,7 @@ from pipeline.sources.common import (
     read_table,
     to_number,
 )
+from pipeline.sources.guards import check_range
 
 TOPIC = "iod"
 RANK = "Rank (where 1 is most deprived)"

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.sources.checks import check_coordinates, check_file
 from pipeline.sources.common import (
     SourceError,
     check_lsoa_codes,
@@ -35,6 +34,7 @@ from pipeline.sources.common import (
     to_number,
 )
 from pipeline.sources.connectivity import sql_postcode
+from pipeline.sources.guards import check_coordinates, check_file
 
 TOPIC = "local"
 PROXIES = ["pupil_premium", "assisted_bin_collection", "english_second_language",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.sources.checks import check_not_above, check_range, check_unique
 from pipeline.sources.common import SourceError, map_headers, read_table, to_number
+from pipeline.sources.guards import check_not_above, check_range, check_unique
 
 TOPIC = "nhs_app"
 FILES = ["nhs_app_practice*.csv", "nhs_app_practice*.parquet"]

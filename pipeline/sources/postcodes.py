@@ -36,7 +36,7 @@ def locate(raw_dir: Path) -> list[Path]:
 
 def stage_postcode_directory(conn, paths: list[Path], table: str, workdir: Path) -> dict[str, int]:
     """``table`` = postcode, lsoa21_code, terminated, easting, northing (one row per postcode)."""
-    from pipeline.sources.checks import check_file
+    from pipeline.sources.guards import check_file
 
     for p in paths:
         check_file(p)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.sources.checks import check_coordinates, check_range
 from pipeline.sources.common import FetchSpec, SourceError, find_one, map_headers, read_table, to_number
+from pipeline.sources.guards import check_coordinates, check_range
 
 TOPIC = "schools"
 FILES = ["gias_establishments*.csv", "edubasealldata*.csv"]

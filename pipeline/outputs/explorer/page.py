@@ -1,0 +1,223 @@
+"""``dedi explore``: one self-contained offline HTML page (map, weight sliders, search).
+
+The page embeds, for every England LSOA, the published normal scores of the DX indicators and
+the seven IoD domain ranks (``pipeline/outputs/audit.py`` recomputes them from the release and checks
+them against the published ranks), so DX and DEDI can be recomputed in the browser by the
+method of ``pipeline/method/dx.py`` (``pipeline/outputs/explorer/dedi.js`` is its port). Boundaries
+are simplified for the web and embedded for the chosen area (default all England). No CDN, no
+server: the file works from disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pipeline.config import paths, settings
+from pipeline.outputs.audit import IMD_DOMAINS, Recomputed, recompute
+from pipeline.outputs.warehouse import connect, marts_dir, release_folder
+
+ASSETS = Path(__file__).parent
+QUANTUM = 1e-4          # degrees (~7-11 m): coordinates are stored as integers of this
+SIMPLIFY = 2e-4         # degrees (~15-20 m): Douglas-Peucker tolerance for the web
+MAX_POSTCODES = 400_000  # postcode search is embedded up to this many live postcodes
+
+LABELS = {
+    "connectivity": "Connectivity (slow/no broadband)",
+    "age_75plus": "Aged 75+",
+    "disability": "Disabled (Equality Act)",
+    "adult_skills_english": "Adult skills / English",
+    "older_income_deprived": "Older people income deprived",
+    "social_renting": "Social renting households",
+    "nhs_app_non_uptake": "NHS App non-uptake",
+    "assisted_bin_collection": "Assisted bin collection (local)",
+    "pupil_premium": "Pupil premium (local)",
+    "english_second_language": "English as a second language (local)",
+    "housing_condition": "Housing condition (local)",
+}
+
+
+def _b64(a: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype=dtype).tobytes()).decode()
+
+
+def _codes(series: pd.Series) -> tuple[list[str], np.ndarray]:
+    cat = pd.Categorical(series.fillna(""))
+    return list(cat.categories), cat.codes.astype("int32")
+
+
+def _labelled(series: pd.Series) -> tuple[list[str], str]:
+    """A repetitive text column as its distinct labels and an int32 index per row."""
+    labels, idx = _codes(series)
+    return labels, _b64(idx, "<i4")
+
+
+def _geometry(release: Path, lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, Any]:
+    """Simplified polygons of the kept LSOAs, quantised and delta-coded (int32 base64)."""
+    gdf = gpd.read_parquet(release / "lsoa_index.geoparquet", columns=["lsoa21_code", "geometry"])
+    pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"])
+    gdf = gdf[gdf["lsoa21_code"].isin(lsoa["lsoa21_code"][keep])]
+    geoms = shapely.simplify(gdf.geometry.values, SIMPLIFY, preserve_topology=True)
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    ints: list[int] = []
+    index, offset = [], []
+    for code, g in zip(gdf["lsoa21_code"], geoms, strict=True):
+        index.append(int(pos[code]))
+        offset.append(len(ints))
+        polys = list(g.geoms) if hasattr(g, "geoms") else [g]
+        rings = [r for p in polys for r in (p.exterior, *p.interiors)]
+        ints.append(len(rings))
+        for r in rings:
+            xy = np.asarray(r.coords)[:-1]
+            q = np.round((xy - [minx, miny]) / QUANTUM).astype(np.int64)
+            d = np.diff(q, axis=0, prepend=[[0, 0]])
+            ints.append(len(q))
+            ints.extend(d.ravel().tolist())
+    return {"index": _b64(np.array(index), "<i4"), "offset": _b64(np.array(offset), "<i4"),
+            "coords": _b64(np.array(ints), "<i4"), "origin": [minx, miny], "quantum": QUANTUM,
+            "bbox": [minx, miny, maxx, maxy], "count": len(index)}
+
+
+def _postcodes(lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, int] | None:
+    """Live postcode -> LSOA position, from the raw folder's postcode directory if present."""
+    from pipeline.sources.common import SourceError
+    from pipeline.sources.postcodes import locate, stage_postcode_directory
+
+    files = locate(paths().raw)
+    if not files:
+        return None
+    try:
+        with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as conn:
+            stage_postcode_directory(conn, files, "pc", Path(tmp))
+            pc = conn.execute("SELECT postcode, lsoa21_code FROM pc WHERE NOT terminated").df()
+    except SourceError as exc:  # the map works without it
+        print(f"dedi explore: postcode search is off: {exc}", file=sys.stderr)
+        return None
+    pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"])
+    pc = pc[pc["lsoa21_code"].isin(lsoa["lsoa21_code"][keep])]
+    if len(pc) > MAX_POSTCODES:
+        print(f"dedi explore: {len(pc):,} postcodes is too many to embed; postcode search is "
+              "off (use --area for a region, ICB or LTLA)", file=sys.stderr)
+        return None
+    return dict(zip(pc["postcode"].str.replace(" ", ""), pos[pc["lsoa21_code"]].astype(int),
+                    strict=True))
+
+
+def payload(r: Recomputed, release: Path, area: str | None = None) -> dict[str, Any]:
+    """Everything the page needs, JSON-serialisable (arrays as base64 little-endian)."""
+    lsoa, meta, spec = r.lsoa, r.meta, r.spec
+    n = len(lsoa)
+    keep = np.ones(n, dtype=bool)
+    if area:
+        keep = (lsoa[["ltla24_code", "icb24_code", "region_code"]] == area).any(axis=1).to_numpy()
+        if not keep.any():
+            raise LookupError(f"--area {area}: no LSOA has this LTLA, ICB or region code "
+                              "(e.g. E54000008 for an ICB)")
+    geo = {}
+    for g in ("ltla24", "icb24", "region"):
+        names, idx = _codes(lsoa[f"{g}_code"])
+        lookup = lsoa.drop_duplicates(f"{g}_code").set_index(f"{g}_code")[f"{g}_name"]
+        geo[g] = {"codes": names, "names": [str(lookup.get(c, c)) for c in names],
+                  "of": _b64(idx, "<i4")}
+    cfg = spec["dx"]["indicators"]
+    st = r.structure
+    iod = settings()["iod"]
+    absent = meta.get("absent_indicators", [])
+    sources = pd.DataFrame(meta.get("sources", []))
+    return {
+        "meta": {
+            "data_status": meta["data_status"], "warning": meta.get("warning", ""),
+            "built_at": meta.get("built_at"), "scenario": meta.get("scenario"),
+            "spec_sha256": meta.get("index_spec_sha256"), "attribution": meta.get("attribution"),
+            "absent_indicators": absent, "dedi_version": meta.get("dedi_version"),
+            "vintages": _vintages(sources), "area": area,
+        },
+        "n": n,
+        "codes": lsoa["lsoa21_code"].tolist(),
+        "names": lsoa["lsoa21_name"].fillna("").tolist(),
+        "geo": geo,
+        "population": _b64(lsoa["population"].fillna(0).to_numpy(), "<f8"),
+        "ranks": {d: _b64(lsoa[f"{d}_rank"].to_numpy(), "<i4") for d in IMD_DOMAINS},
+        "method": {
+            "normalisation": spec["dx"]["normalisation"],
+            "constant": iod["exponential_constant"],
+            "transform_k": 1.0 - math.exp(-100.0 / iod["exponential_constant"]),
+            "imd_weights": iod["domain_weights"],
+            "dx_weight": spec["dedi"]["dx_weight"],
+            "subdomains": {s: v["weight"] for s, v in spec["dx"]["subdomains"].items()
+                           if s in st.subdomain_weights},
+            "local_weight": spec["dx"].get("local_layer", {}).get("weight", 0.0),
+            "indicators": [{"name": k, "label": LABELS.get(k, k), "column": cfg[k]["column"],
+                            "subdomain": st.subdomain_of.get(k), "local": k in st.local,
+                            "weight": cfg[k]["weight"]} for k in st.indicators],
+        },
+        "z": {k: _b64(r.z[k].to_numpy(), "<f8") for k in st.indicators},
+        "raw": {k: _b64(r.values[k].to_numpy(dtype="float64"), "<f8") for k in st.indicators},
+        "published": {
+            "imd_rank": _b64(lsoa["imd_rank"], "<i4"),
+            "dx_rank": _b64(lsoa["dx_rank"], "<i4"),
+            "dedi_rank": _b64(lsoa["dedi_rank"], "<i4"),
+            "p_decile1": _b64(lsoa["dedi_prob_most_deprived_decile"], "<f8"),
+            "p05": _b64(lsoa["dedi_rank_p05"].fillna(0), "<i4"),
+            "p95": _b64(lsoa["dedi_rank_p95"].fillna(0), "<i4"),
+        },
+        "connectivity_source": dict(zip(("labels", "of"), _labelled(lsoa["connectivity_source"]),
+                                        strict=True)),
+        "geometry": _geometry(release, lsoa, keep),
+        "postcodes": _postcodes(lsoa, keep),
+    }
+
+
+def _vintages(sources: pd.DataFrame) -> list[str]:
+    if sources.empty:
+        return []
+    cols = [c for c in ("staging_table", "file", "vintage") if c in sources]
+    return [" · ".join(str(v) for v in row if v not in (None, "")) for row in
+            sources[cols].itertuples(index=False)]
+
+
+def render(data: dict[str, Any]) -> str:
+    """The HTML page with CSS, JavaScript and data inlined."""
+    html = (ASSETS / "index.html").read_text(encoding="utf-8")
+    js = "\n".join((ASSETS / f).read_text(encoding="utf-8") for f in ("dedi.js", "app.js"))
+    blob = json.dumps(data, separators=(",", ":"), allow_nan=False, default=_jsonable)
+    blob = blob.replace("</", "<\\/")
+    title = "DEDI explorer" + (" - SYNTHETIC DEMO" if data["meta"]["data_status"] != "real"
+                               else "")
+    return (html.replace("{{TITLE}}", title)
+            .replace("/*{{CSS}}*/", (ASSETS / "style.css").read_text(encoding="utf-8"))
+            .replace("/*{{JS}}*/", js).replace("{{DATA}}", blob))
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    raise TypeError(f"not JSON serialisable: {type(v)}")
+
+
+def write_explorer(scenario: str | None = None, area: str | None = None,
+                   out: Path | None = None) -> Path:
+    """Write the explorer for the published marts (or a scenario); returns its path."""
+    release = release_folder(scenario)  # `current` resolved once: one release throughout
+    with connect(release=release) as conn:
+        r = recompute(conn)
+    data = payload(r, release, area)
+    out = out or marts_dir(scenario) / "explorer" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(render(data), encoding="utf-8")
+    tmp.replace(out)
+    return out

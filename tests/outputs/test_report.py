@@ -1,0 +1,65 @@
+"""ICB reports in headless Chromium: offline, no errors, headings and tables present; England
+maps published for slides."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import non_blank, screenshot, visit
+from tests.conftest import dedi_env
+
+HEADINGS = ["In brief", "How to read this", "Maps", "Local authorities: league table",
+            "The 20 highest-need LSOAs", "Caveats"]
+
+
+def _report(dirs, icb):
+    from pipeline.outputs.report.icb import write_reports
+
+    with dedi_env(dirs):
+        return write_reports([icb], progress=False)[0]
+
+
+def _check(v, path, name):
+    png = screenshot(v, name)
+    assert non_blank(png) > 0.05  # a white page of text and figures; blank is 0
+    assert v.errors == []
+    assert v.foreign_requests(path.resolve().as_uri()) == []
+    h2 = v.page.locator("h2").all_text_contents()
+    assert h2 == HEADINGS
+    assert v.page.locator("table.top20 tbody tr").count() == 20
+    assert v.page.locator("table.league tbody tr").count() >= 1
+    assert v.page.locator("img").count() == 4  # three maps and the league chart
+    for img in v.page.locator("img").all():  # every figure decoded and drawn
+        assert img.evaluate("i => i.complete && i.naturalWidth > 100")
+    return png
+
+
+def test_demo_report(demo_build, browser):
+    path = _report(demo_build, "E54009901")
+    assert path == demo_build.marts / "reports" / "E54009901.html"
+    with visit(browser, path) as v:
+        _check(v, path, "report_demo")
+        assert v.page.locator(".banner").is_visible()
+        assert "synthetic" in v.page.locator(".caveats").inner_text().lower()
+
+
+@pytest.mark.real
+def test_real_report_for_cheshire_and_merseyside(real_build, browser):
+    path = _report(real_build, "E54000008")
+    with visit(browser, path) as v:
+        _check(v, path, "report_real_E54000008")
+        assert v.page.locator(".banner").count() == 0
+        assert "Cheshire and Merseyside" in v.page.locator("h1").inner_text()
+        text = v.page.locator("table.top20").inner_text()
+        assert "Liverpool" in text or "Knowsley" in text
+        caveats = v.page.locator(".caveats").inner_text()
+        assert "nhs_app_non_uptake_pct" in caveats  # absent inputs are named
+        assert "Census 2021" in caveats and "IoD 2025" in caveats  # vintages
+
+
+def test_england_maps_are_published(demo_build):
+    maps = sorted((demo_build.marts / "current" / "maps").glob("england_*.png"))
+    assert [m.name for m in maps] == ["england_dedi_decile.png", "england_dedi_rank_change.png",
+                                      "england_dx_decile.png"]
+    for m in maps:
+        assert non_blank(m) > 0.1
