@@ -1,7 +1,7 @@
 """Dagster's own cost per step: a chain of N no-op assets executed in process on an
 ephemeral (in-memory) instance, on Dagster's stock persistent sqlite instance, and on the one
 `dedi build` keeps beside staging for incremental builds (the same sqlite files, written by
-``pipeline.build.tuning.dagster_storage.BuildEventLogStorage``); then N independent no-op assets on
+``pipeline.build.tuning.dagster_internals.BuildEventLogStorage``); then N independent no-op assets on
 Dagster's multiprocess executor (2 workers, forked from a forkserver that has preloaded
 Dagster, pandas and DuckDB): what running DEDI's steps side by side in processes would cost.
 Run: ``uv run python bench/bench_dagster_overhead.py``.
@@ -14,7 +14,7 @@ import time
 
 import dagster as dg
 
-from pipeline.build.tuning.dagster_storage import event_log_config
+from pipeline.build.tuning.dagster_internals import event_log_config
 
 
 def noop_assets(n: int, chained: bool) -> list[dg.AssetsDefinition]:

@@ -9,7 +9,6 @@ import warnings
 import dagster as dg
 
 from pipeline.build.resources import build_resources
-from pipeline.build.tuning.process import reuse_freed_memory
 from pipeline.defs import (
     automation,
     census,
@@ -26,8 +25,6 @@ from pipeline.defs import (
     schools,
     validation,
 )
-
-reuse_freed_memory()  # also in Dagster's own run and step workers, which import this module
 
 # Dagster's own SensorDefinition.with_attributes passes owners=None to a beta parameter, which
 # printed a BetaWarning on every build; DEDI sets no sensor owners

@@ -1,15 +1,21 @@
-"""Dagster resources, all in one place: paths, the staging DuckDB and the side process."""
+"""Dagster resources, all in one place: paths, the staging DuckDB and the side process. Each
+owns its lifecycle within a run (``setup_for_execution`` / ``teardown_after_execution``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
+from pipeline.build.tuning.side_process import SideProcess
 from pipeline.config import paths, settings
 
 
@@ -30,53 +36,60 @@ class DediPaths(dg.ConfigurableResource):
 
 
 class SideProcessResource(dg.ConfigurableResource):
-    """The run's side process (``pipeline/build/tuning/side_process.py``): GX checks, the England maps and
-    DX's diagnostics run there, beside the steps. Started once per run (the in-process
-    executor), or reused when ``dedi build`` already started one; stopped after the run."""
+    """The run's side process (``pipeline/build/tuning/side_process.py``): GX checks, the
+    England maps and DX's diagnostics run there, on the second core, beside the steps. Started
+    when a run that needs it begins, stopped when it ends; ``enabled: false`` (or no run, as in
+    a notebook) runs the same functions in the caller's process."""
 
-    @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext):
-        from pipeline.build.tuning.side_process import side_process
+    enabled: bool = True
+    _side: SideProcess | None = PrivateAttr(default=None)
 
-        with side_process():
-            yield self
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.enabled:
+            self._side = SideProcess()
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
-# database path -> the connection kept open for a whole `dedi build` (see keep_staging_open)
-_SHARED: dict[str, duckdb.DuckDBPyConnection] = {}
-_KEEP_OPEN = False
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, in the side process when one runs (``fn``: a module-level function)."""
+        return fn(*args) if self._side is None else self._side.call(fn, *args)
 
-
-@contextmanager
-def keep_staging_open():
-    """Within the block, every step's staging connection is a cursor on one connection kept
-    open: opening and closing (with its checkpoint) the file at each of ~75 steps cost ~3 s
-    of a cold build. Closed, with one checkpoint, when the block ends."""
-    global _KEEP_OPEN
-    _KEEP_OPEN = True
-    try:
-        yield
-    finally:
-        _KEEP_OPEN = False
-        release_staging()
-
-
-def release_staging() -> None:
-    """Close the kept-open staging connections (so another process may open the file)."""
-    while _SHARED:
-        _SHARED.popitem()[1].close()
+    def later(self, fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """A function giving ``fn(*args)``: started now in the side process when one runs
+        (the function waits for it), else run here the first time it is called."""
+        if self._side is None:
+            return cache(lambda: fn(*args))
+        return self._side.submit(fn, *args).result
 
 
 class StagingDuckDB(DuckDBResource):
-    """The private staging DuckDB. Unlike DuckDBResource it does not retry for ~100 s when
-    another process holds the file: it fails at once, naming the holder."""
+    """The private staging DuckDB. Within a run, every step's connection is a cursor on one
+    connection, opened by the first step that asks and closed (with one checkpoint) when the
+    run ends: opening and closing the file at each of ~75 steps cost ~3 s of a cold build.
+    Unlike DuckDBResource it does not retry for ~100 s when another process holds the file: it
+    fails at once, naming the holder."""
+
+    _kept: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _in_run: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = True
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
 
     @contextmanager
     def get_connection(self):
-        if _KEEP_OPEN:
-            if self.database not in _SHARED:
-                _SHARED[self.database] = self._connect()
-            cursor = _SHARED[self.database].cursor()
+        if self._in_run:
+            if self._kept is None:
+                self._kept = self._connect()
+            cursor = self._kept.cursor()
             try:
                 yield cursor
             finally:

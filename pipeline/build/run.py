@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.build.locks import pid_lock
-from pipeline.build.resources import keep_staging_open, release_staging
+from pipeline.build.tuning.dagster_internals import stale_assets
 from pipeline.build.versions import STATE_FILE, inputs, last_build, published_release, up_to_date
 from pipeline.config import paths, settings
 from pipeline.release.publish import PublishLocked, marts_lock
@@ -119,9 +119,7 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
-    from pipeline.build.tuning.side_process import side_process
-
-    with build_lock(p.staging), marts_lock(p.marts), keep_staging_open(), side_process():
+    with build_lock(p.staging), marts_lock(p.marts):
         return _run(p, quiet, index_config or {}, full, profile)  # one build per staging/marts
 
 
@@ -144,7 +142,7 @@ def _start_fresh(p) -> None:
 def _instance(p) -> dg.DagsterInstance:
     """``DAGSTER_HOME``'s instance when set, else a persistent one beside the staging
     database (it holds the versions that make the next build incremental)."""
-    from pipeline.build.tuning.dagster_storage import event_log_config
+    from pipeline.build.tuning.dagster_internals import build_instance_overrides
 
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
@@ -152,22 +150,7 @@ def _instance(p) -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     return dg.DagsterInstance.local_temp(tempdir=str(home), overrides={
         "telemetry": {"enabled": False},
-        "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
-                         "class": "NoOpComputeLogManager"},
-        # Dagster's sqlite event log without an engine and an fsync per event (same files)
-        "event_log_storage": event_log_config(home)})
-
-
-def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:
-    """Unpartitioned assets whose code version or input data versions changed since their
-    last materialisation, or never materialised (Dagster's own staleness)."""
-    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
-    from dagster._core.loader import LoadingContextForTest
-
-    graph = defs.resolve_asset_graph()
-    resolver = CachingStaleStatusResolver(instance, graph, LoadingContextForTest(instance))
-    keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
-    return {k for k in keys if resolver.get_status(k) != StaleStatus.FRESH}
+        **build_instance_overrides(home)})
 
 
 def key_ranges(keys: list[str], present: list[str]) -> list[tuple[str, str]]:
@@ -349,7 +332,6 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
         if not quiet:
             print(f"  … staging {len(las)} local authorities in parallel "
                   f"(scale_out.workers = {settings()['scale_out']['workers']})", file=sys.stderr)
-        release_staging()  # the worker processes open the staging file read-only
         result = run_fanout(instance)
         done.extend(materialised(result))
         if not result.success:

@@ -87,19 +87,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
               f"nothing published ({marts}/current is release "
               f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
         return 0
-    from pipeline.build.tuning.side_process import side_process
+    from pipeline.build.run import BUSY, run_build
 
-    with side_process():  # GX and matplotlib load there while Dagster loads here
-        from pipeline.build.run import BUSY, run_build
-
-        try:
-            outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
-        except BUSY as exc:
-            print(f"dedi build: {exc}", file=sys.stderr)
-            return 3
-        except RawDirError as exc:
-            print(f"dedi build: {exc}", file=sys.stderr)
-            return 2
+    try:
+        outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
+    except BUSY as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 3
+    except RawDirError as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 2
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:
@@ -224,9 +221,11 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
+    from pipeline.definitions import build_definitions
+    from pipeline.release.asset_table import write_asset_docs
     from pipeline.release.dictionary import write_docs
 
-    for path in write_docs(args.scenario):
+    for path in [*write_docs(args.scenario), write_asset_docs(build_definitions())]:
         print(f"wrote {path}")
     return 0
 

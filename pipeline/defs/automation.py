@@ -17,7 +17,6 @@ import dagster as dg
 
 from pipeline.build.versions import file_sha256
 from pipeline.config import paths, settings
-from pipeline.defs._early import start_side_work
 from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
@@ -36,7 +35,6 @@ PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_mon
                                        stg_local_proxies_period, stg_local_la)
 build_job = dg.define_asset_job(
     "dedi_build", selection=dg.AssetSelection.all() - PARTITIONED, tags=STAGING_TAG,
-    hooks={start_side_work},
     description="Materialise every unpartitioned DEDI asset (raw -> staging -> marts) and "
     "publish the marts. Partitioned vintages are staged by their own jobs first.")
 
@@ -45,8 +43,7 @@ def partition_job(name: str, asset, what: str):
     """A job that stages one partition of ``asset`` and rebuilds what depends on it."""
     return dg.define_asset_job(
         name, tags=STAGING_TAG, selection=dg.AssetSelection.assets(asset).downstream(),
-        hooks={start_side_work},
-        description=f"Stage {what} (a partition) and rebuild what depends on it.")
+            description=f"Stage {what} (a partition) and rebuild what depends on it.")
 
 
 nhs_app_month_job = partition_job("dedi_nhs_app_month", stg_nhs_app_practice_monthly,

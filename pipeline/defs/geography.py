@@ -9,8 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths, SideProcessResource
 from pipeline.defs._checks import gx_check
-from pipeline.defs._early import LATE, side_work
 from pipeline.defs._staging import file_asset, sql_model_asset, write_table
+from pipeline.outputs.maps import simplify_shapes
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError, file_record
 
@@ -43,21 +43,17 @@ stg_lsoa21_boundaries = file_asset(
     kinds={"duckdb", "geoparquet"})
 
 SHAPES_SQL = "SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries"
-# simplified in the side process (shapely holds the GIL) as soon as the boundaries are staged
-map_shapes = side_work("stg_lsoa21_boundaries", "int_lsoa21_map_shapes",
-                       "pipeline.outputs.maps:simplify_shapes",
-                       lambda conn: (conn.execute(SHAPES_SQL).to_arrow_table(),))
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "shapely"}, deps=[stg_lsoa21_boundaries],
-          op_tags=LATE,
           description="The LSOA outlines the England maps draw: stg_lsoa21_boundaries "
           "simplified (pipeline/outputs/maps.py: simplify_shapes), once per boundary file rather than "
           "at every build that redraws the maps.")
 def int_lsoa21_map_shapes(context: dg.AssetExecutionContext, staging_db: DuckDBResource,
                           side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
-        shapes = map_shapes(context.run.run_id, conn)
+        # simplified in the side process (shapely holds the GIL)
+        shapes = side.run(simplify_shapes, conn.execute(SHAPES_SQL).to_arrow_table())
         write_table(conn, "int_lsoa21_map_shapes", shapes)
     return dg.MaterializeResult(metadata={"dagster/row_count": shapes.num_rows})
 

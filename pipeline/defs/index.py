@@ -14,8 +14,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import SideProcessResource
 from pipeline.config import settings
-from pipeline.defs._early import LATE, side_work
 from pipeline.defs._staging import preview, write_table
+from pipeline.method.diagnostics import dx_diagnostics
 from pipeline.method.dx import (
     DxStructure,
     dedi_index,
@@ -229,17 +229,10 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
                   domain_scores, resolved["indicators_absent"])
 
 
-# started in the side process (sklearn's factor analysis holds the GIL) once the Monte Carlo
-# is done (it keeps both cores busy): they read int_dx_lsoa, the spec and File 7, all upstream
-# of it, and run there while lsoa_index is made
-diagnostics = side_work("int_dedi_uncertainty", "indicator_diagnostics",
-                        "pipeline.method.diagnostics:dx_diagnostics",
-                        lambda conn: diagnostics_inputs(conn)[1])
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
-          op_tags=LATE,
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
           "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
           "indicators absent).")
@@ -247,7 +240,7 @@ def indicator_diagnostics(context: dg.AssetExecutionContext, staging_db: DuckDBR
                           side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
-        out = diagnostics(context.run.run_id, conn)
+        out = side.run(dx_diagnostics, *diagnostics_inputs(conn)[1])  # sklearn: the side process
     out["spec_sha256"] = spec_hash(spec)
     with staging_db.get_connection() as conn:
         write_table(conn, "indicator_diagnostics", out)

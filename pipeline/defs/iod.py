@@ -8,7 +8,6 @@ from dagster_duckdb import DuckDBResource
 from pipeline.build.resources import DediPaths
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
-from pipeline.defs._early import FIRST
 from pipeline.defs._staging import file_asset, read_table, sql_model_asset, stage_source
 from pipeline.method.imd import combine_domain_ranks
 from pipeline.sources import iod
@@ -19,7 +18,7 @@ GROUP = "iod"
 
 # first of the ready steps: every GX check counts England's LSOAs from File 7, so the suites of
 # the staging tables start (pipeline/defs/_early.py) only once it is staged
-@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"}, op_tags=FIRST,
+@dg.asset(group_name=GROUP, kinds={"duckdb", "csv"},
           description="IoD 2025 File 7 with official headers mapped to snake_case (one row per "
           "LSOA 2021). Source: MHCLG English Indices of Deprivation 2025.")
 def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,

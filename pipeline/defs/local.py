@@ -1,12 +1,16 @@
 """Local-authority proxies (pupil premium, assisted bins, ESL, housing) per the local contract."""
 
+import io
+import json
+
 import dagster as dg
 import geopandas as gpd
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths
-from pipeline.config import settings
+from pipeline.build.versions import file_sha256
+from pipeline.config import paths, settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
     SOURCES_DDL,
@@ -148,8 +152,6 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         forget_sources(conn, "stg_local_proxies")
         current = [f for f in files if not f.period]
         if settings()["scale_out"]["local_by_la"]:  # staged per LA (partitions), combined here
-            from pipeline.defs.local_la import combine_la_outputs
-
             out, quarantined, reports, sources = combine_la_outputs(current)
         else:
             out, quarantined, reports, sources = stage_files(conn, current, context.log)
@@ -227,3 +229,47 @@ int_local_proxy_rates = sql_model_asset(
 
 
 stg_local_proxies_expectations = gx_check(stg_local_proxies, "local_proxies")
+
+
+def storage_root():
+    """``scale_out.storage`` as a UPath (any fsspec URL), default ``<staging>/local_la``."""
+    from upath import UPath
+
+    where = settings()["scale_out"].get("storage")
+    return UPath(where) if where else UPath(paths().staging / "local_la")
+
+
+def la_manifest(root, la: str) -> dict | None:
+    m = root / f"la={la}" / "manifest.json"
+    return json.loads(m.read_text()) if m.exists() else None
+
+
+def la_fingerprint(files: list) -> dict[str, str]:
+    return {str(f.path): file_sha256(f.path) for f in files}
+
+
+def combine_la_outputs(files: list) -> tuple[pd.DataFrame, list[dict], dict, list]:
+    """The per-LA outputs of ``files``' LAs, as :func:`stage_files` returns them for all LAs
+    at once. An LA whose output is missing or was staged from other files is an error."""
+    root = storage_root()
+    by_la: dict[str, list] = {}
+    for f in files:
+        by_la.setdefault(f.la_code, []).append(f)
+    frames, quarantined, reports, sources = [], [], {}, []
+    for la, fs in sorted(by_la.items()):
+        m = la_manifest(root, la)
+        if m is None or m["files"] != la_fingerprint(fs):
+            raise SourceError(fs[0].path.parent, f"local files of {la} are not staged per LA "
+                              f"under {root} ({'missing' if m is None else 'stale'}); run the "
+                              f"dedi_local_la_fanout job (or stg_local_la for partition {la}), "
+                              "as `dedi build` does")
+        frames.append(pd.read_parquet(io.BytesIO((root / f"la={la}" / "counts.parquet")
+                                                 .read_bytes())))
+        q = pd.read_parquet(io.BytesIO((root / f"la={la}" / "quarantine.parquet").read_bytes()))
+        quarantined.extend(q.to_dict("records"))
+        reports.update(m["reports"])
+        sources.extend(tuple(s) for s in m["sources"])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["la_code", "proxy", "lsoa21_code", "count", "denominator", "denominator_name",
+                 "data_status", "source_file"])
+    return out, quarantined, reports, sources

@@ -19,23 +19,21 @@ import duckdb
 import pandas as pd
 
 from pipeline.build.resources import DediPaths, build_resources
-from pipeline.build.versions import file_sha256
 from pipeline.config import paths, settings
 from pipeline.defs._staging import STAGING_TAG
-from pipeline.defs.local import QUARANTINE_COLUMNS, UPSTREAM, stage_files
+from pipeline.defs.local import (
+    QUARANTINE_COLUMNS,
+    UPSTREAM,
+    la_fingerprint,
+    la_manifest,
+    stage_files,
+    storage_root,
+)
 from pipeline.sources import local_proxies as lp
 from pipeline.sources.common import SourceError
 
 GROUP = "local"
 LOCAL_LAS = dg.DynamicPartitionsDefinition(name="local_la")
-
-
-def storage_root():
-    """``scale_out.storage`` as a UPath (any fsspec URL), default ``<staging>/local_la``."""
-    from upath import UPath
-
-    where = settings()["scale_out"].get("storage")
-    return UPath(where) if where else UPath(paths().staging / "local_la")
 
 
 def current_files(raw: Path, la: str | None = None) -> dict[str, list]:
@@ -47,15 +45,6 @@ def current_files(raw: Path, la: str | None = None) -> dict[str, list]:
     return out
 
 
-def _manifest(root, la: str) -> dict | None:
-    m = root / f"la={la}" / "manifest.json"
-    return json.loads(m.read_text()) if m.exists() else None
-
-
-def _fingerprint(files: list) -> dict[str, str]:
-    return {str(f.path): file_sha256(f.path) for f in files}
-
-
 def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> dict:
     """Stage one LA's current local files into ``<storage>/la=<LA>/``; returns its manifest.
     Skipped (the manifest returned as is) when the files are those already staged."""
@@ -64,8 +53,8 @@ def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> 
         raise SourceError(raw / lp.TOPIC / la, "no local proxy file without a period for this "
                           "local authority (expected <proxy>.csv or .parquet)")
     root = storage_root()
-    fp = _fingerprint(files)
-    old = _manifest(root, la)
+    fp = la_fingerprint(files)
+    old = la_manifest(root, la)
     if old and old["files"] == fp and not force:
         return {**old, "skipped": True}
     if not staging_db.exists():
@@ -89,33 +78,6 @@ def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> 
                 "sources": [[k, r, n] for k, r, n in sources]}
     (part / "manifest.json").write_text(json.dumps(manifest, default=str))  # last: complete
     return {**manifest, "skipped": False}
-
-
-def combine_la_outputs(files: list) -> tuple[pd.DataFrame, list[dict], dict, list]:
-    """The per-LA outputs of ``files``' LAs, as :func:`stage_files` returns them for all LAs
-    at once. An LA whose output is missing or was staged from other files is an error."""
-    root = storage_root()
-    by_la: dict[str, list] = {}
-    for f in files:
-        by_la.setdefault(f.la_code, []).append(f)
-    frames, quarantined, reports, sources = [], [], {}, []
-    for la, fs in sorted(by_la.items()):
-        m = _manifest(root, la)
-        if m is None or m["files"] != _fingerprint(fs):
-            raise SourceError(fs[0].path.parent, f"local files of {la} are not staged per LA "
-                              f"under {root} ({'missing' if m is None else 'stale'}); run the "
-                              f"dedi_local_la_fanout job (or stg_local_la for partition {la}), "
-                              "as `dedi build` does")
-        frames.append(pd.read_parquet(io.BytesIO((root / f"la={la}" / "counts.parquet")
-                                                 .read_bytes())))
-        q = pd.read_parquet(io.BytesIO((root / f"la={la}" / "quarantine.parquet").read_bytes()))
-        quarantined.extend(q.to_dict("records"))
-        reports.update(m["reports"])
-        sources.extend(tuple(s) for s in m["sources"])
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["la_code", "proxy", "lsoa21_code", "count", "denominator", "denominator_name",
-                 "data_status", "source_file"])
-    return out, quarantined, reports, sources
 
 
 def _metadata(m: dict) -> dict:

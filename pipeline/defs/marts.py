@@ -17,7 +17,6 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths, SideProcessResource
-from pipeline.build.tuning.side_process import later
 from pipeline.config import settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
@@ -30,6 +29,7 @@ from pipeline.defs._staging import (
 )
 from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
+from pipeline.outputs.maps import england_maps_from_table
 from pipeline.release.dictionary import document
 from pipeline.release.publish import publish
 
@@ -293,7 +293,7 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         status = build_status(conn)  # the one derivation; raises on a mix
         table = conn.execute(MAPS_SQL).to_arrow_table() if draw else None
     if draw:  # drawn in the side process while _publish writes the tables
-        maps = later("pipeline.outputs.maps:england_maps_from_table", table, maps_dir, status != "real")
+        maps = side.later(england_maps_from_table, table, maps_dir, status != "real")
     else:  # republication alone: the maps drawn last time
         def maps() -> list[Path]:
             return sorted(maps_dir.glob("england_*.png"))

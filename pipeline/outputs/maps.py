@@ -161,9 +161,9 @@ def england_maps_from_table(table, out_dir: Path, synthetic: bool) -> list[Path]
     """:func:`england_maps` of a query's Arrow table (``lsoa21_code``, the mapped columns,
     ``geometry_wkb``: the outlines of :func:`simplify_shapes`), replacing any England maps in
     ``out_dir``."""
-    from pipeline.build.tuning.side_process import to_pandas
+    import duckdb
 
-    df = to_pandas(table)
+    df = duckdb.from_arrow(table).df()
     gdf = gpd.GeoDataFrame(df.drop(columns="geometry_wkb"), crs="EPSG:4326",
                            geometry=gpd.GeoSeries.from_wkb(df["geometry_wkb"].map(bytes)))
     for old in out_dir.glob("england_*.png"):

@@ -113,39 +113,6 @@ def warm_up() -> None:
 
 def validate_arrow(name: str, table, parameters: dict[str, Any]) -> SuiteResult:
     """:func:`validate` of a DuckDB query's Arrow table."""
-    from pipeline.build.tuning.side_process import to_pandas
+    import duckdb
 
-    return validate(name, to_pandas(table), parameters)
-
-
-def validate_table(conn, table: str, name: str, parameters: dict[str, Any]
-                   ) -> tuple[SuiteResult, int]:
-    """Validate staging table ``table`` against suite ``name``, in the build's side process
-    when one runs (``pipeline/build/tuning/side_process.py``). Returns the result and the row count."""
-    from pipeline.build.tuning.side_process import run
-
-    arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
-    return run("pipeline.quality.expectations:validate_arrow", name, arrow, parameters), arrow.num_rows
-
-
-def start_validation(run_id: str, conn, table: str, name: str,
-                     parameters: dict[str, Any]) -> bool:
-    """Start validating ``table`` against suite ``name`` in the side process now, for run
-    ``run_id``'s check to collect (:func:`validated`); False when no side process runs."""
-    from pipeline.build.tuning.side_process import start_early
-
-    arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
-    return start_early(run_id, f"{table}:{name}", (parameters, arrow.num_rows),
-                       "pipeline.quality.expectations:validate_arrow", name, arrow, parameters)
-
-
-def validated(run_id: str, conn, table: str, name: str, parameters: dict[str, Any]
-              ) -> tuple[SuiteResult, int]:
-    """:func:`validate_table`, or the validation :func:`start_validation` started for the same
-    run, table, suite, parameters and row count (an asset's step writes its table once per
-    run, before the validation starts)."""
-    from pipeline.build.tuning.side_process import collect
-
-    rows = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-    done, res = collect(run_id, f"{table}:{name}", (parameters, rows))
-    return (res, rows) if done else validate_table(conn, table, name, parameters)
+    return validate(name, duckdb.from_arrow(table).df(), parameters)

@@ -147,11 +147,10 @@ def markdown(dictionary: pd.DataFrame) -> str:
 
 
 def write_docs(scenario: str | None = None) -> list[Path]:
-    """Regenerate docs/data_dictionary.md and the README's asset table."""
+    """Regenerate docs/data_dictionary.md from a published release."""
     from pipeline.outputs.warehouse import connect
-    from pipeline.release.asset_table import update_readme
 
     with connect(scenario) as conn:
         dd = conn.execute("SELECT * FROM data_dictionary").df()
     DOCS_FILE.write_text(markdown(dd), encoding="utf-8")
-    return [DOCS_FILE, update_readme()]
+    return [DOCS_FILE]

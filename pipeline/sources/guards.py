@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.sources.common import SourceError
+from pipeline.errors import SourceError
 
 HTML = (b"<!doctype html", b"<html", b"<head", b"<body")
 # England's extent, with a margin (the demo area sits just off the east coast): British

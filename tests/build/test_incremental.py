@@ -43,7 +43,7 @@ def test_unchanged_inputs_publish_nothing(incremental):
 
 
 def test_build_history_is_readable_by_a_stock_dagster_instance(incremental):
-    """The build's own event log (pipeline/build/tuning/dagster_storage.py: kept connections, no fsync per
+    """The build's own event log (pipeline/build/tuning/dagster_internals.py: kept connections, no fsync per
     event) writes Dagster's ordinary sqlite files: a plain instance on the same folder, as
     `dagster dev` would open it, sees every materialisation of the cold build."""
     import dagster as dg
@@ -78,7 +78,7 @@ def test_build_history_is_readable_by_a_stock_dagster_instance(incremental):
         assert db_rev == head, (shard.name, db_rev, head)
     # each materialisation's data version tag is in the index,
     # where the build's has_table (its kept engine, true answers remembered) said they go
-    from pipeline.build.tuning.dagster_storage import BuildEventLogStorage
+    from pipeline.build.tuning.dagster_internals import BuildEventLogStorage
 
     storage = BuildEventLogStorage(str(home / "history" / "runs"))
     assert storage.has_table("asset_event_tags") and not storage.has_table("no_such_table")

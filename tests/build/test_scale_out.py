@@ -89,7 +89,8 @@ def test_partitioned_national_result_equals_single_process(two_builds):
 
 def test_stale_per_la_output_is_one_clear_line(two_builds, tmp_path, monkeypatch):
     """stg_local_proxies refuses per-LA outputs staged from other files than today's."""
-    from pipeline.defs.local_la import combine_la_outputs, current_files
+    from pipeline.defs.local import combine_la_outputs
+    from pipeline.defs.local_la import current_files
     from pipeline.sources.common import SourceError
 
     _, multi, *_ = two_builds

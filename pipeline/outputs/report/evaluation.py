@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.method.evaluate import Evaluation
 from pipeline.outputs.maps import png_bytes, stamp
-from pipeline.outputs.report.icb import E, _img, _table, fill
+from pipeline.outputs.report.html import escape, fill, html_table, image
 
 TEMPLATE = Path(__file__).with_name("templates") / "evaluation.html"
 
@@ -85,7 +85,7 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
         comparison_units=("control_unit", lambda s: ", ".join(s)),
         matched_within=("match_level", "first")).reset_index().rename(
         columns={"treated_unit": "intervention unit"})
-    dropped = ("" if not ev.dropped else "<p>Left out: " + E("; ".join(
+    dropped = ("" if not ev.dropped else "<p>Left out: " + escape("; ".join(
         f"{u} ({why})" for u, why in list(ev.dropped.items())[:50])) + "</p>")
     key = pd.DataFrame({"": [
         "intervention units (evaluated)", "comparison units (distinct)", "outcome",
@@ -100,7 +100,7 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
     caveats = [
         "<li><b>SYNTHETIC DEMO DATA</b>: the outcome and the intervention file are made up by "
         "the demo generator; the effect was planted.</li>" if synthetic else "",
-        f"<li>Method: {E(row['method'])}.</li>",
+        f"<li>Method: {escape(row['method'])}.</li>",
         "<li>NHS App uptake per LSOA is apportioned from GP practices with one snapshot of "
         "where patients live; a change at one practice spreads over every LSOA its patients "
         "live in.</li>" if row["outcome"] == "nhs_app_uptake" and row["unit_type"] != "practice"
@@ -110,39 +110,39 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
         "publication (IoD 2025 mostly 2022-2024), and IoD 2025 changed the method of several "
         "domains; only LSOAs comparable across releases are used.</li>"
         if row["outcome"] == "imd_percentile" else "",
-        f"<li>Matched within: {E(', '.join(f'{k} ({v})' for k, v in levels.items()))}. "
+        f"<li>Matched within: {escape(', '.join(f'{k} ({v})' for k, v in levels.items()))}. "
         "A treated unit with too few comparison units in its exact stratum is matched in a "
         "coarser one.</li>",
     ]
     parts = {
-        "TITLE": E(f"Evaluation: {row['evaluation']}"),
+        "TITLE": escape(f"Evaluation: {row['evaluation']}"),
         "BANNER": ('<div class="banner">SYNTHETIC DEMO DATA: every number in this report is '
                    'made up by the demo generator and is not a real statistic.</div>'
                    if synthetic else ""),
-        "META": E(f"{row['interventions'] or 'intervention'} · {row['unit_type']} units · "
+        "META": escape(f"{row['interventions'] or 'intervention'} · {row['unit_type']} units · "
                   f"release {row['release']} · data status {row['data_status']} · input "
                   f"{Path(row['input_file']).name} (sha256 {row['input_sha256'][:12]})"),
         "VERDICT": verdict,
-        "KEY": _table(key, "key"),
-        "CHART_NOTE": E("Each point is the average difference between the intervention units "
+        "KEY": html_table(key, "key"),
+        "CHART_NOTE": escape("Each point is the average difference between the intervention units "
                         "and their matched comparisons, minus that difference in the period "
                         "just before the start (so it is zero there). Points before the start "
                         "show whether the groups were already moving apart."),
-        "CHART": _img(event_chart(ev, row["outcome_label"], row["effect_units"], synthetic),
+        "CHART": image(event_chart(ev, row["outcome_label"], row["effect_units"], synthetic),
                       "event study chart"),
-        "EVENT_TABLE": _table(es.round(3)),
-        "PRETREND": E(pretrend),
-        "MATCH_NOTE": E(f"Each intervention unit is compared with its "
+        "EVENT_TABLE": html_table(es.round(3)),
+        "PRETREND": escape(pretrend),
+        "MATCH_NOTE": escape(f"Each intervention unit is compared with its "
                         f"{len(ev.matches) // max(row['treated_units'], 1)} nearest other "
                         "units that had no intervention, on the outcome before the start, "
                         "within the same geography, rurality and decile. Standardised "
                         "differences near 0 after matching mean the groups started alike."),
-        "BALANCE": _table(bal.round(3)),
-        "MATCHES": _table(matches.head(200), "top20"),
+        "BALANCE": html_table(bal.round(3)),
+        "MATCHES": html_table(matches.head(200), "top20"),
         "DROPPED": dropped,
-        "STATEMENT": E(row["statement"]),
+        "STATEMENT": escape(row["statement"]),
         "CAVEATS": "\n".join(c for c in caveats if c),
-        "ATTRIBUTION": E("Contains public sector information licensed under the Open "
+        "ATTRIBUTION": escape("Contains public sector information licensed under the Open "
                          "Government Licence v3.0."),
     }
     return fill(TEMPLATE, parts)

@@ -7,8 +7,6 @@ Figures are matplotlib PNGs inlined as data URIs; there is no script and no exte
 
 from __future__ import annotations
 
-import base64
-import html
 import sys
 from pathlib import Path
 
@@ -19,35 +17,10 @@ import pandas as pd
 
 from pipeline.outputs.explorer.page import LABELS
 from pipeline.outputs.maps import map_pngs, png_bytes, stamp
+from pipeline.outputs.report.html import escape, fill, html_table, image
 from pipeline.outputs.warehouse import connect, marts_dir, metadata, release_folder
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
-E = html.escape
-
-
-def _img(data: bytes, alt: str) -> str:
-    return (f'<img alt="{E(alt)}" src="data:image/png;base64,'
-            f'{base64.b64encode(data).decode()}">')
-
-
-def _table(df: pd.DataFrame, cls: str = "") -> str:
-    head = "".join(f"<th>{E(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(
-        f'<td class="{"num" if isinstance(v, int | float | np.number) else ""}">'
-        f"{E(_fmt(v))}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "–"
-    if isinstance(v, float | np.floating):
-        return f"{v:,.1f}"
-    if isinstance(v, int | np.integer):
-        return f"{v:,}"
-    return str(v)
-
-
 def _rank(v) -> str:
     return "–" if v is None or pd.isna(v) else f"{round(float(v)):,}"
 
@@ -65,7 +38,7 @@ def _short_source(s: str | None) -> str:
 def _maps(gdf: gpd.GeoDataFrame, n: int, synthetic: bool) -> str:
     pngs = map_pngs(gdf, ("dedi_decile", "dx_decile", "dedi_rank_change"), n, synthetic,
                     figsize=(5.2, 5.2), dpi=110)
-    return "".join(f'<figure>{_img(png, col)}</figure>' for col, png in pngs.items())
+    return "".join(f'<figure>{image(png, col)}</figure>' for col, png in pngs.items())
 
 
 def _league_chart(ltla: pd.DataFrame, n_ltla: int, synthetic: bool) -> bytes:
@@ -138,8 +111,8 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
     entering = int(((lsoa["dedi_decile"] == 1) & (lsoa["imd_decile"] != 1)).sum())
     leaving = int(((lsoa["dedi_decile"] != 1) & (lsoa["imd_decile"] == 1)).sum())
     sources = pd.DataFrame(meta.get("sources", []))
-    vintages = "".join(f"<li>{E(str(r.get('title') or r['staging_table']))}: "
-                       f"{E(str(r.get('vintage') or 'n/a'))} ({E(str(r.get('publisher') or ''))})"
+    vintages = "".join(f"<li>{escape(str(r.get('title') or r['staging_table']))}: "
+                       f"{escape(str(r.get('vintage') or 'n/a'))} ({escape(str(r.get('publisher') or ''))})"
                        f"</li>" for r in sources.to_dict("records"))
     absent = meta.get("absent_indicators", [])
     ltla_table = ltla.assign(**{"DEDI 90% interval": ltla["rank_p05"].map(_rank) + "–"
@@ -150,17 +123,17 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "% LSOAs in DEDI decile 1", "imd_pct_decile1": "% in IMD decile 1",
         "lsoa_count": "LSOAs"})
     parts = {
-        "TITLE": E(f"{name} ({icb}): digital exclusion and deprivation"),
+        "TITLE": escape(f"{name} ({icb}): digital exclusion and deprivation"),
         "BANNER": ('<div class="banner">SYNTHETIC DEMO DATA: every number in this report is '
                    'made up by the demo generator and is not a real statistic.</div>'
                    if synthetic else ""),
-        "ICB_NAME": E(name), "ICB_CODE": E(icb),
-        "META": E(f"DEDI {meta.get('code_version', meta.get('dedi_version', ''))} · built "
+        "ICB_NAME": escape(name), "ICB_CODE": escape(icb),
+        "META": escape(f"DEDI {meta.get('code_version', meta.get('dedi_version', ''))} · built "
                   f"{meta.get('built_at', '')} · data status {meta['data_status']} · index spec "
                   f"{str(meta.get('index_spec_sha256', ''))[:12]} · DX weight w = "
                   f"{spec.get('dedi', {}).get('dx_weight', '')}"
                   + (f" · scenario {meta['scenario']}" if meta.get("scenario") else "")),
-        "KEY": _table(pd.DataFrame({
+        "KEY": html_table(pd.DataFrame({
             "": ["LSOAs", "residents", "LSOAs in the most deprived 10% (IMD 2025)",
                  "LSOAs in the most deprived 10% (DEDI)",
                  "entering the most deprived 10% with DEDI", "leaving it",
@@ -173,30 +146,20 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
                       f"{_rank(me['dedi_rank_p95'])}); IMD: {int(me['imd_average_score_rank'])}"]}),
             "key"),
         "MAPS": _maps(gdf, n, synthetic),
-        "LEAGUE_CHART": _img(_league_chart(ltla, n_ltla, synthetic), "LTLA league table"),
-        "LEAGUE_TABLE": _table(ltla_table, "league"),
-        "TOP20": _table(table, "top20"),
-        "NHS_NOTE": E(nhs_note),
-        "ABSENT": (E("Absent from this build, so not in DX: " + ", ".join(absent) + ".")
+        "LEAGUE_CHART": image(_league_chart(ltla, n_ltla, synthetic), "LTLA league table"),
+        "LEAGUE_TABLE": html_table(ltla_table, "league"),
+        "TOP20": html_table(table, "top20"),
+        "NHS_NOTE": escape(nhs_note),
+        "ABSENT": (escape("Absent from this build, so not in DX: " + ", ".join(absent) + ".")
                    if absent else "Every input of the spec was supplied."),
         "SYNTHETIC_NOTE": ("<li><b>Every input of this build is synthetic</b> (the demo): "
                            "nothing here describes real places.</li>" if synthetic else
                            "<li>Every input of this build is real, official data.</li>"),
         "VINTAGES": vintages,
-        "ATTRIBUTION": E(meta.get("attribution", "")),
+        "ATTRIBUTION": escape(meta.get("attribution", "")),
         "N": f"{n:,}",
     }
     return fill(TEMPLATE, parts)
-
-
-def fill(template: Path, parts: dict[str, object]) -> str:
-    """``template`` with every ``{{KEY}}`` replaced by ``parts[KEY]`` (already escaped) and
-    ``{{STYLE}}`` by the reports' shared stylesheet."""
-    parts = {"STYLE": (template.parent / "report.css").read_text(encoding="utf-8"), **parts}
-    page = template.read_text(encoding="utf-8")
-    for k, v in parts.items():
-        page = page.replace("{{" + k + "}}", str(v))
-    return page
 
 
 def _shapes(release: Path) -> gpd.GeoDataFrame:

@@ -44,10 +44,11 @@ def test_bad_input_stops_the_build_with_one_clear_line(case, demo_build, publish
     case.mutate(raw)
     try:
         out = build(BuildDirs(raw, tmp_path / "staging", marts))
-        assert not out.success, f"{case.id}: a bad input was built and published"
-        failures = out.failures
     except Exception as exc:  # noqa: BLE001 - refused before the run (e.g. the raw folder)
         failures = [str(exc)]
+    else:
+        assert not out.success, f"{case.id}: a bad input was built and published"
+        failures = out.failures
     lines = [f for f in failures if re.search(case.expect, f)]
     assert lines, f"{case.id}: expected /{case.expect}/, got {failures}"
     line = lines[0]

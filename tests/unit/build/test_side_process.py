@@ -1,6 +1,6 @@
 """The build's side process (pipeline/build/tuning/side_process.py): GX checks and England maps handed to a
 second process give exactly what they give in-process, its errors arrive as one exception, and
-a build imports neither GX, matplotlib nor sklearn itself."""
+a build imports neither GX nor sklearn itself."""
 
 from __future__ import annotations
 
@@ -9,14 +9,20 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.build.tuning.side_process import run, side_process
+from pipeline.build.resources import SideProcessResource
+from pipeline.build.tuning.side_process import SideProcess, warm_up
 from pipeline.defs.marts import MAPS_SQL
-from pipeline.quality.expectations import validate_table
+from pipeline.method.diagnostics import dx_diagnostics
+from pipeline.outputs.maps import england_maps_from_table
+from pipeline.quality.expectations import validate_arrow
 from tests.conftest import ROOT
 
 
@@ -36,25 +42,35 @@ def staging(demo_build, tmp_path):
     conn.close()
 
 
-def _side_work(conn, out) -> tuple:
-    """Checks, maps and diagnostics, as the build's steps hand them over."""
+def _side_work(conn, out, run) -> tuple:
+    """Checks, maps and diagnostics, as the build's steps hand them over to ``run``."""
     from pipeline.defs.index import diagnostics_inputs
 
     n = conn.execute("SELECT count(*) FROM stg_iod2025").fetchone()[0]
-    checks = [validate_table(conn, t, suite, {"n_lsoa": n}) for t, suite in
-              [("lsoa_index", "lsoa_index"), ("broken", "lsoa_index"),
-               ("stg_iod2025", "iod2025_file7")]]
-    paths = run("pipeline.outputs.maps:england_maps_from_table", conn.execute(MAPS_SQL).to_arrow_table(),
-                out, True)
-    diagnostics = run("pipeline.method.diagnostics:dx_diagnostics",
-                      *diagnostics_inputs(conn)[1])
+    checks = []
+    for table, suite in [("lsoa_index", "lsoa_index"), ("broken", "lsoa_index"),
+                         ("stg_iod2025", "iod2025_file7")]:
+        arrow = conn.execute(f'SELECT * FROM "{table}"').to_arrow_table()
+        checks.append((run(validate_arrow, suite, arrow, {"n_lsoa": n}), arrow.num_rows))
+    paths = run(england_maps_from_table, conn.execute(MAPS_SQL).to_arrow_table(), out, True)
+    diagnostics = run(dx_diagnostics, *diagnostics_inputs(conn)[1])
     return checks, {p.name: p.read_bytes() for p in paths}, diagnostics
 
 
+@contextmanager
+def side_process(preload=warm_up):
+    side = SideProcess(preload)
+    try:
+        yield side
+    finally:
+        side.close()
+
+
 def test_side_process_gives_the_same_checks_maps_and_diagnostics_as_in_process(staging, tmp_path):
-    here_checks, here_maps, here_diag = _side_work(staging, tmp_path / "here")
+    here_checks, here_maps, here_diag = _side_work(staging, tmp_path / "here",
+                                                   SideProcessResource(enabled=False).run)
     with side_process() as side:
-        there_checks, there_maps, there_diag = _side_work(staging, tmp_path / "there")
+        there_checks, there_maps, there_diag = _side_work(staging, tmp_path / "there", side.call)
         assert side.process.is_alive() and side.process.pid != os.getpid()
     assert there_checks == here_checks
     (ok, rows), (bad, _), (iod, _) = there_checks
@@ -74,62 +90,57 @@ def test_side_process_gives_the_same_checks_maps_and_diagnostics_as_in_process(s
 
 
 def test_side_process_errors_arrive_as_one_exception_and_a_dead_one_is_named():
+    from pipeline.method.spec import spec_hash
+    from pipeline.quality.expectations import load_suite_json
+
     with side_process() as side:
-        with side_process() as inner:  # `dedi build` starts it; run_build reuses it
-            assert inner is side
         assert side.process.is_alive()
         with pytest.raises(FileNotFoundError, match="no_such_suite.json"):
-            run("pipeline.quality.expectations:load_suite_json", "no_such_suite")
-        assert run("pipeline.method.spec:spec_hash", {"a": 1}) == __import__(
-            "pipeline.method.spec", fromlist=["spec_hash"]).spec_hash({"a": 1})
-        with pytest.raises(RuntimeError, match="threading:Lock: its result cannot be sent back"):
-            run("threading:Lock")  # a lock cannot be pickled; the process carries on
+            side.call(load_suite_json, "no_such_suite")
+        assert side.call(spec_hash, {"a": 1}) == spec_hash({"a": 1})
+        later = side.submit(spec_hash, {"b": 2})  # collected later, in order
+        assert later.result() == spec_hash({"b": 2})
+        with pytest.raises(RuntimeError, match="allocate_lock: its result cannot be sent back"):
+            side.call(threading.Lock)  # a lock cannot be pickled; the process carries on
         side.process.kill()
         side.process.join()
         with pytest.raises(RuntimeError, match=r"side process \(pid \d+.*exit code -9.*again"):
-            run("pipeline.quality.expectations:load_suite_json", "lsoa_index")
+            side.call(load_suite_json, "lsoa_index")
+
+
+def cannot_load() -> None:
+    """A preload that fails, as a missing library would."""
+    import pipeline.no_such_module  # noqa: F401
 
 
 def test_a_side_process_that_cannot_load_says_what_on_every_call():
-    with side_process(("pipeline.no_such_module:warm_up",)) as side:
+    from pipeline.method.spec import spec_hash
+
+    with side_process(cannot_load) as side:
         for _ in range(2):
-            with pytest.raises(RuntimeError, match="could not load pipeline.no_such_module:warm_up"
-                               ".*ModuleNotFoundError"):
-                run("pipeline.method.spec:spec_hash", {})
+            with pytest.raises(RuntimeError, match="could not load tests.unit.build."
+                               "test_side_process.cannot_load.*ModuleNotFoundError"):
+                side.call(spec_hash, {})
         assert side.process.is_alive()
 
 
-def wait_for_gate() -> None:
-    """A preload that waits until the file named by DEDI_TEST_GATE exists."""
-    import time
-    from pathlib import Path
-
-    gate = Path(os.environ["DEDI_TEST_GATE"])
-    while not gate.exists():
-        time.sleep(0.05)
-    gate.unlink()
-
-
-def test_a_call_made_while_preloading_is_answered_before_the_next_preload(tmp_path, monkeypatch):
-    """The first check of an incremental build need not wait for matplotlib and sklearn."""
-    gate = tmp_path / "gate"
-    monkeypatch.setenv("DEDI_TEST_GATE", str(gate))  # the spawned process inherits it
+def test_the_resource_starts_the_process_for_a_run_and_stops_it_after():
     from pipeline.method.spec import spec_hash
 
-    ref = "tests.unit.build.test_side_process:wait_for_gate"
-    with side_process((ref, ref)) as side:
-        side._conn.send(("pipeline.method.spec:spec_hash", ({"a": 1},)))  # during preload 1
-        gate.touch()  # preload 1 ends; preload 2 would wait for the gate again
-        assert side._conn.poll(120), "the call waited for the next preload"
-        ok, value = side._conn.recv()
-        assert ok and value == spec_hash({"a": 1})
-        assert not gate.exists() and side.process.is_alive()
-        gate.touch()  # let preload 2 end
-        assert run("pipeline.method.spec:spec_hash", {"b": 2}) == spec_hash({"b": 2})
+    res = SideProcessResource()
+    with dg.build_init_resource_context() as ctx:
+        res.setup_for_execution(ctx)
+        side = res._side
+        assert side is not None and side.process.is_alive()
+        assert res.run(spec_hash, {"a": 1}) == spec_hash({"a": 1})
+        assert res.later(spec_hash, {"c": 3})() == spec_hash({"c": 3})
+        res.teardown_after_execution(ctx)
+    assert res._side is None and not side.process.is_alive()
 
 
+# matplotlib is imported (the maps' functions are handed over by reference) but draws nothing here
 HEAVY = ("sorted(m for m in sys.modules if m.split('.')[0] in ('great_expectations', "
-         "'matplotlib', 'sklearn') or m.startswith('scipy.stats'))")
+         "'sklearn') or m.startswith('scipy.stats'))")
 
 
 def _subprocess(code: str, env_dirs: dict) -> tuple[list, str]:
@@ -141,8 +152,8 @@ def _subprocess(code: str, env_dirs: dict) -> tuple[list, str]:
     return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
 
 
-def test_a_build_imports_neither_gx_nor_matplotlib_nor_sklearn_itself(demo_build, tmp_path):
-    """Their import (~3.5 s of CPU, with scipy.stats) and work belong to the side process; a
+def test_a_build_imports_neither_gx_nor_sklearn_itself(demo_build, tmp_path):
+    """Their import (~3 s of CPU, with scipy.stats) and work belong to the side process; a
     build whose own process imports them again holds the GIL for it."""
     code = ("import json, sys\nfrom pipeline.build.run import run_build\no = run_build(quiet=True)\n"
             f"print(json.dumps([o.success, o.failures, {HEAVY}]))")

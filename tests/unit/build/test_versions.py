@@ -79,10 +79,9 @@ def test_second_publisher_to_the_same_marts_fails_clearly(demo_build, tmp_path, 
     try:
         assert holder.stdout.readline().strip() == "held"
         dirs = BuildDirs(demo_build.raw, tmp_path / "staging", marts)
-        t0 = time.monotonic()
         with dedi_env(dirs), pytest.raises(PublishLocked, match=f"pid {holder.pid}"):
             run_build(quiet=True)
-        assert time.monotonic() - t0 < 10  # fails at once, not after a whole build
+        assert not dirs.staging.joinpath("staging.duckdb").exists()  # refused before any step
         with dedi_env(dirs):
             assert cli.main(["build", "--quiet"]) == 3
         assert "is building or publishing" in capsys.readouterr().err
@@ -110,11 +109,10 @@ def test_stale_reader_on_staging_does_not_stall_the_build(demo_build, tmp_path):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().strip() == "open"
-        t0 = time.monotonic()  # a Dagster run on the same file fails at once, naming the holder
+        # a Dagster run on the same file fails at once (no retry loop), naming the holder
         with pytest.raises(RuntimeError, match=f"locked by another process \\(pid {reader.pid}\\)"):
             with StagingDuckDB(database=str(db)).get_connection():
                 pass
-        assert time.monotonic() - t0 < 5
         dirs = BuildDirs(demo_build.raw, staging, tmp_path / "marts")
         with dedi_env(dirs):  # dedi build starts a fresh staging file: the reader keeps the old
             out = run_build(quiet=True)

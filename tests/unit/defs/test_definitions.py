@@ -84,19 +84,25 @@ class Info(ctypes.Structure):
     _fields_ = [(k, ctypes.c_size_t) for k in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
                 "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 libc.mallinfo2.restype = Info
-import pipeline.definitions  # what `dedi` and Dagster's workers import
+{setup}
 a = np.empty(40 << 20, dtype=np.uint8)  # a 40 MB array
 print(libc.mallinfo2().hblkhd >= 40 << 20)  # served by a fresh mapping?
 """
 
 
-@pytest.mark.parametrize("env, mapped", [({}, False), ({"MALLOC_TRIM_THRESHOLD_": "131072"}, True)])
-def test_loading_the_definitions_lets_malloc_reuse_freed_memory(env, mapped):
+TUNE = "from pipeline.build.tuning.process import reuse_freed_memory; reuse_freed_memory()"
+
+
+@pytest.mark.parametrize("setup, env, mapped", [
+    (TUNE, {}, False), (TUNE, {"MALLOC_TRIM_THRESHOLD_": "131072"}, True),
+    ("import pipeline.definitions", {}, True)])
+def test_the_dedi_entry_point_alone_lets_malloc_reuse_freed_memory(setup, env, mapped):
     """Large arrays come from the heap, whose freed blocks the next array reuses, not from a
-    fresh mapping per array (pipeline/build/tuning/process.py); unless the user set glibc's own MALLOC_
-    variables, which win."""
+    fresh mapping per array (pipeline/build/tuning/process.py), once ``dedi`` has tuned its
+    process; unless the user set glibc's own MALLOC_ variables, which win. Loading the
+    definitions (the webserver, Dagster's workers) leaves the allocator alone."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    out = subprocess.run([sys.executable, "-c", MALLINFO], env={**base, **env},
+    out = subprocess.run([sys.executable, "-c", MALLINFO.replace("{setup}", setup)], env={**base, **env},
                          capture_output=True, text=True, check=True).stdout.split()[-1]
     if out == "skip":
         pytest.skip("not glibc >= 2.33 (no mallinfo2)")

@@ -237,10 +237,8 @@ def test_html_error_page_with_200_is_refused(server, tmp_path):
 
 def test_trickling_server_hits_the_deadline(server, tmp_path):
     spec = FetchSpec(source="x", url=f"{server}/trickle.csv", target="iod/slow.csv")
-    t0 = time.monotonic()
     with pytest.raises(FetchError, match="longer than 2 s"):
         fetch_one(spec, tmp_path, timeout=5, deadline=2)
-    assert time.monotonic() - t0 < 8
     _nothing_installed(tmp_path)
 
 

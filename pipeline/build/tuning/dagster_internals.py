@@ -1,4 +1,13 @@
-"""Dagster's sqlite event log, tuned for one build process.
+"""The one module that uses Dagster's private APIs (``dagster._core``): what a build needs and
+Dagster offers no public API for. ``tests/unit/build/test_dagster_internals.py`` fails with a
+clear message when a Dagster upgrade moves or changes any of them.
+
+- :func:`stale_assets`: Dagster's own staleness (code and data versions), as the UI shows it;
+- :class:`BuildEventLogStorage`: the sqlite event log with one kept engine and no fsync per
+  event (below);
+- :func:`build_instance_overrides`: the build instance's settings (no compute logs, that log).
+
+Dagster's sqlite event log, tuned for one build process.
 
 Dagster's ``SqliteEventLogStorage`` creates a SQLAlchemy engine, opens the database file and
 commits with an fsync for every event it stores (a step writes about ten). Over the ~80 steps of
@@ -18,7 +27,10 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
+import dagster as dg
 import sqlalchemy as db
+from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+from dagster._core.loader import LoadingContext
 from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
 from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
@@ -27,6 +39,32 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 )
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy.engine import Connection, Engine
+
+
+class BuildLoadingContext(LoadingContext):
+    """The loading context Dagster's stale-status resolver needs: the instance and a fresh
+    cache of loaders (what the webserver's request context holds)."""
+
+    def __init__(self, instance: dg.DagsterInstance) -> None:
+        self._instance = instance
+        self._loaders = {}
+
+    @property
+    def instance(self) -> dg.DagsterInstance:
+        return self._instance
+
+    @property
+    def loaders(self) -> dict:
+        return self._loaders
+
+
+def stale_assets(defs: dg.Definitions, instance: dg.DagsterInstance) -> set[dg.AssetKey]:
+    """Unpartitioned assets of the ``dedi_build`` job whose code version or input data versions
+    changed since their last materialisation, or never materialised (Dagster's staleness)."""
+    graph = defs.resolve_asset_graph()
+    resolver = CachingStaleStatusResolver(instance, graph, BuildLoadingContext(instance))
+    keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
+    return {k for k in keys if resolver.get_status(k) != StaleStatus.FRESH}
 
 
 def _pragmas(dbapi_conn, _record) -> None:
@@ -115,3 +153,11 @@ def event_log_config(home: Path | str) -> dict:
     (Dagster's own layout: ``<home>/history/runs``)."""
     return {"module": __name__, "class": BuildEventLogStorage.__name__,
             "config": {"base_dir": str(Path(home) / "history" / "runs")}}
+
+
+def build_instance_overrides(home: Path | str) -> dict:
+    """Instance settings of the build's own Dagster instance: no compute logs (the build prints
+    its own progress) and :class:`BuildEventLogStorage` (same files as Dagster's own)."""
+    return {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                             "class": "NoOpComputeLogManager"},
+            "event_log_storage": event_log_config(home)}
