@@ -6,6 +6,10 @@ from dagster_duckdb import DuckDBResource
 from pipeline.build.resources import SideProcessResource
 from pipeline.quality.expectations import validate_arrow
 
+# Dagster's in-process executor runs, among the ready steps, those of higher priority first:
+# a check runs after the other ready steps, so the side process has loaded GX by then
+AFTER_READY_STEPS = {"dagster/priority": "-1"}
+
 
 def n_lsoa(conn) -> int:
     """England LSOA count of this build: File 7's, the set the IoD defines. (Not a lookup's: a
@@ -23,6 +27,7 @@ def gx_check(asset, suite: str, table: str | None = None, name: str | None = Non
     table = table or key
 
     @dg.asset_check(asset=asset, name=name or f"{suite}_expectations", blocking=True,
+                    op_tags=AFTER_READY_STEPS,
                     additional_deps=list(set((deps or []) + ["stg_iod2025"]) - {key}),
                     description=f"GX suite expectations/{suite}.json on {table}")
     def _check(context: dg.AssetCheckExecutionContext, staging_db: DuckDBResource,

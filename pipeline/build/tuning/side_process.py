@@ -2,7 +2,7 @@
 
 A build runs its Dagster steps in one process, and they hold the GIL: the build is one busy
 core (BENCHMARKS.md). :class:`SideProcess` is one spawned process that imports GX, matplotlib
-and sklearn at once on the second core (:func:`warm_up`), then runs the functions a step hands
+and sklearn at once on the second core (``PRELOAD``), then runs the functions a step hands
 it (the GX checks, the England maps, DX's diagnostics) while the build goes on. A step waits
 for its result (``call``) or collects it later in the same step (``submit``), so Dagster's
 order, lineage and blocking checks are unchanged; the results are the same as in-process
@@ -19,27 +19,48 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 
-def warm_up() -> None:
-    """Import what the side work needs, GX first (the first check comes soonest)."""
-    from pipeline.method import diagnostics
-    from pipeline.outputs import maps
+def load_gx() -> None:
+    """Import Great Expectations and build its context (the first check comes soonest)."""
     from pipeline.quality import expectations
 
-    for load in (expectations.warm_up, maps.warm_up, diagnostics.warm_up):
-        load()
+    expectations.warm_up()
 
 
-def _serve(conn, preload: Callable[[], None]) -> None:
+def load_matplotlib() -> None:
+    """Load matplotlib's fonts and renderer (the England maps)."""
+    from pipeline.outputs import maps
+
+    maps.warm_up()
+
+
+def load_sklearn() -> None:
+    """Import sklearn's factor analysis (DX's diagnostics)."""
+    from pipeline.method import diagnostics
+
+    diagnostics.warm_up()
+
+
+PRELOAD = (load_gx, load_matplotlib, load_sklearn)  # in the order the build needs them
+
+
+def _serve(conn, preload: tuple[Callable[[], None], ...]) -> None:
     """The side process: preload, then run each ``(function, args)`` that arrives and send back
-    ``(True, result)`` or ``(False, exception)``, until the build closes the pipe."""
+    ``(True, result)`` or ``(False, exception)``, until the build closes the pipe. A call that
+    arrives while preloading is answered before the next preload starts (the first check need
+    not wait for matplotlib and sklearn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     broken = None  # a preload that failed fails every call, with its reason
-    try:
-        preload()
-    except Exception as exc:  # noqa: BLE001 - reported to the build, call by call
-        broken = RuntimeError(f"the build's side process could not load "
-                              f"{preload.__module__}.{preload.__qualname__}: "
-                              f"{type(exc).__name__}: {exc}")
+    for i, load in enumerate(preload):
+        while i and conn.poll():
+            if not _answer(conn, broken):
+                return
+        try:
+            load()
+        except Exception as exc:  # noqa: BLE001 - reported to the build, call by call
+            broken = RuntimeError(f"the build's side process could not load "
+                                  f"{load.__module__}.{load.__qualname__}: "
+                                  f"{type(exc).__name__}: {exc}")
+            break
     while _answer(conn, broken):
         pass
 
@@ -73,7 +94,7 @@ def _answer(conn, broken: Exception | None) -> bool:
 class SideProcess:
     """One spawned process running :func:`_serve`, fed one call at a time, in order."""
 
-    def __init__(self, preload: Callable[[], None] = warm_up) -> None:
+    def __init__(self, preload: tuple[Callable[[], None], ...] = PRELOAD) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from pipeline.build.resources import SideProcessResource
-from pipeline.build.tuning.side_process import SideProcess, warm_up
+from pipeline.build.tuning.side_process import PRELOAD, SideProcess
 from pipeline.defs.marts import MAPS_SQL
 from pipeline.method.diagnostics import dx_diagnostics
 from pipeline.outputs.maps import england_maps_from_table
@@ -58,7 +58,7 @@ def _side_work(conn, out, run) -> tuple:
 
 
 @contextmanager
-def side_process(preload=warm_up):
+def side_process(preload=PRELOAD):
     side = SideProcess(preload)
     try:
         yield side
@@ -116,7 +116,7 @@ def cannot_load() -> None:
 def test_a_side_process_that_cannot_load_says_what_on_every_call():
     from pipeline.method.spec import spec_hash
 
-    with side_process(cannot_load) as side:
+    with side_process((cannot_load,)) as side:
         for _ in range(2):
             with pytest.raises(RuntimeError, match="could not load tests.unit.build."
                                "test_side_process.cannot_load.*ModuleNotFoundError"):
@@ -136,6 +136,34 @@ def test_the_resource_starts_the_process_for_a_run_and_stops_it_after():
         assert res.later(spec_hash, {"c": 3})() == spec_hash({"c": 3})
         res.teardown_after_execution(ctx)
     assert res._side is None and not side.process.is_alive()
+
+
+def wait_for_gate() -> None:
+    """A preload that waits until the file named by DEDI_TEST_GATE exists."""
+    import time
+    from pathlib import Path
+
+    gate = Path(os.environ["DEDI_TEST_GATE"])
+    while not gate.exists():
+        time.sleep(0.05)
+    gate.unlink()
+
+
+def test_a_call_made_while_preloading_is_answered_before_the_next_preload(tmp_path, monkeypatch):
+    """The first check of a build need not wait for matplotlib and sklearn."""
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("DEDI_TEST_GATE", str(gate))  # the spawned process inherits it
+    from pipeline.method.spec import spec_hash
+
+    with side_process((wait_for_gate, wait_for_gate)) as side:
+        side._conn.send((spec_hash, ({"a": 1},)))  # during preload 1
+        gate.touch()  # preload 1 ends; preload 2 would wait for the gate again
+        assert side._conn.poll(120), "the call waited for the next preload"
+        ok, value = side._conn.recv()
+        assert ok and value == spec_hash({"a": 1})
+        assert not gate.exists() and side.process.is_alive()
+        gate.touch()  # let preload 2 end
+        assert side.call(spec_hash, {"b": 2}) == spec_hash({"b": 2})
 
 
 # matplotlib is imported (the maps' functions are handed over by reference) but draws nothing here
