@@ -1,7 +1,7 @@
 -- gp_practice_profile: where each GP practice's registered patients live, summarised for
 -- matching practices in `dedi evaluate`: the ICB, sub-ICB and region where most of them live,
 -- the share living in rural LSOAs, and their patient-weighted DX and DEDI scores (with deciles
--- among practices). Patient totals below getvariable('min_count') are suppressed.
+-- among practices). Small patient totals (assets/macros/disclosure.sql) are suppressed.
 -- Inputs: stg_gp_patients_lsoa (patients per practice and LSOA), lsoa_index.
 WITH pat AS (
     SELECT p.practice_code, p.patients, i.*
@@ -27,8 +27,7 @@ main_sicbl AS (
 )
 SELECT
     prof.practice_code,
-    CASE WHEN patients_in_england_lsoas >= getvariable('min_count')
-         THEN patients_in_england_lsoas END AS patients_in_england_lsoas,
+    published_count(patients_in_england_lsoas) AS patients_in_england_lsoas,
     icb24_code,
     main_sicbl.sicbl24_code,
     region_code,

@@ -1,1 +1,2 @@
-"""build"""
+"""Running a build around Dagster: the run, change detection (versions), locks and resources;
+speed tuning in ``tuning/``."""

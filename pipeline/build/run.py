@@ -16,7 +16,14 @@ import dagster as dg
 
 from pipeline.build.locks import pid_lock
 from pipeline.build.tuning.dagster_internals import stale_assets
-from pipeline.build.versions import STATE_FILE, inputs, last_build, published_release, up_to_date
+from pipeline.build.versions import (
+    STATE_FILE,
+    inputs,
+    last_build,
+    published_release,
+    up_to_date,
+    vintage_fingerprints,
+)
 from pipeline.config import paths, settings
 from pipeline.release.publish import PublishLocked, marts_lock
 
@@ -125,8 +132,7 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
 
 def published_to(p, index_config: dict) -> Path:
     """The marts folder this build publishes to: a scenario's own, or the live one."""
-    scenario = index_config.get("scenario")
-    return p.marts / "scenarios" / scenario if scenario else p.marts
+    return p.marts_for(index_config.get("scenario"))
 
 
 def _start_fresh(p) -> None:
@@ -174,12 +180,11 @@ def vintage_runs(raw_dir: Path, unchanged: dict[str, dict[str, str]] | None = No
     IoD releases and the NHS App months, each contiguous range in one run, and each local
     period (dynamic partitions, one run each). ``unchanged``: topic -> partition -> file
     fingerprint of the last build; partitions whose files still have that fingerprint are
-    left out. ``present``: :func:`~pipeline.defs.automation.vintage_fingerprints` when known."""
+    left out. ``present``: :func:`~pipeline.build.versions.vintage_fingerprints` when known."""
     from pipeline.defs.automation import (
         iod_release_job,
         local_period_job,
         nhs_app_month_job,
-        vintage_fingerprints,
     )
     from pipeline.defs.iod import IOD_RELEASES
     from pipeline.defs.nhs_app import NHS_APP_MONTHS
@@ -251,7 +256,6 @@ def _failures(result) -> list[str]:
 def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> BuildOutcome:
 
     from pipeline.definitions import build_definitions
-    from pipeline.defs.automation import vintage_fingerprints
     from pipeline.sources.common import SourceError
 
     try:

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.config import PROJECT_ROOT, paths
+from pipeline.config import CURRENT, PROJECT_ROOT, paths
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -66,13 +66,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         return 2
     p = paths()
     if scenario:  # a scenario never touches the live staging or marts
-        os.environ["DEDI_STAGING_DIR"] = str(p.staging / "scenarios" / scenario)
+        os.environ["DEDI_STAGING_DIR"] = str(p.staging_for(scenario))
     try:
         state = require_buildable(p.raw)  # before anything is created
     except RawDirError as exc:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 2
-    marts = p.marts / "scenarios" / scenario if scenario else p.marts
+    marts = p.marts_for(scenario)
     if not args.quiet:
         print(f"dedi build: raw={p.raw} ({'SYNTHETIC demo' if state.kind == 'demo' else 'real'} "
               f"files: {len(state.synthetic) + len(state.real)}) staging={paths().staging} "
@@ -85,7 +85,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if not args.full and up_to_date(paths().staging, marts, p.raw, config or {}):
         print(f"up to date: no raw file, code, setting or spec changed since the last build; "
               f"nothing published ({marts}/current is release "
-              f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
+              f"{(marts / CURRENT).resolve().name}; --full rebuilds everything)")
         return 0
     from pipeline.build.run import BUSY, run_build
 
@@ -102,10 +102,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         for f in outcome.failures:
             print(f"  {f}", file=sys.stderr)
         return 1
-    manifest = json.loads((marts / "current" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((marts / CURRENT / "manifest.json").read_text(encoding="utf-8"))
     if outcome.up_to_date:  # Dagster found nothing stale
         print(f"up to date: nothing stale; nothing published ({marts}/current is release "
-              f"{(marts / 'current').resolve().name}; --full rebuilds everything)")
+              f"{(marts / CURRENT).resolve().name}; --full rebuilds everything)")
         return 0
     print(f"published marts in {marts} (data status: {manifest['data_status']})")
     for table, n in manifest["row_counts"].items():

@@ -12,11 +12,11 @@ import duckdb
 import geopandas as gpd
 import pandas as pd
 
-from pipeline.config import paths, settings
+from pipeline.config import CURRENT, paths, settings
 from pipeline.defs.validation import chart_path, validate_reference
 from pipeline.method.validation import calibration_chart
 from pipeline.release.dictionary import document
-from pipeline.release.publish import CURRENT, MANIFEST, publish
+from pipeline.release.publish import MANIFEST, publish
 from pipeline.sources import geography
 from pipeline.sources.common import SourceError
 from pipeline.sources.reference import Reference

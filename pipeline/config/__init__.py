@@ -1,4 +1,10 @@
-"""Settings and paths: one documented place (``pipeline/config/settings.yaml`` + DEDI_* env vars)."""
+"""Settings and paths: one documented place (``pipeline/config/settings.yaml`` + DEDI_* env
+vars), and the one definition of where a scenario, a release and ``current`` live:
+
+    <marts>/current -> releases/<run>/      the live release (a symlink switched atomically)
+    <marts>/scenarios/<name>/current -> ...  a scenario's own marts, laid out the same way
+    <staging>/scenarios/<name>/              a scenario's own staging
+"""
 
 from __future__ import annotations
 
@@ -36,6 +42,34 @@ class Paths:
     @property
     def staging_db(self) -> Path:
         return self.staging / "staging.duckdb"
+
+    def marts_for(self, scenario: str | None) -> Path:
+        """The marts folder a build of ``scenario`` publishes to (see :func:`scenario_dir`)."""
+        return scenario_dir(self.marts, scenario)
+
+    def staging_for(self, scenario: str | None) -> Path:
+        """The staging folder of ``scenario``: its own, so it never touches the live one."""
+        return scenario_dir(self.staging, scenario)
+
+
+CURRENT = "current"  # the symlink to the published release
+RELEASES = "releases"  # the folder of every release kept
+SCENARIOS = "scenarios"  # the folder of every scenario's own marts (and staging)
+
+
+def is_live(scenario: str | None) -> bool:
+    """True for the live marts: no scenario, or ``current`` named as one."""
+    return scenario in (None, "", CURRENT)
+
+
+def scenario_dir(root: Path, scenario: str | None) -> Path:
+    """``root`` for the live marts, else ``root/scenarios/<scenario>``."""
+    return root if is_live(scenario) else root / SCENARIOS / scenario
+
+
+def current_db(marts: Path) -> Path:
+    """The published DuckDB file of a marts folder (through ``current``)."""
+    return marts / CURRENT / "dedi.duckdb"
 
 
 def paths() -> Paths:

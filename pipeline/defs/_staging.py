@@ -63,6 +63,8 @@ def run_sql_model(conn, name: str, view: bool = False) -> int:
     """Materialise ``assets/<layer>/<name>.sql`` as table (or view) ``name``; returns its row
     count."""
     sql = model_file(name).read_text(encoding="utf-8")
+    for macros in sorted((SQL_DIR / "macros").glob("*.sql")):  # the rules models share
+        conn.execute(macros.read_text(encoding="utf-8"))
     conn.execute(f'CREATE OR REPLACE {"VIEW" if view else "TABLE"} "{name}" AS {sql}')
     return conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
 

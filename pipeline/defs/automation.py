@@ -9,13 +9,12 @@ vintage's partition and only what depends on it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.build.versions import file_sha256
+from pipeline.build.versions import file_stat, raw_fingerprint, vintage_files
 from pipeline.config import paths, settings
 from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.iod import stg_iod_release
@@ -28,8 +27,8 @@ from pipeline.defs.local_la import (
 )
 from pipeline.defs.nhs_app import stg_nhs_app_practice_monthly
 from pipeline.defs.raw import RAW_ASSETS
-from pipeline.sources import iod, nhs_app
 from pipeline.sources import local_proxies as lp
+from pipeline.sources import nhs_app
 
 PARTITIONED = dg.AssetSelection.assets(stg_iod_release, stg_nhs_app_practice_monthly,
                                        stg_local_proxies_period, stg_local_la)
@@ -58,60 +57,16 @@ monthly_schedule = dg.ScheduleDefinition(
     description="Rebuild on the 2nd of each month at 06:00 (after monthly NHS releases).")
 
 
-def _stat(f: Path) -> str:
-    st = f.stat()
-    return f"{st.st_size}|{st.st_mtime_ns}"
-
 observe_raw_job = dg.define_asset_job(
     "dedi_observe_raw", selection=dg.AssetSelection.assets(*[a.key for a in RAW_ASSETS]),
     description="Observe the raw topic folders: their sha256 is their data version.")
-
-
-def vintage_files(raw_dir: Path, fingerprint=_stat) -> dict[str, dict[str, str]]:
-    """Fingerprint of the files behind each partition: ``nhs_app`` month -> its files,
-    ``iod`` release -> its File 7, ``local`` period -> its files. ``fingerprint`` of one file:
-    size and mtime (cheap, for the sensor) or its sha256 (exact, for builds)."""
-    from pipeline.sources.common import SourceError
-
-    months = {m: ";".join(f"{f.name}|{fingerprint(f)}" for f in files)
-              for m, files in nhs_app.months_available(raw_dir).items()}
-    releases = {}
-    for r in iod.RELEASES:
-        try:
-            f = iod.locate_release(raw_dir, r)
-        except SourceError:
-            continue
-        releases[r] = f"{f.name}|{fingerprint(f)}"
-    local: dict[str, str] = {}
-    for f in lp.discover(raw_dir):
-        if f.period:
-            local[f.period] = (local.get(f.period, "")
-                               + f"{f.la_code}/{f.path.name}|{fingerprint(f.path)};")
-    return {"nhs_app": months, "iod": releases, "local": dict(sorted(local.items()))}
-
-
-def vintage_fingerprints(raw_dir: Path) -> dict[str, dict[str, str]]:
-    """The sha256 of the files behind each partition (what ``dedi build`` compares)."""
-    return vintage_files(raw_dir, file_sha256)
-
-
-def raw_fingerprint(raw_dir: Path, exclude: set[Path] | None = None) -> str:
-    """Hash of (path, size, mtime) of every data file under the raw folder but ``exclude``
-    (``provenance.json`` files describe data files; they change when those do)."""
-    h = hashlib.sha256()
-    if raw_dir.exists():
-        for f in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-            if (exclude and f in exclude) or f.name == "provenance.json":
-                continue
-            h.update(f"{f.relative_to(raw_dir)}|{_stat(f)}\n".encode())
-    return h.hexdigest()
 
 
 def sensor_state(raw_dir: Path) -> dict:
     """What the sensor compares between ticks: the vintages' files and everything else."""
     vint = vintage_files(raw_dir)
     dated = set(nhs_app.locate_all(raw_dir)) | {f.path for f in lp.discover(raw_dir) if f.period}
-    las = {la: ";".join(f"{f.path.name}|{_stat(f.path)}" for f in fs)
+    las = {la: ";".join(f"{f.path.name}|{file_stat(f.path)}" for f in fs)
            for la, fs in current_files(raw_dir).items()}  # LA folders: partitions of local_la
     return {**vint, "local_la": las, "other": raw_fingerprint(raw_dir, exclude=dated)}
 

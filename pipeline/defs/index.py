@@ -13,8 +13,8 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import SideProcessResource
-from pipeline.config import settings
-from pipeline.defs._staging import preview, write_table
+from pipeline.config import CURRENT, SCENARIOS, settings
+from pipeline.defs._staging import preview, run_sql_model, write_table
 from pipeline.method.diagnostics import dx_diagnostics
 from pipeline.method.dx import (
     DxStructure,
@@ -91,20 +91,16 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
     for name, why in st.dropped.items():
         context.log.info(f"DX indicator {name} not used: {why}")
     return dg.MaterializeResult(metadata={"spec_sha256": h, "variant": spec["dx"]["variant"],
-                                          "publishes_to": f"scenarios/{scenario}" if scenario
-                                          else "current",
+                                          "publishes_to": f"{SCENARIOS}/{scenario}" if scenario
+                                          else CURRENT,
                                           "resolved": dg.MetadataValue.json(resolved)})
 
 
 def _lsoa_frame(conn, indicators: bool = True) -> pd.DataFrame:
-    """Each LSOA's areas and population, with every lsoa_indicators column if ``indicators``."""
-    columns = "i.* EXCLUDE (lsoa21_code), " if indicators else ""
-    return conn.execute(f"SELECT i.lsoa21_code, {columns}g.ltla24_code AS _ltla, "
-                        "g.icb24_code AS _icb, g.region_code AS _region, "
-                        "p.population AS _population FROM lsoa_indicators i "
-                        "JOIN int_lsoa_geography g USING (lsoa21_code) "
-                        "JOIN int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code"
-                        ).df().set_index("lsoa21_code")
+    """Each LSOA's areas and population (view ``int_dx_frame``), with every lsoa_indicators
+    column if ``indicators``."""
+    columns = "*" if indicators else "lsoa21_code, _ltla, _icb, _region, _population"
+    return conn.execute(f"SELECT {columns} FROM int_dx_frame").df().set_index("lsoa21_code")
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"},
@@ -112,10 +108,11 @@ def _lsoa_frame(conn, indicators: bool = True) -> pd.DataFrame:
           description="The digital-exclusion domain DX per LSOA: indicators normalised, "
           "sub-domains (access, later life, capability, use) aggregated and standardised, "
           "combined, local proxies layered within their LA (pipeline/method/dx.py).",
-          metadata={"dedi/also_writes": ["int_dx_indicators", "int_dx_weights"]})
+          metadata={"dedi/also_writes": ["int_dx_frame", "int_dx_indicators", "int_dx_weights"]})
 def int_dx_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
+        run_sql_model(conn, "int_dx_frame", view=True)
         df = _lsoa_frame(conn)
     res = dx_domain(df, spec, df["_ltla"], df["_population"])
     st, cfg = res.structure, spec["dx"]["indicators"]

@@ -9,7 +9,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths
-from pipeline.build.versions import file_sha256
+from pipeline.build.versions import files_sha256
 from pipeline.config import paths, settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
@@ -244,10 +244,6 @@ def la_manifest(root, la: str) -> dict | None:
     return json.loads(m.read_text()) if m.exists() else None
 
 
-def la_fingerprint(files: list) -> dict[str, str]:
-    return {str(f.path): file_sha256(f.path) for f in files}
-
-
 def combine_la_outputs(files: list) -> tuple[pd.DataFrame, list[dict], dict, list]:
     """The per-LA outputs of ``files``' LAs, as :func:`stage_files` returns them for all LAs
     at once. An LA whose output is missing or was staged from other files is an error."""
@@ -258,7 +254,7 @@ def combine_la_outputs(files: list) -> tuple[pd.DataFrame, list[dict], dict, lis
     frames, quarantined, reports, sources = [], [], {}, []
     for la, fs in sorted(by_la.items()):
         m = la_manifest(root, la)
-        if m is None or m["files"] != la_fingerprint(fs):
+        if m is None or m["files"] != files_sha256(fs):
             raise SourceError(fs[0].path.parent, f"local files of {la} are not staged per LA "
                               f"under {root} ({'missing' if m is None else 'stale'}); run the "
                               f"dedi_local_la_fanout job (or stg_local_la for partition {la}), "

@@ -19,12 +19,12 @@ import duckdb
 import pandas as pd
 
 from pipeline.build.resources import DediPaths, build_resources
+from pipeline.build.versions import files_sha256
 from pipeline.config import paths, settings
 from pipeline.defs._staging import STAGING_TAG
 from pipeline.defs.local import (
     QUARANTINE_COLUMNS,
     UPSTREAM,
-    la_fingerprint,
     la_manifest,
     stage_files,
     storage_root,
@@ -53,7 +53,7 @@ def stage_la(raw: Path, staging_db: Path, la: str, log, force: bool = False) -> 
         raise SourceError(raw / lp.TOPIC / la, "no local proxy file without a period for this "
                           "local authority (expected <proxy>.csv or .parquet)")
     root = storage_root()
-    fp = la_fingerprint(files)
+    fp = files_sha256(files)
     old = la_manifest(root, la)
     if old and old["files"] == fp and not force:
         return {**old, "skipped": True}

@@ -17,7 +17,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths, SideProcessResource
-from pipeline.config import settings
+from pipeline.config import scenario_dir, settings
 from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
     build_status,
@@ -65,8 +65,8 @@ def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
             "SELECT problem, lsoa21_code FROM int_lsoa_set_report").fetchall(),
             key=lambda r: r[0])}
         df = conn.execute("SELECT * FROM lsoa_index LIMIT 5").df()
-        pop_source = conn.execute("SELECT population_source, count(*) FROM lsoa_index "
-                                  "GROUP BY 1").fetchall()
+        pop_source = conn.execute("SELECT population_source FROM lsoa_index").df()[
+            "population_source"].value_counts(sort=False).items()
         status = build_status(conn)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n,
@@ -82,8 +82,8 @@ def lsoa_index(staging_db: DuckDBResource) -> dg.MaterializeResult:
                 "all 33,755 England LSOAs.")
 def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     with staging_db.get_connection() as conn:
-        rep = conn.execute("SELECT problem, count(*), min(lsoa21_code) FROM int_lsoa_set_report "
-                           "GROUP BY 1").fetchall()
+        report = conn.execute("SELECT problem, lsoa21_code FROM int_lsoa_set_report").df()
+        rep = [(p, len(g), g["lsoa21_code"].min()) for p, g in report.groupby("problem")]
         n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
         real = build_status(conn) == "real"
     expected = settings()["iod"]["england_lsoa_count"]
@@ -152,7 +152,7 @@ gp_practice_profile = sql_model_asset(
           "vintage, with changes and comparability flags (assets/marts/lsoa_index_history.sql), "
           "and their area summaries (area_summary_history).",
           metadata={"dedi/also_writes": ["iod_method_changes", "iod_releases",
-                                         "area_summary_history"]})
+                                         "lsoa_index_history_areas", "area_summary_history"]})
 def lsoa_index_history(staging_db: DuckDBResource) -> dg.MaterializeResult:
     iod = settings()["iod"]
     changes = pd.DataFrame([{"domain": d, "comparable": bool(v["comparable"]), "note": v["note"]}
@@ -164,16 +164,14 @@ def lsoa_index_history(staging_db: DuckDBResource) -> dg.MaterializeResult:
             "vintage": [2019, 2025], "lsoas_ranked": [float(iod["england_lsoa11_count"]),
                                                       float(n25)]}))
         n = run_sql_model(conn, "lsoa_index_history")
-        hist = conn.execute("SELECT h.vintage, h.lsoa21_code, h.imd_rank, h.lsoas_ranked, "
-                            "g.ltla24_code, g.ltla24_name, g.icb24_code, g.icb24_name, "
-                            "g.region_code, g.region_name, p.population FROM lsoa_index_history h "
-                            "JOIN int_lsoa_geography g USING (lsoa21_code) "
-                            "JOIN int_lsoa_population p USING (lsoa21_code)").df()
+        run_sql_model(conn, "lsoa_index_history_areas", view=True)
+        hist = conn.execute("SELECT * FROM lsoa_index_history_areas").df()
         threshold = settings()["suppression"]["min_count"]
         areas = area_summary_history(published_population(hist, threshold))
         write_table(conn, "area_summary_history", areas)
-        counts = dict(conn.execute("SELECT change_code, count(*) FROM lsoa_index_history "
-                                   "WHERE vintage = 2025 GROUP BY 1").fetchall())
+        changes25 = conn.execute("SELECT change_code FROM lsoa_index_history "
+                                 "WHERE vintage = 2025").df()["change_code"]
+        counts = {k: int(v) for k, v in changes25.value_counts(sort=False).items()}
     return dg.MaterializeResult(metadata={"dagster/row_count": n,
                                           "lsoa21_by_change_code": counts,
                                           "area_rows": len(areas)})
@@ -358,7 +356,7 @@ def _publish(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         "schema_version": SCHEMA_VERSION,
     }
     charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
-    target = dedi_paths.marts / "scenarios" / scenario if scenario else dedi_paths.marts
+    target = scenario_dir(dedi_paths.marts, scenario)
     manifest = publish(target, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo_frame},
                        extra=lambda: {**{f"validation_{c.name}": c for c in charts},

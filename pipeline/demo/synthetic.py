@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pipeline.sources.common import PROVENANCE_FILE, SYNTHETIC_COLUMN, sha256_file
+from pipeline.inputs.files import file_sha256
+from pipeline.sources.common import PROVENANCE_FILE, SYNTHETIC_COLUMN
 
 SEED = 2021
 
@@ -30,7 +31,7 @@ def write_provenance(topic_dir: Path, files: list[Path], generator: str, seed: i
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for p in files:
         prov["files"][p.name] = {"synthetic": True, "generator": generator, "seed": seed,
-                                 "sha256": sha256_file(p), "bytes": p.stat().st_size,
+                                 "sha256": file_sha256(p), "bytes": p.stat().st_size,
                                  "retrieved_at": now, "url": None,
                                  "licence": "synthetic (no licence needed)"}
     f.write_text(json.dumps(prov, indent=2), encoding="utf-8")

@@ -24,8 +24,9 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import settings
+from pipeline.inputs.files import file_sha256
 from pipeline.sources import census, connectivity, geography, gp, iod, postcodes, schools
-from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance, sha256_file
+from pipeline.sources.common import PROVENANCE_FILE, FetchSpec, read_provenance
 
 SOURCES = [iod, geography, census, connectivity, gp, schools, postcodes]
 USER_AGENT = "dedi-fetch/0.1 (+https://github.com/; open data pipeline)"
@@ -248,7 +249,7 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
     try:
         if spec.extra.get("kind") == "arcgis":
             _arcgis(url, part, bool(spec.extra.get("geometry")), timeout)
-            h = sha256_file(part)
+            h = file_sha256(part)
             size, ctype = part.stat().st_size, ""
         else:
             h, size, ctype = _stream(url, part, timeout, deadline)
@@ -279,7 +280,7 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
     if member:
         _record(target.parent, out.name, {**entry, "extracted_from": target.name,
                                           "bytes": out.stat().st_size,
-                                          "sha256": sha256_file(out)})
+                                          "sha256": file_sha256(out)})
     print(f"  ✓ {spec.target} ({size / 1e6:.1f} MB, sha256 {h[:12]}…)", file=sys.stderr)
     if spec.immutable and not pinned:
         if pin:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from pipeline.method import imd
 from pipeline.method.imd import decile, exponential_transform, normalise_rank
 
 METHODS = ("normal_scores", "ranks", "zscores")
@@ -444,12 +445,7 @@ def combine_dedi(transformed: Mapping[str, np.ndarray], x_dx: np.ndarray,
     """:func:`dedi_scores` from DX's transformed rank ``x_dx`` (B × N); the same sums, in
     the same order, into one B × N buffer."""
     w = np.asarray(dx_weight, dtype="float64").reshape(-1, 1)
-    dw = dedi_weights(imd_weights, w)
-    shape = np.broadcast_shapes(x_dx.shape, w.shape)
-    score, term = np.zeros(shape), np.empty(shape)
-    for d in imd_weights:
-        score += np.multiply(transformed[d][None, :], dw[d] / 100.0, out=term)
-    return np.add(score, np.multiply(x_dx, dw["dx"] / 100.0, out=term), out=score)
+    return imd.aggregate({**transformed, "dx": x_dx}, imd.weight(dedi_weights(imd_weights, w)))
 
 
 def transform_domains(domain_ranks: pd.DataFrame, constant: float = 23.0) -> dict[str, np.ndarray]:

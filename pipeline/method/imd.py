@@ -29,22 +29,26 @@ def exponential_transform(r: np.ndarray, constant: float = 23.0) -> np.ndarray:
     return -constant * np.log1p(-np.asarray(r, dtype="float64") * (1.0 - math.exp(-100.0 / constant)))
 
 
-def weight(transformed: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
-    """Multiply each domain's transformed score by its weight (weights in per cent)."""
+def weight(weights: Mapping[str, float | np.ndarray]) -> dict[str, float | np.ndarray]:
+    """Domain weights in per cent as fractions (w / 100), checked non-negative with a positive
+    sum; a weight may be an array (one per Monte Carlo draw)."""
     total = sum(weights.values())
-    if total <= 0 or any(w < 0 for w in weights.values()):
+    if np.any(np.asarray(total) <= 0) or any(np.any(np.asarray(w) < 0) for w in weights.values()):
         raise ValueError(f"weights must be non-negative with a positive sum, got {dict(weights)}")
-    return pd.DataFrame({k: transformed[k] * (w / 100.0) for k, w in weights.items()},
-                        index=transformed.index)
+    return {k: np.divide(w, 100.0) for k, w in weights.items()}
 
 
-def aggregate(weighted: pd.DataFrame) -> pd.Series:
-    """Sum the weighted domain scores into the combined index score, column by column in
-    order (the same order DEDI uses, so that DEDI with w = 0 is the IMD bit for bit)."""
-    total = pd.Series(0.0, index=weighted.index)
-    for c in weighted:
-        total = total + weighted[c]
-    return total
+def aggregate(transformed: Mapping[str, np.ndarray], fractions: Mapping[str, float | np.ndarray]
+              ) -> np.ndarray:
+    """Σ_d X_d · f_d, summed domain by domain in the order of ``fractions``: the one weighted
+    sum of domains, for the IMD and for DEDI (so DEDI with w = 0 is the IMD bit for bit).
+    Weight arrays of shape (B, 1) give B scores per area at once, in one buffer."""
+    shape = np.broadcast_shapes(*(np.shape(transformed[d]) for d in fractions),
+                                *(np.shape(f) for f in fractions.values()))
+    score, term = np.zeros(shape), np.empty(shape)
+    for d, f in fractions.items():
+        score += np.multiply(np.asarray(transformed[d], dtype="float64"), f, out=term)
+    return score
 
 
 def decile(rank: pd.Series | np.ndarray, n: int) -> np.ndarray:
@@ -64,7 +68,7 @@ def combine_domain_ranks(
         {k: exponential_transform(normalise_rank(ranks[k], n), constant) for k in weights},
         index=ranks.index,
     )
-    score = aggregate(weight(transformed, weights))
+    score = pd.Series(aggregate(transformed, weight(weights)), index=ranks.index)
     rank = rank_most_deprived_first(score)
     return pd.DataFrame({"score": score, "rank": rank, "decile": decile(rank, n)},
                         index=ranks.index)

@@ -42,16 +42,12 @@ OUTCOME_SQL = {
     "nhs_app_uptake_pct AS value FROM nhs_app_uptake_history",
     ("nhs_app_uptake", "practice"): "SELECT practice_code AS unit, month AS period, "
     "nhs_app_uptake_pct AS value FROM nhs_app_practice_history",
-    ("nhs_app_uptake", "la"): "SELECT i.ltla24_code AS unit, h.month AS period, "
-    "sum(h.nhs_app_uptake_pct * h.registered_patients) / sum(h.registered_patients) AS value "
-    "FROM nhs_app_uptake_history h JOIN lsoa_index i USING (lsoa21_code) "
-    "WHERE h.nhs_app_uptake_pct IS NOT NULL GROUP BY 1, 2",
+    ("nhs_app_uptake", "la"): "SELECT ltla24_code AS unit, month AS period, "
+    "nhs_app_uptake_pct AS value FROM v_ltla_nhs_app_uptake",
     ("imd_percentile", "lsoa"): "SELECT lsoa21_code AS unit, CAST(vintage AS VARCHAR) AS "
     "period, imd_percentile AS value FROM lsoa_index_history WHERE comparable",
-    ("imd_percentile", "la"): "SELECT i.ltla24_code AS unit, CAST(h.vintage AS VARCHAR) AS "
-    "period, sum(h.imd_percentile * i.population) / sum(i.population) AS value "
-    "FROM lsoa_index_history h JOIN lsoa_index i USING (lsoa21_code) WHERE h.comparable "
-    "GROUP BY 1, 2",
+    ("imd_percentile", "la"): "SELECT ltla24_code AS unit, vintage AS period, "
+    "imd_percentile AS value FROM v_ltla_imd_percentile",
 }
 STATEMENT = (
     "This is a descriptive comparison, not proof that the intervention caused the change. "
@@ -137,12 +133,8 @@ def covariates(conn, unit_type: str) -> pd.DataFrame:
         sql = (f"SELECT practice_code AS unit, {geo} AS geography, urban_rural, dx_decile, "
                "dedi_decile, sicbl24_code AS cluster FROM gp_practice_profile")
     else:
-        sql = (f"SELECT ltla24_code AS unit, any_value({geo}) AS geography, "
-               "CASE WHEN sum(population) FILTER (urban_rural = 'Rural') >= sum(population) / 2 "
-               "THEN 'Rural' WHEN count(urban_rural) > 0 THEN 'Urban' END AS urban_rural, "
-               "ntile(10) OVER (ORDER BY avg(dx_score) DESC) AS dx_decile, "
-               "ntile(10) OVER (ORDER BY avg(dedi_score) DESC) AS dedi_decile, "
-               "ltla24_code AS cluster FROM lsoa_index GROUP BY ltla24_code")
+        sql = (f"SELECT ltla24_code AS unit, {geo} AS geography, urban_rural, dx_decile, "
+               "dedi_decile, ltla24_code AS cluster FROM v_ltla_profile")
     cov = conn.execute(sql).df().set_index("unit")
     cov["urban_rural"] = cov["urban_rural"].fillna("unknown")
     return cov

@@ -14,26 +14,22 @@ from typing import Any
 
 import duckdb
 
-from pipeline.config import paths
+from pipeline.config import CURRENT, current_db, is_live, paths, scenario_dir
 from pipeline.errors import WarehouseError  # noqa: F401  (re-exported)
 
 
 def marts_dir(scenario: str | None = None, base: Path | None = None) -> Path:
     """The published marts folder: ``DEDI_MARTS_DIR``, or one of its ``scenarios/NAME``
     (``current`` and ``None`` mean the live marts)."""
-    root = base or paths().marts
-    if scenario in (None, "", "current"):
-        return root
-    return root / "scenarios" / scenario
+    return scenario_dir(base or paths().marts, scenario)
 
 
 def _require(folder: Path, scenario: str | None) -> Path:
-    db = folder / "current" / "dedi.duckdb"
+    db = current_db(folder)
     if db.exists():
         return db
-    if scenario not in (None, "", "current"):
-        known = sorted(p.name for p in folder.parent.glob("*")
-                       if (p / "current" / "dedi.duckdb").exists())
+    if not is_live(scenario):
+        known = sorted(p.name for p in folder.parent.glob("*") if current_db(p).exists())
         raise WarehouseError(f"no scenario '{scenario}' in {folder.parent} (published: "
                              f"{known or 'none'}); make one with dedi build --scenario "
                              f"{scenario} --set dedi.dx_weight=0.2")
@@ -61,4 +57,4 @@ def release_folder(scenario: str | None = None, base: Path | None = None) -> Pat
     """The release folder ``current`` points to (for files published beside the tables)."""
     folder = marts_dir(scenario, base)
     _require(folder, scenario)
-    return (folder / "current").resolve()
+    return (folder / CURRENT).resolve()

@@ -1,1 +1,1 @@
-"""quality"""
+"""Data quality: the Great Expectations runner for the JSON suites in ``expectations/``."""

@@ -1,1 +1,1 @@
-"""release"""
+"""Writing a release: atomic publication, the data dictionary, the generated docs."""

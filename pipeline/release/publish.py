@@ -36,10 +36,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.build.locks import pid_lock
+from pipeline.config import CURRENT, RELEASES
 
 MANIFEST = "manifest.json"
-RELEASES = "releases"
-CURRENT = "current"
 LOCK = ".publish.lock"
 SUPERSEDED = ".superseded"  # written into a release when current moves away from it
 GeoFrame = gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]  # a frame, or makes one

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import SourceError  # noqa: F401  (re-exported)
+from pipeline.inputs.files import file_sha256
 
 LSOA21_PATTERN = r"^E01[0-9]{6}$"
 PROVENANCE_FILE = "provenance.json"
@@ -224,13 +225,6 @@ def check_lsoa_codes(df: pd.DataFrame, path: Path | str, column: str = "lsoa21_c
             f"{sorted(set(codes[dup].head(6)))} at file row(s) {rows}")
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file (cached per process by path, size and mtime)."""
-    from pipeline.build.versions import file_sha256
-
-    return file_sha256(Path(path))
-
-
 def read_provenance(topic_dir: Path) -> dict[str, Any]:
     """The topic folder's ``provenance.json`` (written by ``dedi fetch`` / ``dedi demo``)."""
     f = topic_dir / PROVENANCE_FILE
@@ -247,7 +241,7 @@ def file_record(path: Path, df: pd.DataFrame | None = None) -> dict[str, Any]:
         synthetic = True
     return {
         "file": str(path),
-        "sha256": sha256_file(path),
+        "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
         "data_status": "synthetic" if synthetic else "real",
         "url": prov.get("url"),

@@ -119,3 +119,16 @@ def test_no_build_module_imports_the_demo_generators():
                                               "quality"} or n == "pipeline.definitions"]
     bad = [f"{n} -> {d}" for n in build_side for d in g[n] if room(d) == "demo"]
     assert not bad, bad
+
+
+def test_transformation_sql_lives_in_assets_not_in_python():
+    """Outside the readers (which build SQL from official header maps), Python holds trivial
+    reads only: at most 10 lines in pipeline/ carry a JOIN, GROUP BY, CASE or window."""
+    import re
+
+    pattern = re.compile(r"\bJOIN\b|GROUP BY|\bCASE\b|\bOVER *\(")
+    lines = [f"{p.relative_to(ROOT)}:{i}" for p in PIPELINE.rglob("*.py")
+             if "sources" not in p.relative_to(PIPELINE).parts
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line) and not line.lstrip().startswith("#")]
+    assert len(lines) <= 10, lines

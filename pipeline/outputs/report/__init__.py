@@ -1,1 +1,1 @@
-"""outputs/report"""
+"""``dedi report`` and the evaluation report: static offline HTML pages."""
