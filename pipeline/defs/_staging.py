@@ -86,15 +86,28 @@ def source_metadata(record: dict[str, Any], df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def stage_source(conn, table: str, df: pd.DataFrame, record: dict[str, Any],
+def stage_source(conn, table: str, df: pd.DataFrame, path: Path,
                  extra: dict[str, Any] | None = None) -> dg.MaterializeResult:
-    """Tag a reader's frame with its data status, store it, and return its metadata."""
+    """Tag a reader's frame of ``path`` with its data status, store it with its provenance,
+    and return its metadata."""
+    record = stamp_provenance(conn, table, path, len(df), df)  # sees the synthetic column
     df = df.drop(columns=["dedi_synthetic"], errors="ignore").copy()
     df["data_status"] = record["data_status"]
     write_table(conn, table, df)
-    forget_sources(conn, table)
-    record_source(conn, table, record, len(df))
     return dg.MaterializeResult(metadata={**source_metadata(record, df), **(extra or {})})
+
+
+def stamp_provenance(conn, key: str, path: Path, rows: int,
+                     df: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The one provenance stamp of a staged file: its record (name, sha256, size, real or
+    synthetic, URL, licence) kept in ``_sources`` under ``key`` in place of the key's earlier
+    rows, and returned, so the asset stamps its ``data_status`` on the rows it read."""
+    from pipeline.sources.common import file_record
+
+    record = file_record(Path(path), df)
+    forget_sources(conn, key)
+    record_source(conn, key, record, rows)
+    return record
 
 
 SOURCES_DDL = ("CREATE TABLE IF NOT EXISTS _sources (staging_table VARCHAR PRIMARY KEY, "
@@ -166,7 +179,7 @@ def file_asset(name: str, group: str, description: str, locate, reader, extra=No
     from dagster_duckdb import DuckDBResource
 
     from pipeline.build.resources import DediPaths
-    from pipeline.sources.common import SourceError, file_record
+    from pipeline.sources.common import SourceError
 
     @dg.asset(name=name, group_name=group, kinds=kinds or {"duckdb"}, description=description)
     def _asset(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
@@ -181,8 +194,7 @@ def file_asset(name: str, group: str, description: str, locate, reader, extra=No
         context.log.info(f"reading {path}")
         df = reader(path)
         with staging_db.get_connection() as conn:
-            return stage_source(conn, name, df, file_record(path, df),
-                                extra(df) if extra else None)
+            return stage_source(conn, name, df, path, extra(df) if extra else None)
 
     return _asset
 

@@ -13,14 +13,14 @@ from pipeline.defs._staging import (
     file_asset,
     forget_sources,
     read_table,
-    record_source,
     run_sql_model,
     stage_absent,
+    stamp_provenance,
     write_table,
 )
 from pipeline.method.harmonise import fill_on_primary_scale, harmonise_lsoa11_to_lsoa21
 from pipeline.sources import connectivity
-from pipeline.sources.common import SourceError, file_record, find_one
+from pipeline.sources.common import SourceError, find_one
 
 GROUP = "connectivity"
 OFCOM_SOURCE = "Ofcom Connected Nations fixed coverage by postcode"
@@ -46,13 +46,12 @@ def stg_ofcom_postcode_coverage(context: dg.AssetExecutionContext, dedi_paths: D
                                 "data_status VARCHAR", "no Ofcom postcode coverage files")
         context.log.info(f"reading {len(files)} Ofcom file(s)")
         facts = connectivity.stage_ofcom_coverage(conn, files, "stg_ofcom_postcode_coverage")
-        recs = [file_record(f) for f in files]
-        forget_sources(conn, "stg_ofcom_postcode_coverage")
+        forget_sources(conn, "stg_ofcom_postcode_coverage")  # files of an earlier build too
+        recs = [stamp_provenance(conn, f"stg_ofcom_postcode_coverage:{f.name}", f,
+                                 facts["postcodes"]) for f in files]
         status = "synthetic" if any(r["data_status"] == "synthetic" for r in recs) else "real"
         conn.execute("ALTER TABLE stg_ofcom_postcode_coverage ADD COLUMN data_status VARCHAR "
                      f"DEFAULT '{status}'")
-        for f, r in zip(files, recs, strict=True):
-            record_source(conn, f"stg_ofcom_postcode_coverage:{f.name}", r, facts["postcodes"])
     return dg.MaterializeResult(metadata={
         **facts, "dagster/row_count": facts["postcodes"], "data_status": status,
         "weighting": "premises" if facts["postcodes_with_premises"] else

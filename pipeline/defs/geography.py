@@ -12,7 +12,7 @@ from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import file_asset, sql_model_asset, write_table
 from pipeline.outputs.maps import simplify_shapes
 from pipeline.sources import geography as geo
-from pipeline.sources.common import SourceError, file_record
+from pipeline.sources.common import SourceError
 
 GROUP = "geography"
 
@@ -91,7 +91,7 @@ def stg_lsoa11_lsoa21(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                                 "VARCHAR, change_code VARCHAR, data_status VARCHAR", str(exc))
     df = geo.read_lsoa11_lsoa21(path)
     with staging_db.get_connection() as conn:
-        return stage_source(conn, "stg_lsoa11_lsoa21", df, file_record(path, df))
+        return stage_source(conn, "stg_lsoa11_lsoa21", df, path)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},
@@ -101,9 +101,8 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
                            staging_db: DuckDBResource) -> dg.MaterializeResult:
     import tempfile
 
-    from pipeline.defs._staging import forget_sources, record_source, stage_absent
+    from pipeline.defs._staging import stage_absent, stamp_provenance
     from pipeline.sources import postcodes
-    from pipeline.sources.common import file_record
 
     found = postcodes.locate(dedi_paths.raw)
     with staging_db.get_connection() as conn:
@@ -115,11 +114,9 @@ def stg_postcode_directory(context: dg.AssetExecutionContext, dedi_paths: DediPa
         with tempfile.TemporaryDirectory() as tmp:
             facts = postcodes.stage_postcode_directory(conn, found, "stg_postcode_directory",
                                                        Path(tmp))
-        rec = file_record(found[0])
+        rec = stamp_provenance(conn, "stg_postcode_directory", found[0], facts["postcodes"])
         conn.execute("ALTER TABLE stg_postcode_directory ADD COLUMN data_status VARCHAR "
                      f"DEFAULT '{rec['data_status']}'")
-        forget_sources(conn, "stg_postcode_directory")
-        record_source(conn, "stg_postcode_directory", rec, facts["postcodes"])
     return dg.MaterializeResult(metadata={**facts, "dagster/row_count": facts["postcodes"],
                                           "sha256": rec["sha256"],
                                           "data_status": rec["data_status"]})

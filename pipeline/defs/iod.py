@@ -11,7 +11,6 @@ from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import file_asset, read_table, sql_model_asset, stage_source
 from pipeline.method.imd import combine_domain_ranks
 from pipeline.sources import iod
-from pipeline.sources.common import file_record
 
 GROUP = "iod"
 
@@ -32,7 +31,7 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
             df[col] = np.nan
     has_pop = bool(df["population_mid2022"].notna().all())
     with staging_db.get_connection() as conn:
-        return stage_source(conn, "stg_iod2025", df, file_record(path, df), {
+        return stage_source(conn, "stg_iod2025", df, path, {
             "population_denominators_present": has_pop,
             "optional_columns_absent": absent,
         })
@@ -93,7 +92,7 @@ RELEASE_DDL = ("CREATE TABLE IF NOT EXISTS stg_iod_release (vintage INTEGER, lso
           "release. Feeds lsoa_index_history through int_imd2019_lsoa21.")
 def stg_iod_release(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
                     staging_db: DuckDBResource) -> dg.MaterializeResult:
-    from pipeline.defs._staging import forget_sources, record_source, replace_partitions
+    from pipeline.defs._staging import replace_partitions, stamp_provenance
 
     counts = {}
     with staging_db.get_connection() as conn:
@@ -102,11 +101,9 @@ def stg_iod_release(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
             path = iod.locate_release(dedi_paths.raw, release)
             context.log.info(f"reading {path}")
             df = iod.read_release(path, release)
-            rec = file_record(path, df)
+            rec = stamp_provenance(conn, f"stg_iod_release:{release}", path, len(df), df)
             replace_partitions(conn, "stg_iod_release", df.assign(
                 data_status=rec["data_status"]), "vintage", [int(release)])
-            forget_sources(conn, f"stg_iod_release:{release}")
-            record_source(conn, f"stg_iod_release:{release}", rec, len(df))
             counts[release] = len(df)
     return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()),
                                           "lsoas_by_release": counts})

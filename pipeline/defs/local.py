@@ -18,6 +18,7 @@ from pipeline.defs._staging import (
     record_source,
     replace_partitions,
     sql_model_asset,
+    stamp_provenance,
     write_table,
 )
 from pipeline.sources import local_proxies as lp
@@ -167,9 +168,8 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
             out = pd.concat([out, latest[COLUMNS]], ignore_index=True)
             for f in files:  # the dated file now current is a source of this build too
                 if f.period and f.period == _latest(files, f):
-                    record_source(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}",
-                                  file_record(f.path), int((latest["source_file"] ==
-                                                            str(f.path)).sum()))
+                    stamp_provenance(conn, f"stg_local_proxies:{f.la_code}/{f.proxy}", f.path,
+                                     int((latest["source_file"] == str(f.path)).sum()))
         write_table(conn, "stg_local_proxies", out)
         q = pd.concat([pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS),
                        conn.execute("SELECT * EXCLUDE (period) FROM "

@@ -14,13 +14,12 @@ from pipeline.defs._checks import gx_check
 from pipeline.defs._staging import (
     file_asset,
     forget_sources,
-    record_source,
     replace_partitions,
     run_sql_model,
     sql_model_asset,
+    stamp_provenance,
 )
 from pipeline.sources import gp, nhs_app
-from pipeline.sources.common import file_record
 
 GROUP = "nhs_app"
 
@@ -70,17 +69,16 @@ def stg_nhs_app_practice_monthly(context: dg.AssetExecutionContext, dedi_paths: 
     df, files = nhs_app.read_months(dedi_paths.raw, months)
     context.log.info(f"read {len(df):,} practice-months for {months} from "
                      f"{[f.name for f in files]}")
-    records = {f: file_record(f) for f in files}
-    status = {f.name: r["data_status"] for f, r in records.items()}
-    df = df.assign(data_status=df["source_file"].map(status)).drop(columns="source_file")
     with staging_db.get_connection() as conn:
+        status = {}
+        for f in files:
+            named = nhs_app.month_in_name(f)
+            rows = int((df["month"] == named).sum()) if named else len(df)
+            status[f.name] = stamp_provenance(conn, f"stg_nhs_app_practice:{named or f.name}", f,
+                                              rows)["data_status"]
+        df = df.assign(data_status=df["source_file"].map(status)).drop(columns="source_file")
         ensure_monthly_table(conn)
         replace_partitions(conn, "stg_nhs_app_practice_monthly", df, "month", months)
-        for f, rec in records.items():
-            named = nhs_app.month_in_name(f)
-            key = f"stg_nhs_app_practice:{named or f.name}"
-            forget_sources(conn, key)
-            record_source(conn, key, rec, int((df["month"] == named).sum()) if named else len(df))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(df), "months": months, "files": [f.name for f in files],
         "practices": int(df["practice_code"].nunique()),
