@@ -99,7 +99,9 @@ def scenarios(runs: int, work: Path) -> list[dict]:
     for d in SHARED.iterdir():
         (real / d.name).symlink_to(d)
     m, w = measured(runs, fresh, dedi("build", "--quiet"), lambda: dirs_env(work / "r", real))
-    add("cold real-England build (33,755 LSOAs)", m, w, "≤ 10 s", m.wall <= 10,
+    # issue 24: the 10 s, ratio < 1 and 6 s targets are withdrawn; a cold build may be at most
+    # 15% slower than at 3d930ed (bench/bench_compare_commits.py 3d930ed measures that)
+    add("cold real-England build (33,755 LSOAs)", m, w, "–", None,
         "dedi build (empty staging and marts)")
     b, bw = measured(runs, lambda e: None, [PY, str(ROOT / "bench" / "baseline_pandas.py"),
                                             str(real)], lambda: dict(os.environ))
@@ -108,13 +110,13 @@ def scenarios(runs: int, work: Path) -> list[dict]:
         "–", None, "bench/baseline_pandas.py")
     rows.append({"scenario": "**ratio**: cold real build / baseline, same run",
                  "wall": ratio, "cpu": None, "rss": float("nan"), "walls": [],
-                 "target": "< 1 (DEDI faster end to end)", "met": ratio < 1,
+                 "target": "–", "met": None,
                  "command": "the two rows above"})
     env_r = dirs_env(work / "r", real)
     subprocess.run(dedi("build", "--quiet"), env=env_r, cwd=ROOT, check=True,
                    capture_output=True)
     m, w = measured(runs, lambda e: None, dedi("build", "--quiet"), lambda: env_r)
-    add("rebuild, nothing changed (\"up to date\")", m, w, "≤ 3 s", m.wall <= 3,
+    add("rebuild, nothing changed (\"up to date\")", m, w, "< 1 s", m.wall < 1,
         "dedi build twice")
     from bench.bench_steps import add_local_file
 
@@ -126,8 +128,8 @@ def scenarios(runs: int, work: Path) -> list[dict]:
 
     m, w = measured(runs, add_local, dedi("build", "--quiet"), lambda: env_r)
     shutil.rmtree(real / "local", ignore_errors=True)
-    add("incremental: one new local proxy file (Wirral pupil premium)", m, w, "≤ 6 s",
-        m.wall <= 6, "dedi build after adding local/E08000015/pupil_premium.csv")
+    add("incremental: one new local proxy file (Wirral pupil premium)", m, w, "–",
+        None, "dedi build after adding local/E08000015/pupil_premium.csv")
     mc = [PY, str(ROOT / "bench" / "bench_monte_carlo.py"), "--staging",
           str(work / "r" / "staging")]
 

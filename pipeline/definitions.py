@@ -9,6 +9,7 @@ import warnings
 import dagster as dg
 
 from pipeline.build.resources import build_resources
+from pipeline.build.tuning.side_process import SideProcess
 from pipeline.defs import (
     automation,
     census,
@@ -35,14 +36,15 @@ MODULES = [iod, geography, census, connectivity, nhs_app, schools, local, local_
            index, validation, marts]
 
 
-def build_definitions() -> dg.Definitions:
-    """All definitions for the current environment (paths from DEDI_* env vars)."""
+def build_definitions(side: SideProcess | None = None) -> dg.Definitions:
+    """All definitions for the current environment (paths from DEDI_* env vars); ``side``: a
+    running side process for their runs to share (``dedi build``)."""
     return dg.Definitions(
         assets=[*raw.RAW_ASSETS, *raw.versioned(dg.load_assets_from_modules(MODULES))],
         asset_checks=dg.load_asset_checks_from_modules(MODULES),
         jobs=automation.JOBS, schedules=automation.SCHEDULES,
         sensors=automation.SENSORS,
-        resources=build_resources(), executor=dg.in_process_executor,
+        resources=build_resources(side), executor=dg.in_process_executor,
     )
 
 

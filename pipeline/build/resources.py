@@ -37,21 +37,31 @@ class DediPaths(dg.ConfigurableResource):
 
 class SideProcessResource(dg.ConfigurableResource):
     """The run's side process (``pipeline/build/tuning/side_process.py``): GX checks, the
-    England maps and DX's diagnostics run there, on the second core, beside the steps. Started
-    when a run that needs it begins, stopped when it ends; ``enabled: false`` (or no run, as in
-    a notebook) runs the same functions in the caller's process."""
+    England maps and DX's diagnostics run there, on the second core, beside the steps. A run
+    that Dagster launches (a schedule, the UI) starts its own when it begins and stops it when
+    it ends; ``dedi build``, which makes several runs, starts one for all of them and hands it
+    over (:meth:`sharing`). ``enabled: false`` (or no run, as in a notebook) runs the same
+    functions in the caller's process."""
 
     enabled: bool = True
     _side: SideProcess | None = PrivateAttr(default=None)
+    _owned: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def sharing(cls, side: SideProcess) -> SideProcessResource:
+        """A resource whose runs use ``side``, started and stopped by its owner."""
+        resource = cls()
+        resource._side = side
+        return resource
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if self.enabled:
-            self._side = SideProcess()
+        if self._side is None and self.enabled:
+            self._side, self._owned = SideProcess(), True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._side is not None:
+        if self._owned:
             self._side.close()
-            self._side = None
+            self._side, self._owned = None, False
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, in the side process when one runs (``fn``: a module-level function)."""
@@ -115,9 +125,10 @@ class StagingDuckDB(DuckDBResource):
                 f"instead) and run again [{msg}]") from None
 
 
-def build_resources() -> dict[str, object]:
-    """Resources for the current environment. The staging folder is created up front (the
-    DuckDB resource otherwise retries for ~100 s on a missing folder)."""
+def build_resources(side: SideProcess | None = None) -> dict[str, object]:
+    """Resources for the current environment (``side``: a running side process its runs use).
+    The staging folder is created up front (the DuckDB resource otherwise retries for ~100 s
+    on a missing folder)."""
     p = paths()
     p.staging.mkdir(parents=True, exist_ok=True)
     return {
@@ -125,7 +136,7 @@ def build_resources() -> dict[str, object]:
                                 marts_dir=str(p.marts)),
         "staging_db": StagingDuckDB(database=str(p.staging_db),
                                     connection_config=duckdb_config()),
-        "side": SideProcessResource(),
+        "side": SideProcessResource.sharing(side) if side else SideProcessResource(),
     }
 
 

@@ -126,8 +126,11 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
-    with build_lock(p.staging), marts_lock(p.marts):
-        return _run(p, quiet, index_config or {}, full, profile)  # one build per staging/marts
+    from pipeline.build.tuning.side_process import SideProcess
+
+    # one side process for every run of this build: GX loads there while Dagster loads here
+    with build_lock(p.staging), marts_lock(p.marts), SideProcess() as side:
+        return _run(p, quiet, index_config or {}, full, profile, side)  # one build at a time
 
 
 def published_to(p, index_config: dict) -> Path:
@@ -253,7 +256,8 @@ def _failures(result) -> list[str]:
     return failures
 
 
-def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> BuildOutcome:
+def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
+         side) -> BuildOutcome:
 
     from pipeline.definitions import build_definitions
     from pipeline.sources.common import SourceError
@@ -276,7 +280,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool) -> Build
         runs = vintage_runs(p.raw, before.get("vintages"), vintages)
     except SourceError as exc:
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
-    defs = build_definitions()
+    defs = build_definitions(side)
     instance = _instance(p)
     loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     steps: dict[str, float] = {}

@@ -7,7 +7,8 @@ it (the GX checks, the England maps, DX's diagnostics) while the build goes on. 
 for its result (``call``) or collects it later in the same step (``submit``), so Dagster's
 order, lineage and blocking checks are unchanged; the results are the same as in-process
 (tested). Its lifecycle belongs to the ``side`` resource (``pipeline/build/resources.py``):
-started when a run begins, stopped when it ends.
+started when a run begins, stopped when it ends; ``dedi build`` starts one for all its runs
+(a ``with`` block) and hands it to the resource.
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ class SideProcess:
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in the side process (the GIL is free while this waits)."""
         return self.submit(fn, *args).result()
+
+    def __enter__(self) -> SideProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self.process.terminate()  # a call still waiting then ends with EOF
