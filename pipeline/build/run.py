@@ -8,7 +8,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import dagster as dg
 
 from pipeline.build.locks import pid_lock
 from pipeline.build.tuning.dagster_internals import stale_assets
+from pipeline.build.tuning.side_process import SideProcess
 from pipeline.build.versions import (
     STATE_FILE,
     inputs,
@@ -104,7 +105,8 @@ def build_lock(staging: Path) -> Iterator[None]:
 
 
 def run_build(quiet: bool = False, index_config: dict | None = None,
-              full: bool = False, profile: bool = False) -> BuildOutcome:
+              full: bool = False, profile: bool = False,
+              side: SideProcess | None = None) -> BuildOutcome:
     """Materialise what changed in-process; paths come from DEDI_* env vars / settings.
 
     Incremental by default: Dagster records the code version and input data versions of every
@@ -126,10 +128,10 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
-    from pipeline.build.tuning.side_process import SideProcess
-
-    # one side process for every run of this build: GX loads there while Dagster loads here
-    with build_lock(p.staging), marts_lock(p.marts), SideProcess() as side:
+    # one side process for every run of this build (``side``: one the caller started before
+    # importing Dagster, so GX loaded there meanwhile), stopped when the build ends
+    with build_lock(p.staging), marts_lock(p.marts), \
+            (nullcontext(side) if side else SideProcess()) as side:
         return _run(p, quiet, index_config or {}, full, profile, side)  # one build at a time
 
 

@@ -87,16 +87,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
               f"nothing published ({marts}/current is release "
               f"{(marts / CURRENT).resolve().name}; --full rebuilds everything)")
         return 0
-    from pipeline.build.run import BUSY, run_build
+    from pipeline.build.tuning.side_process import SideProcess
 
-    try:
-        outcome = run_build(quiet=args.quiet, index_config=config, full=args.full)
-    except BUSY as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 3
-    except RawDirError as exc:
-        print(f"dedi build: {exc}", file=sys.stderr)
-        return 2
+    with SideProcess() as side:  # it loads GX on the other core while Dagster loads here
+        from pipeline.build.run import BUSY, run_build
+
+        try:
+            outcome = run_build(quiet=args.quiet, index_config=config, full=args.full,
+                                side=side)
+        except BUSY as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 3
+        except RawDirError as exc:
+            print(f"dedi build: {exc}", file=sys.stderr)
+            return 2
     if not outcome.success:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:

@@ -7,7 +7,8 @@ from pipeline.build.resources import SideProcessResource
 from pipeline.quality.expectations import validate_arrow
 
 # Dagster's in-process executor runs, among the ready steps, those of higher priority first:
-# a check runs after the other ready steps, so the side process has loaded GX by then
+# a step that hands work to the side process runs after the other ready steps, so the side
+# process has loaded what it needs by then instead of keeping the step waiting
 AFTER_READY_STEPS = {"dagster/priority": "-1"}
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths, SideProcessResource
-from pipeline.defs._checks import gx_check
+from pipeline.defs._checks import AFTER_READY_STEPS, gx_check
 from pipeline.defs._staging import file_asset, sql_model_asset, write_table
 from pipeline.outputs.maps import simplify_shapes
 from pipeline.sources import geography as geo
@@ -46,6 +46,7 @@ SHAPES_SQL = "SELECT lsoa21_code, geometry_wkb FROM stg_lsoa21_boundaries"
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "shapely"}, deps=[stg_lsoa21_boundaries],
+          op_tags=AFTER_READY_STEPS,
           description="The LSOA outlines the England maps draw: stg_lsoa21_boundaries "
           "simplified (pipeline/outputs/maps.py: simplify_shapes), once per boundary file rather than "
           "at every build that redraws the maps.")

@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import SideProcessResource
 from pipeline.config import CURRENT, SCENARIOS, settings
+from pipeline.defs._checks import AFTER_READY_STEPS
 from pipeline.defs._staging import preview, run_sql_model, write_table
 from pipeline.method.diagnostics import dx_diagnostics
 from pipeline.method.dx import (
@@ -230,6 +231,7 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
+          op_tags=AFTER_READY_STEPS,
           description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
           "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
           "indicators absent).")
