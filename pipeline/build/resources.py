@@ -40,19 +40,13 @@ class SideProcessResource(dg.ConfigurableResource):
     England maps and DX's diagnostics run there, on the second core, beside the steps. A run
     that Dagster launches (a schedule, the UI) starts its own when it begins and stops it when
     it ends; ``dedi build``, which makes several runs, starts one for all of them and hands it
-    over (:meth:`sharing`). ``enabled: false`` (or no run, as in a notebook) runs the same
+    over (:func:`shared_side`). ``enabled: false`` (or no run, as in a notebook) runs the same
     functions in the caller's process."""
 
     enabled: bool = True
     _side: SideProcess | None = PrivateAttr(default=None)
     _owned: bool = PrivateAttr(default=False)
 
-    @classmethod
-    def sharing(cls, side: SideProcess) -> SideProcessResource:
-        """A resource whose runs use ``side``, started and stopped by its owner."""
-        resource = cls()
-        resource._side = side
-        return resource
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self._side is None and self.enabled:
@@ -73,6 +67,15 @@ class SideProcessResource(dg.ConfigurableResource):
         if self._side is None:
             return cache(lambda: fn(*args))
         return self._side.submit(fn, *args).result
+
+
+def shared_side(side: SideProcess) -> dg.ResourceDefinition:
+    """The ``side`` resource of runs that use ``side``, a process started and stopped by its
+    owner (``dedi build``, for all its runs). Handed over as it is (Dagster rebuilds a
+    configurable resource for each run, which would drop the running process)."""
+    resource = SideProcessResource()
+    resource._side = side
+    return dg.ResourceDefinition.hardcoded_resource(resource, "the build's side process")
 
 
 class StagingDuckDB(DuckDBResource):
@@ -136,7 +139,7 @@ def build_resources(side: SideProcess | None = None) -> dict[str, object]:
                                 marts_dir=str(p.marts)),
         "staging_db": StagingDuckDB(database=str(p.staging_db),
                                     connection_config=duckdb_config()),
-        "side": SideProcessResource.sharing(side) if side else SideProcessResource(),
+        "side": shared_side(side) if side else SideProcessResource(),
     }
 
 

@@ -242,3 +242,21 @@ def test_the_stored_map_outlines_draw_the_maps_the_full_boundaries_draw(real_bui
                            geometry=gpd.GeoSeries.from_wkb(full["geometry_wkb"].map(bytes)))
     old = england_maps(gdf, tmp_path / "b", False, tolerance=ENGLAND_TOLERANCE)
     assert len(new) == 3 and [p.read_bytes() for p in new] == [p.read_bytes() for p in old]
+
+
+def test_every_run_of_one_build_uses_the_side_process_the_build_started():
+    """Dagster rebuilds a configurable resource per run; the process dedi build hands over must
+    reach the steps as it is (one process for all runs, not one started per run)."""
+    from pipeline.build.resources import shared_side
+
+    seen = []
+
+    @dg.asset
+    def probe(side: SideProcessResource) -> None:
+        seen.append((side._side, side._owned))
+
+    with side_process() as side:
+        for _ in range(2):
+            assert dg.materialize([probe], resources={"side": shared_side(side)}).success
+        assert side.process.is_alive()  # a run's end does not stop the build's process
+    assert seen == [(side, False), (side, False)]
