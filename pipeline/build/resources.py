@@ -47,7 +47,6 @@ class SideProcessResource(dg.ConfigurableResource):
     _side: SideProcess | None = PrivateAttr(default=None)
     _owned: bool = PrivateAttr(default=False)
 
-
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if self._side is None and self.enabled:
             self._side, self._owned = SideProcess(), True

@@ -259,7 +259,7 @@ def _failures(result) -> list[str]:
 
 
 def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
-         side) -> BuildOutcome:
+         side: SideProcess) -> BuildOutcome:
 
     from pipeline.definitions import build_definitions
     from pipeline.sources.common import SourceError
