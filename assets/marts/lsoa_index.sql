@@ -42,8 +42,11 @@ SELECT
     prev.imd2019_rank_harmonised,
     prev.imd2019_decile_harmonised,
     dx.dx_synthetic_inputs,
-    -- DX sub-domain scores (standardised; NULL where the sub-domain has no data)
-    dx.dx_access_score, dx.dx_later_life_score, dx.dx_capability_score, dx.dx_use_score,
+    -- DX route (sub-domain) scores as combined: exponentially transformed ranks, 0-100, under
+    -- dx.aggregation exponential (normal scores under linear); NULL where a route has no data
+    dx.dx_later_life_score, dx.dx_deprivation_score, dx.dx_disability_score,
+    dx.dx_access_score, dx.dx_use_score,
+    dx.dx_leading_route,          -- the route that contributes most to the LSOA's DX
     dx.dx_local_layer,            -- true where a local proxy reordered the LSOA within its LA
     ind.connectivity_source       -- which connectivity source the LSOA's DX used
 FROM stg_iod2025 AS iod

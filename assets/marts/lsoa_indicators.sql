@@ -24,12 +24,16 @@ SELECT
     cen.pct_aged_65plus,
     cen.pct_disabled,
     cen.pct_households_overcrowded,
+    cen.pct_households_deprived_2plus,
     cen.pct_cannot_speak_english_well,
     cen.pct_aged_75plus,
     cen.pct_households_social_rented,
     -- IoD 2025 File 8
     f8.adult_skills_english_pct,
     f8.pct_older_income_deprived,
+    f8.income_deprived_pct,
+    f8.employment_deprived_pct,
+    f8.cidr AS illness_disability_ratio,
     -- Schools: pupil-premium proxy, % free school meals of the schools serving the LSOA
     fsm.fsm_pct AS school_fsm_pct,
     -- Local-authority proxies (missing outside the supplying LA)

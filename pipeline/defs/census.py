@@ -50,6 +50,10 @@ stg_census21_overcrowding = file_asset(
     _locate(["census21_household_overcrowding_lsoa21.parquet", census.BULK_FILES["ts052"]]),
     lambda p: census.read_long_table(p, ["-1 (overcrowded)", "-2 or less (overcrowded)"],
                                      "ts052"))
+stg_census21_household_deprivation = file_asset(
+    "stg_census21_household_deprivation", GROUP,
+    "Census 2021 TS011: households by dimensions of deprivation, LSOA 2021.",
+    _locate(census.DEPRIVATION_FILES), census.read_household_deprivation)
 stg_census21_households = file_asset(
     "stg_census21_households", GROUP,
     "Census 2021 TS054 tenure per LSOA 2021: households (proxy denominators) and socially "
@@ -64,7 +68,8 @@ stg_census21_proficiency_msoa = file_asset(
 int_census_indicators = sql_model_asset(
     "int_census_indicators", GROUP,
     ["int_lsoa_geography", stg_census21_age65plus, stg_census21_disability,
-     stg_census21_overcrowding, stg_census21_households, stg_census21_proficiency_msoa,
+     stg_census21_overcrowding, stg_census21_household_deprivation, stg_census21_households,
+     stg_census21_proficiency_msoa,
      "stg_msoa21_names"],
     "Census 2021 indicators per LSOA 2021; English proficiency is each LSOA's MSOA rate",
     {"lsoas_without_msoa_match": "SELECT count(*) FILTER (msoa21_code IS NULL) "

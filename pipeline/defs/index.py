@@ -16,7 +16,7 @@ from pipeline.build.resources import SideProcessResource
 from pipeline.config import CURRENT, SCENARIOS, settings
 from pipeline.defs._checks import AFTER_READY_STEPS
 from pipeline.defs._staging import preview, run_sql_model, write_table
-from pipeline.method.diagnostics import dx_diagnostics
+from pipeline.method.diagnostics import dx_diagnostics, variant_label
 from pipeline.method.dx import (
     DxStructure,
     dedi_index,
@@ -45,6 +45,7 @@ class IndexRunConfig(dg.Config):
     indicator_weights: dict[str, float] = {}
     normalisation: str | None = None
     variant: str | None = None
+    aggregation: str | None = None
     monte_carlo_draws: int | None = None
 
 
@@ -69,6 +70,7 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
     overrides = {
         "dx_weight": config.dx_weight, "indicator_weights": config.indicator_weights,
         "normalisation": config.normalisation, "variant": config.variant,
+        "aggregation": config.aggregation,
         "monte_carlo_draws": config.monte_carlo_draws,
         "set": parse_assignments([f"{k}={v}" for k, v in config.set.items()])}
     spec = load_spec(config.spec_file, overrides, set(ind.columns))
@@ -107,15 +109,17 @@ def _lsoa_frame(conn, indicators: bool = True) -> pd.DataFrame:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "numpy"},
           deps=[index_spec, "lsoa_indicators", "int_lsoa_geography", "int_lsoa_population"],
           description="The digital-exclusion domain DX per LSOA: indicators normalised, "
-          "sub-domains (access, later life, capability, use) aggregated and standardised, "
-          "combined, local proxies layered within their LA (pipeline/method/dx.py).",
+          "routes (later life, deprivation, disability, access, use) aggregated and "
+          "transformed (dx.aggregation), combined, local proxies layered within their LA, "
+          "each LSOA's leading route (pipeline/method/dx.py).",
           metadata={"dedi/also_writes": ["int_dx_frame", "int_dx_indicators", "int_dx_weights"]})
 def int_dx_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         spec = read_spec(conn)
         run_sql_model(conn, "int_dx_frame", view=True)
         df = _lsoa_frame(conn)
-    res = dx_domain(df, spec, df["_ltla"], df["_population"])
+    res = dx_domain(df, spec, df["_ltla"], df["_population"],
+                    settings()["iod"]["exponential_constant"])
     st, cfg = res.structure, spec["dx"]["indicators"]
     syn = {c for s in df["synthetic_inputs"].fillna("") for c in s.split(",") if c}
     out = res.frame.reset_index().assign(dx_synthetic_inputs=",".join(
@@ -197,7 +201,7 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
         {"ltla24": df["_ltla"].to_numpy(), "icb24": df["_icb"].to_numpy(),
          "region": df["_region"].to_numpy()},
         df["_population"].to_numpy(dtype="float64"), df["_ltla"].to_numpy(),
-        iod_cfg["exponential_constant"])
+        iod_cfg["exponential_constant"], aggregation=spec["dx"].get("aggregation", "linear"))
     seconds = time.perf_counter() - t0
     h = spec_hash(spec)
     with staging_db.get_connection() as conn:
@@ -216,15 +220,14 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
     this build's staging tables give them."""
     spec = read_spec(conn)
     resolved = json.loads(conn.execute("SELECT resolved FROM _index_spec_json").fetchone()[0])
-    oriented, weights, st = _dx_inputs(conn, spec)
-    loadings = conn.execute("SELECT indicator, loading FROM int_dx_weights").df().set_index(
-        "indicator")["loading"]
+    oriented, _, st = _dx_inputs(conn, spec)
     dx = conn.execute("SELECT * FROM int_dx_lsoa ORDER BY lsoa21_code").df()
     iod = conn.execute("SELECT * FROM stg_iod2025 ORDER BY lsoa21_code").df()
     domain_scores = iod.set_index("lsoa21_code")[[f"{d}_score" for d in IMD_DOMAINS + ["imd"]]]
     domain_scores.columns = IMD_DOMAINS + ["imd"]
-    return spec, (oriented, spec, st, weights.to_dict(), loadings, dx.set_index("lsoa21_code"),
-                  domain_scores, resolved["indicators_absent"])
+    return spec, (oriented, spec, st, dx.set_index("lsoa21_code"),
+                  resolved["indicators_absent"], _lsoa_frame(conn), domain_scores,
+                  settings()["iod"]["exponential_constant"])
 
 
 
@@ -232,9 +235,10 @@ def diagnostics_inputs(conn) -> tuple[dict, tuple]:
 @dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
           deps=[int_dx_lsoa, int_dedi_lsoa, int_dedi_uncertainty, "stg_iod2025"],
           op_tags=AFTER_READY_STEPS,
-          description="Diagnostics of DX (indicator correlations, Cronbach's alpha and factor "
-          "loadings per sub-domain, effective weights, DX vs IMD domains, double counting, "
-          "indicators absent).")
+          description="Diagnostics of DX (indicator correlations, double counting, indicators "
+          "absent) and of its four designs, linear and exponential x full risk and net of IMD "
+          "(Cronbach's alpha and loadings per route, effective weights, DX vs the IMD and its "
+          "domains, decile-1 route shares, top LTLAs).")
 def indicator_diagnostics(context: dg.AssetExecutionContext, staging_db: DuckDBResource,
                           side: SideProcessResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
@@ -243,7 +247,8 @@ def indicator_diagnostics(context: dg.AssetExecutionContext, staging_db: DuckDBR
     out["spec_sha256"] = spec_hash(spec)
     with staging_db.get_connection() as conn:
         write_table(conn, "indicator_diagnostics", out)
-    eff = out[out["diagnostic"] == "effective_weight"].set_index("item")["value"].round(3)
+    ours = out[(out["diagnostic"] == "effective_weight") & (out["variant"] == variant_label(spec))]
+    eff = ours.set_index("item")["value"].round(3)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out),
         "effective_weights": dg.MetadataValue.json(eff.to_dict()),

@@ -62,6 +62,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "pct_households_overcrowded": {
         "description": "Census 2021 TS052: % households overcrowded (bedroom occupancy -1 or less)",
         "source_from": "stg_census21_overcrowding", "imputation": "none"},
+    "pct_households_deprived_2plus": {
+        "description": "Census 2021 TS011: % households deprived in two or more dimensions",
+        "source_from": "stg_census21_household_deprivation", "imputation": "none"},
+    "income_deprived_pct": {
+        "description": "IoD 2025 File 8 Income domain numerator per 100 residents",
+        "source_from": "stg_iod2025_file8", "imputation": "none"},
+    "employment_deprived_pct": {
+        "description": "IoD 2025 File 8 Employment domain numerator per 100 residents 18-66",
+        "source_from": "stg_iod2025_file8,stg_iod2025", "imputation": "none"},
+    "illness_disability_ratio": {
+        "description": "IoD 2025 File 8 comparative illness and disability ratio",
+        "source_from": "stg_iod2025_file8", "imputation": "none"},
     "pct_cannot_speak_english_well": {
         "description": "Census 2021 TS029: % residents who cannot speak English well or at all",
         "source_from": "stg_census21_proficiency_msoa",

@@ -29,6 +29,7 @@ READS: dict[str, str] = {
     "stg_census21_population": "census2021", "stg_census21_children": "census2021",
     "stg_census21_age65plus": "census2021", "stg_census21_disability": "census2021",
     "stg_census21_overcrowding": "census2021", "stg_census21_households": "census2021",
+    "stg_census21_household_deprivation": "census2021",
     "stg_census21_proficiency_msoa": "census2021",
     "stg_ofcom_postcode_coverage": "connectivity", "stg_deri_broadband": "connectivity",
     "stg_gp_practices": "gp", "stg_gp_patients_lsoa": "gp",

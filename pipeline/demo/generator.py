@@ -161,7 +161,7 @@ def _digital_inputs(raw_dir: Path, c: pd.DataFrame, census_pop: np.ndarray, age6
 
 def _census(c: pd.DataFrame, census_pop: np.ndarray, age6: np.ndarray,
             shapes: gpd.GeoDataFrame, rng: np.random.Generator, save) -> np.ndarray:
-    """Census RM121 (65+ bands), TS038, TS052, TS054, TS029 (MSOA) and MSOA boundaries;
+    """Census RM121 (65+ bands), TS038, TS052, TS011, TS054, TS029 (MSOA) and MSOA boundaries;
     returns households per LSOA."""
     n = len(c)
     z = c["latent"].to_numpy()
@@ -190,6 +190,19 @@ def _census(c: pd.DataFrame, census_pop: np.ndarray, age6: np.ndarray,
         codes, "occupancy_rating", ["+2 or more (under-occupied)", "+1 (under-occupied)",
                                     "0 (ideal)", "-1 (overcrowded)", "-2 or less (overcrowded)"],
         np.round(occ * households[:, None]), "total_households"))
+    # TS011 household deprivation dimensions (0-4), in the shared copy's layout; its own
+    # stream, so the files after it stay as they were
+    extra = np.random.default_rng(SEED + 11)
+    two_plus = np.clip(0.2 + 0.1 * z + extra.normal(0, 0.03, n), 0.01, 0.8)
+    dims = np.column_stack([(1 - two_plus) * 0.5, (1 - two_plus) * 0.5, two_plus * 0.7,
+                            two_plus * 0.25, two_plus * 0.05])
+    dims = np.round(dims * households[:, None])
+    save("census2021", "census21_household_deprivation_lsoa21.parquet", pd.DataFrame({
+        "lsoa21_code": np.repeat(codes.to_numpy(), 5),
+        "households_number_deprivation_dimensions": np.tile(np.arange(5.0), n),
+        "count": dims.ravel(),
+        "percent": np.round(100 * (dims / dims.sum(axis=1, keepdims=True)).ravel(), 1),
+        SYNTHETIC_COLUMN: True}))
     social = np.clip(0.15 + 0.12 * z + rng.normal(0, 0.04, n), 0.01, 0.7)
     ten = rng.dirichlet([3, 3, 0.3, 1.5, 0.3], n) * (1 - social)[:, None]
     ten = np.column_stack([ten[:, :3], social * 0.6, social * 0.4, ten[:, 3:]])
@@ -299,8 +312,14 @@ def _file8(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray,
     # IoD 2025 File 8 underlying indicators (official header text; demo as CSV).
     rural_lsoa = np.clip(0.1 + 0.6 * (c["x"].to_numpy() / GRID[0]) ** 3, 0, 1)
     idaopi = np.round(census_pop * older * np.clip(0.12 + 0.08 * z, 0.01, 0.6))
+    extra = np.random.default_rng(SEED + 8)  # its own stream: the files above stay as they were
+    income = np.round(census_pop * np.clip(0.11 + 0.07 * z + extra.normal(0, 0.02, n), 0.01, 0.6))
+    employment = np.round(census_pop * 0.6 * np.clip(0.08 + 0.05 * z + extra.normal(0, 0.015, n),
+                                                      0.01, 0.5))
     save("iod", "File_8_IoD2025_Underlying_Indicators_synthshire.csv", pd.DataFrame({
         "LSOA code (2021)": codes, "LSOA name (2021)": names,
+        "Income Domain numerator": income,
+        "Employment Domain numerator": employment,
         "Income Deprivation Affecting Older People Index (IDAOPI) numerator":
             np.where(idaopi < 5, np.nan, idaopi),  # suppressed small counts, as published
         "Adult skills and English language proficiency indicator":

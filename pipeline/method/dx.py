@@ -6,10 +6,12 @@ DX, as the IoD Education and Barriers domains, in named steps:
 2. **normalise** it (rank -> normal score Φ⁻¹((r − 0.5)/n)); local-authority proxies are
    normalised *within* each supplying LA;
 3. **weight** indicators within their sub-domain (spec weights, or factor-analysis loadings);
-4. **aggregate** each sub-domain (weighted mean over the indicators an LSOA has) and
-   **standardise** its score (the IoD ranks sub-domain scores and transforms them to a
-   normal distribution before combining them);
-5. **combine** the sub-domains with their weights into national DX;
+4. **aggregate** each sub-domain (a route into digital exclusion: weighted mean over the
+   indicators an LSOA has), then **transform** it: ``exponential`` (default) ranks the
+   sub-domain score and applies the IoD exponential transformation, as the IoD does to its
+   domains before weighting, so one route does not cancel another; ``linear`` standardises
+   it again (rank -> normal score) instead;
+5. **combine** the sub-domains with their weights into national DX (a weighted mean);
 6. **layer** local proxies: within each supplying LA they reorder LSOAs around the LA's own
    population-weighted mean DX, which they leave unchanged (see docs/method.md);
 7. **rank** DX (1 = most excluded).
@@ -34,6 +36,7 @@ from scipy.special import ndtri
 
 from pipeline.method import imd
 from pipeline.method.imd import decile, exponential_transform, normalise_rank
+from pipeline.method.spec import AGGREGATIONS, double_counts
 
 METHODS = ("normal_scores", "ranks", "zscores")
 
@@ -68,8 +71,9 @@ def resolve_structure(spec: dict, present: set[str]) -> DxStructure:
     for name, ind in cfg["indicators"].items():
         if name not in present:
             dropped[name] = "absent: no data supplied"
-        elif variant == "net_of_imd" and ind.get("double_counts"):
-            dropped[name] = f"net_of_imd: the IMD {ind['double_counts']} domain counts it"
+        elif variant == "net_of_imd" and double_counts(ind):
+            dropped[name] = (f"net_of_imd: the IMD {', '.join(double_counts(ind))} domain(s) "
+                             "count it")
         elif float(ind["weight"]) == 0:
             dropped[name] = "weight 0"
         else:
@@ -337,20 +341,44 @@ def _rank_offsets(ranked: np.ndarray, before: np.ndarray, after: np.ndarray, h: 
     return (lo + hi) / 2
 
 
-def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
-              la_codes: np.ndarray, population: np.ndarray) -> tuple[np.ndarray, dict]:
-    """DX scores (B × N) from normalised indicators ``z`` (K × N, in ``structure`` order) and
-    weights ``w`` (B × K): aggregate and standardise each sub-domain, combine, layer.
+@lru_cache(maxsize=8)
+def _exponential_score(constant: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The IoD exponential transformation of an ascending rank r of n (r/n = R, the most
+    excluded LSOA R = 1 -> 100); one function object per constant, so its tables cache."""
+    def score(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+        return exponential_transform(r / n, constant)
+    return score
 
-    Also returns the standardised sub-domain scores (B × N each) and the local layer score.
+
+def transform_subdomain(score: np.ndarray, aggregation: str, method: str, indicators: int,
+                        constant: float = 23.0) -> np.ndarray:
+    """A sub-domain's aggregated score (B × N) put on the scale it is combined on.
+
+    ``exponential``: rank (ties averaged; the most excluded of n LSOAs has r = n), R = r/n,
+    X = −C·ln(1 − R·(1 − e^(−100/C))), as the IoD transforms domain ranks. ``linear``:
+    standardised again by ``method`` (a sub-domain of one indicator is already on it).
+    """
+    if aggregation == "exponential":
+        return _rank_scores(score, _exponential_score(float(constant)))
+    if aggregation != "linear":
+        raise ValueError(f"unknown aggregation {aggregation!r} (one of {AGGREGATIONS})")
+    return score if indicators == 1 else _standardise(score, method)
+
+
+def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
+              la_codes: np.ndarray, population: np.ndarray, aggregation: str = "linear",
+              constant: float = 23.0) -> tuple[np.ndarray, dict]:
+    """DX scores (B × N) from normalised indicators ``z`` (K × N, in ``structure`` order) and
+    weights ``w`` (B × K): aggregate and transform each sub-domain, combine, layer.
+
+    Also returns the transformed sub-domain scores (B × N each) and the local layer score.
     """
     w = np.atleast_2d(w)
     subs, sub_w = {}, []
     for s, ws in structure.subdomain_weights.items():
         idx = structure.members(s)
-        score = aggregate(z[idx], w[:, idx])
-        # one indicator: already on the common scale (standardising again changes nothing)
-        subs[s] = score if len(idx) == 1 else _standardise(score, method)
+        subs[s] = transform_subdomain(aggregate(z[idx], w[:, idx]), aggregation, method,
+                                      len(idx), constant)
         sub_w.append(ws)
     national = aggregate(list(subs.values()), np.array(sub_w))
     local_idx = [structure.indicators.index(k) for k in structure.local]
@@ -358,6 +386,29 @@ def dx_scores(z: np.ndarray, w: np.ndarray, structure: DxStructure, method: str,
              else np.full(national.shape, np.nan))
     dx = layer_local(national, layer, la_codes, population, structure.local_weight)
     return dx, {"subdomains": subs, "layer": layer}
+
+
+def route_contributions(subdomains: Mapping[str, np.ndarray], weights: Mapping[str, float]
+                        ) -> pd.DataFrame:
+    """Each route's part of national DX per LSOA: W_s·S_s / Σ W over the routes the LSOA
+    has (the terms of :func:`aggregate`), N × routes. ``subdomains``: 1-D scores."""
+    names = list(subdomains)
+    s = np.vstack([np.asarray(subdomains[k], dtype="float64") for k in names])
+    w = np.array([float(weights[k]) for k in names])[:, None]
+    den = (~np.isnan(s) * w).sum(axis=0)
+    part = np.divide(np.where(np.isnan(s), np.nan, s * w), den, out=np.full(s.shape, np.nan),
+                     where=den > 0)
+    return pd.DataFrame(part.T, columns=names)
+
+
+def leading_route(subdomains: Mapping[str, np.ndarray], weights: Mapping[str, float]
+                  ) -> np.ndarray:
+    """The route that puts each LSOA where it is: the largest term W_s·S_s of its DX (ties:
+    the first route in spec order; None where the LSOA has no route)."""
+    part = route_contributions(subdomains, weights)
+    have = part.notna().any(axis=1).to_numpy()
+    best = part.fillna(-np.inf).to_numpy().argmax(axis=1)
+    return np.where(have, np.array(part.columns, dtype=object)[best], None)
 
 
 def _argsort_rows(x: np.ndarray) -> np.ndarray:
@@ -467,11 +518,12 @@ class DxResult:
 
 
 def dx_domain(indicators: pd.DataFrame, spec: dict, la_codes: pd.Series | None = None,
-              population: pd.Series | None = None) -> DxResult:
+              population: pd.Series | None = None, constant: float = 23.0) -> DxResult:
     """DX per LSOA from ``indicators`` (the spec's input columns, one row per LSOA).
 
-    ``la_codes`` (the LSOA's LTLA) and ``population`` are needed for local proxies. Raises
-    ValueError naming LSOAs that rest on too few national indicators.
+    ``la_codes`` (the LSOA's LTLA) and ``population`` are needed for local proxies;
+    ``constant``: the exponential transformation's (settings ``iod.exponential_constant``).
+    Raises ValueError naming LSOAs that rest on too few national indicators.
     """
     cfg = spec["dx"]["indicators"]
     present = {k for k, v in cfg.items()
@@ -492,11 +544,14 @@ def dx_domain(indicators: pd.DataFrame, spec: dict, la_codes: pd.Series | None =
                          f"national DX indicators (e.g. {indicators.index[few][:10].tolist()}); "
                          "lower dx.min_indicators or supply the missing inputs")
     score, parts = dx_scores(z.T.to_numpy(), w, st, method, la.to_numpy(),
-                             pop.to_numpy(dtype="float64"))
+                             pop.to_numpy(dtype="float64"),
+                             spec["dx"].get("aggregation", "linear"), constant)
     rank = rank_rows(score)[0]
+    subs = {s: v[0] for s, v in parts["subdomains"].items()}
     frame = pd.DataFrame({"dx_score": score[0], "dx_rank": rank, "dx_decile": decile(rank, n),
                           "dx_indicator_count": z.notna().sum(axis=1).to_numpy(),
-                          **{f"dx_{s}_score": v[0] for s, v in parts["subdomains"].items()},
+                          **{f"dx_{s}_score": v for s, v in subs.items()},
+                          "dx_leading_route": leading_route(subs, st.subdomain_weights),
                           "dx_local_layer": ~np.isnan(parts["layer"][0])},
                          index=indicators.index)
     return DxResult(frame, st, dict(zip(st.indicators, np.round(w, 6).tolist(), strict=True)),

@@ -16,6 +16,7 @@ SPEC_FILE = Path(__file__).resolve().parents[1] / "config" / "index_spec.yaml"
 NORMALISATIONS = ("normal_scores", "ranks", "zscores")
 WEIGHTINGS = ("equal", "factor_analysis")
 VARIANTS = ("full_risk", "net_of_imd")
+AGGREGATIONS = ("exponential", "linear")
 IMD_DOMAINS = ("income", "employment", "education", "health", "crime", "barriers",
                "living_environment")
 
@@ -100,6 +101,7 @@ def set_values(spec: dict[str, Any], assignments: dict[str, Any]) -> dict[str, A
 
 def apply_overrides(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Return a copy with ``dx_weight``, ``indicator_weights``, ``normalisation``, ``variant``,
+    ``aggregation``,
     ``monte_carlo_draws`` or dotted ``set`` keys replaced."""
     out = set_values(spec, overrides.get("set") or {})
     if overrides.get("dx_weight") is not None:
@@ -108,6 +110,8 @@ def apply_overrides(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str
         out["dx"]["normalisation"] = overrides["normalisation"]
     if overrides.get("variant"):
         out["dx"]["variant"] = overrides["variant"]
+    if overrides.get("aggregation"):
+        out["dx"]["aggregation"] = overrides["aggregation"]
     if overrides.get("monte_carlo_draws"):
         out["monte_carlo"]["draws"] = overrides["monte_carlo_draws"]
     for name, w in (overrides.get("indicator_weights") or {}).items():
@@ -158,8 +162,9 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
         if not ind.get("local") and ind.get("subdomain") not in subs:
             fail(f"dx.indicators.{name}.subdomain must be one of {sorted(subs)} "
                  f"(or set local: true), got {ind.get('subdomain')!r}")
-        if ind.get("double_counts") not in (None, *IMD_DOMAINS):
-            fail(f"dx.indicators.{name}.double_counts must be an IMD domain {IMD_DOMAINS}")
+        if not set(double_counts(ind)) <= set(IMD_DOMAINS):
+            fail(f"dx.indicators.{name}.double_counts must be an IMD domain {IMD_DOMAINS} "
+                 f"or a list of them, got {ind.get('double_counts')!r}")
     if not (spec["dx"].get("min_indicators") is None or _is_number(spec["dx"]["min_indicators"])):
         fail(f"dx.min_indicators must be a whole number, got "
              f"{_describe(spec['dx']['min_indicators'])}")
@@ -168,6 +173,9 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
     if spec["dx"].get("normalisation") not in NORMALISATIONS:
         fail(f"dx.normalisation must be one of {NORMALISATIONS}, got "
              f"{_describe(spec['dx'].get('normalisation'))}")
+    if spec["dx"].get("aggregation", "linear") not in AGGREGATIONS:
+        fail(f"dx.aggregation must be one of {AGGREGATIONS}, got "
+             f"{_describe(spec['dx'].get('aggregation'))}")
     if spec["dx"].get("weighting", "equal") not in WEIGHTINGS:
         fail(f"dx.weighting must be one of {WEIGHTINGS}, got "
              f"{_describe(spec['dx'].get('weighting'))}")
@@ -183,10 +191,19 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
     bad = set(mc.get("normalisations", [])) - set(NORMALISATIONS)
     if bad:
         fail(f"monte_carlo.normalisations: unknown {sorted(bad)}")
+    aggs = mc.get("aggregations", [])
+    if not isinstance(aggs, list) or set(aggs) - set(AGGREGATIONS):
+        fail(f"monte_carlo.aggregations must be a list of {AGGREGATIONS}, got {_describe(aggs)}")
     c = mc.get("dirichlet_concentration")
     if c is not None and (not _is_number(c) or c < 0):
         fail("monte_carlo.dirichlet_concentration must be a non-negative number or null, got "
              f"{_describe(c)}")
+
+
+def double_counts(indicator: dict[str, Any]) -> list[str]:
+    """The IMD domains an indicator's ``double_counts`` names (one, a list, or none)."""
+    d = indicator.get("double_counts")
+    return [] if d is None else [d] if isinstance(d, str) else list(d)
 
 
 def spec_hash(spec: dict[str, Any]) -> str:

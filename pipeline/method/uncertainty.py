@@ -2,8 +2,10 @@
 
 Each draw perturbs: the DX weight w ~ U(w₀ − h, w₀ + h), centred on the spec's w₀; the
 indicator weights ~ Dirichlet(c·K·w̄) centred on the weights the point estimate used (spec or
-factor-analysis weights); the normalisation (one of the spec's methods, uniformly); and, if
-enabled, drops one indicator (or none) uniformly. DX and DEDI are then recomputed for every
+factor-analysis weights); the normalisation (one of the spec's methods, uniformly); the
+aggregation of the routes (one of ``monte_carlo.aggregations``, uniformly, as COINr varies the
+aggregation method); and, if enabled, drops one indicator (or none) uniformly. DX and DEDI
+are then recomputed for every
 LSOA by the very functions of the point estimate (:func:`pipeline.method.dx.dx_scores`,
 :func:`~pipeline.method.dx.dedi_scores`), over batches of draws, and ranked per draw. With
 every perturbation off, each draw reproduces the point estimate exactly.
@@ -49,12 +51,14 @@ def dx_weight_range(dx_weight: float, half_width: float) -> tuple[float, float]:
     return dx_weight - h, dx_weight + h
 
 
-def draw_factors(centre: np.ndarray, mc: dict, dx_weight: float, rng: np.random.Generator
-                 ) -> pd.DataFrame:
-    """The perturbed inputs of every draw: w, normalisation, dropped indicator, weights.
+def draw_factors(centre: np.ndarray, mc: dict, dx_weight: float, rng: np.random.Generator,
+                 aggregation: str = "linear") -> pd.DataFrame:
+    """The perturbed inputs of every draw: w, normalisation, aggregation, dropped indicator,
+    weights.
 
     ``centre``: the point estimate's indicator weights (K). ``mc["dirichlet_concentration"]``
-    null or 0 keeps the weights fixed; ``dx_weight_half_width`` 0 keeps w fixed.
+    null or 0 keeps the weights fixed; ``dx_weight_half_width`` 0 keeps w fixed;
+    ``mc["aggregations"]`` of one method (or none: the spec's ``aggregation``) keeps it fixed.
     """
     d, k = int(mc["draws"]), len(centre)
     lo, hi = dx_weight_range(dx_weight, mc.get("dx_weight_half_width", 0.0))
@@ -70,8 +74,11 @@ def draw_factors(centre: np.ndarray, mc: dict, dx_weight: float, rng: np.random.
         weights[:, pos] = rng.dirichlet(alpha, d)
     keep = drop >= 0
     weights[np.flatnonzero(keep), drop[keep]] = 0.0
+    aggs = list(mc.get("aggregations") or [aggregation])
+    # drawn last, so the other factors' draws do not depend on whether it varies
+    agg = rng.integers(0, len(aggs), d) if len(aggs) > 1 else np.zeros(d, dtype=int)
     out = pd.DataFrame({"dx_weight": w, "normalisation": [methods[i] for i in method],
-                        "dropped": drop})
+                        "aggregation": [aggs[i] for i in agg], "dropped": drop})
     out["weights"] = list(weights)
     return out
 
@@ -80,7 +87,8 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
                     transformed: dict[str, np.ndarray], imd_weights: dict[str, float],
                     dx_weight: float, mc: dict, areas: dict[str, np.ndarray],
                     population: np.ndarray, la_codes: np.ndarray, constant: float = 23.0,
-                    batch: int = 25, threads: int | None = None) -> MonteCarloResult:
+                    batch: int = 25, threads: int | None = None,
+                    aggregation: str = "linear") -> MonteCarloResult:
     """Run the draws.
 
     ``oriented``: N × K indicators in ``structure.indicators`` order (higher = more
@@ -88,11 +96,12 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     ranks. ``areas``: geography -> area code of each LSOA (for area average-score ranks).
     ``population``: LSOA weights; ``la_codes``: each LSOA's LTLA (local layer). ``batch``:
     draws per batch; small batches keep numpy's temporaries (25 × 33,755 doubles) off fresh
-    memory pages, which made batches of 100 about 20% slower.
+    memory pages, which made batches of 100 about 20% slower. ``aggregation``: the spec's
+    (``dx.aggregation``), used when ``mc`` names no ``aggregations``.
     """
     n = len(oriented)
     rng = np.random.default_rng(int(mc["seed"]))
-    draws = draw_factors(centre, mc, dx_weight, rng)
+    draws = draw_factors(centre, mc, dx_weight, rng, aggregation)
     d = len(draws)
     groups = {k: pd.Series(la_codes, index=oriented.index) for k in structure.local}
     z = {m: normalise(oriented, m, groups).T.to_numpy() for m in mc["normalisations"]}  # K × N
@@ -112,17 +121,20 @@ def run_monte_carlo(oriented: pd.DataFrame, structure: DxStructure, centre: np.n
     cuts = np.cumsum([len(u) for u in uniqs.values()])[:-1]
     w_all = np.vstack(draws["weights"].to_numpy())
     method_of = draws["normalisation"].to_numpy()
+    agg_of = draws["aggregation"].to_numpy()
     wd_all = draws["dx_weight"].to_numpy()
 
     def one_batch(start: int) -> None:
         idx = np.arange(start, min(start + batch, d))
         dedi = np.empty((len(idx), n))
         for m in z:
-            rows = np.flatnonzero(method_of[idx] == m)
-            if len(rows):
-                dx, _ = dx_scores(z[m], w_all[idx[rows]], structure, m, la_codes, population)
-                dedi[rows] = combine_dedi(transformed, transformed_rank_rows(dx, constant),
-                                          imd_weights, wd_all[idx[rows]])
+            for a in dict.fromkeys(agg_of):
+                rows = np.flatnonzero((method_of[idx] == m) & (agg_of[idx] == a))
+                if len(rows):
+                    dx, _ = dx_scores(z[m], w_all[idx[rows]], structure, m, la_codes,
+                                      population, a, constant)
+                    dedi[rows] = combine_dedi(transformed, transformed_rank_rows(dx, constant),
+                                              imd_weights, wd_all[idx[rows]])
         these = slice(idx[0], idx[-1] + 1)
         rank_rows(dedi, out=ranks[these])
         averages = np.asarray(weigh @ dedi.T).T / area_pop[None, :]
@@ -188,6 +200,7 @@ def _factor_groups(draws: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"dx_weight": bins(draws["dx_weight"].to_numpy()),
             "indicator_weights": bins(pc1),
             "normalisation": pd.factorize(draws["normalisation"])[0],
+            "aggregation": pd.factorize(draws["aggregation"])[0],
             "indicator_left_out": pd.factorize(draws["dropped"])[0]}
 
 

@@ -43,7 +43,7 @@ class Recomputed:
     values: pd.DataFrame               # raw indicator values, one column per used indicator
     z: pd.DataFrame                    # normalised (oriented) indicators
     weights: dict[str, float]          # within sub-domain / local layer
-    subdomains: dict[str, np.ndarray]  # standardised sub-domain scores
+    subdomains: dict[str, np.ndarray]  # route scores as combined (transformed or standardised)
     layer: np.ndarray                  # local layer score (NaN where no proxy)
     dx_score: np.ndarray
     dx_rank: np.ndarray
@@ -66,10 +66,11 @@ def compute(lsoa: pd.DataFrame, ind: pd.DataFrame, spec: dict, used: set[str],
     la = lsoa["ltla24_code"]
     z = normalise(oriented, method, {k: la for k in st.local})
     w, _ = indicator_weights(z, spec, st)
-    score, parts = dx_scores(z.T.to_numpy(), w, st, method, la.to_numpy(),
-                             lsoa["population"].to_numpy(dtype="float64"))
-    dx_rank = rank_rows(score)[0]
     iod = settings()["iod"]
+    score, parts = dx_scores(z.T.to_numpy(), w, st, method, la.to_numpy(),
+                             lsoa["population"].to_numpy(dtype="float64"),
+                             spec["dx"].get("aggregation", "linear"), iod["exponential_constant"])
+    dx_rank = rank_rows(score)[0]
     ranks = lsoa[[f"{d}_rank" for d in IMD_DOMAINS]].set_axis(IMD_DOMAINS, axis=1)
     transformed = transform_domains(ranks, iod["exponential_constant"])
     dx_weight = float(spec["dedi"]["dx_weight"])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import settings
-from pipeline.method.dx import aggregate
+from pipeline.method.dx import aggregate, leading_route, route_contributions
 from pipeline.outputs.audit import IMD_DOMAINS, recompute
 from pipeline.outputs.warehouse import connect
 
@@ -88,8 +88,12 @@ def explain(code: str, scenario: str | None = None) -> str:
                    f"{where}  z = {_f(r.z[k].iloc[i], 6)}  weight w = {_f(r.weights[k], 4)}")
     out.append("")
 
-    out.append("3. Sub-domains: weighted mean of z over the indicators the LSOA has, then "
-               "re-normalised the same way (one indicator: kept as is)")
+    exponential = spec["dx"].get("aggregation", "linear") == "exponential"
+    out.append("3. Routes (sub-domains): weighted mean of z over the indicators the LSOA has, "
+               + (f"then ranked (r of n, ascending) and transformed X = −{C}·ln(1 − (r/n)·"
+                  f"(1 − e^(−100/{C}))) (dx.aggregation exponential)" if exponential else
+                  "then re-normalised the same way (one indicator: kept as is; dx.aggregation "
+                  "linear)"))
     zt = r.z.T.to_numpy()
     w = np.array([r.weights[k] for k in st.indicators])
     for s, ws in st.subdomain_weights.items():
@@ -97,13 +101,20 @@ def explain(code: str, scenario: str | None = None) -> str:
         mean = aggregate(zt[idx], w[idx])[0]
         parts = " + ".join(f"{_f(w[j], 3)}×{_f(zt[j][i], 4)}" for j in idx)
         line = f"   {s:<12} ({parts}) / Σw = {_f(mean[i], 6)}"
-        if len(idx) > 1:
+        if len(idx) > 1 or exponential:
             rk, nk = _rank_of(pd.Series(mean), i)
             line += f" -> r = {_f(rk, 1)} of {nk} -> score {_f(r.subdomains[s][i], 6)}"
-        out.append(line + f"   sub-domain weight {_f(ws, 4)}")
+        out.append(line + f"   route weight {_f(ws, 4)}")
     national = aggregate(np.stack(list(r.subdomains.values())),
                          np.array(list(st.subdomain_weights.values())))[0]
     out.append(f"   national DX = Σ weight × score / Σ weight = {_f(national[i], 6)}")
+    parts = route_contributions({s: v[i:i + 1] for s, v in r.subdomains.items()},
+                                st.subdomain_weights).iloc[0].dropna()
+    lead = leading_route({s: v[i:i + 1] for s, v in r.subdomains.items()},
+                         st.subdomain_weights)[0]
+    out.append(f"   leading route: {lead} (its term {_f(parts[lead], 4)} of national DX "
+               f"{_f(national[i], 4)}; " + ", ".join(
+                   f"{k} {_f(v, 4)}" for k, v in parts.items()) + ")")
     if st.local:
         layered = not np.isnan(r.layer[i])
         out.append(f"   local layer: {'score ' + _f(r.layer[i], 6) if layered else 'none here'}"
@@ -147,7 +158,7 @@ def explain(code: str, scenario: str | None = None) -> str:
                f"{int(row['dedi_rank_change']):+,}")
     out.append("")
     out.append(f"7. Monte Carlo ({spec['monte_carlo']['draws']} draws: w, indicator weights, "
-               "normalisation, one indicator left out):")
+               "normalisation, aggregation, one indicator left out):")
     out.append(f"   DEDI rank 90% interval {_f(row['dedi_rank_p05'], 0)}–"
                f"{_f(row['dedi_rank_p95'], 0)}, median {_f(row['dedi_rank_p50'], 0)}; "
                f"P(most deprived decile) = {_f(row['dedi_prob_most_deprived_decile'], 3)}")

@@ -72,6 +72,9 @@ CATALOGUE: dict[str, Official] = {
                                         fetch="census21_ts038"),
     "stg_census21_households": Official("ONS (Nomis)", "Census 2021 TS054 tenure", CENSUS,
                                         fetch="census21_ts054"),
+    "stg_census21_household_deprivation": Official(
+        "ONS (Nomis)", "Census 2021 TS011 households by deprivation dimensions", CENSUS,
+        fetch="census21_ts011"),
     "stg_census21_overcrowding": Official("ONS (Nomis)", "Census 2021 TS052 occupancy rating "
                                           "(bedrooms)", CENSUS, fetch="census21_ts052"),
     "stg_census21_proficiency_msoa": Official("ONS (Nomis)", "Census 2021 TS029 proficiency in "

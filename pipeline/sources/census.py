@@ -130,7 +130,8 @@ FETCH += [
               f"census2021-{t}.zip", target=f"{TOPIC}/census2021-{t}.zip",
               description=f"Census 2021 {t.upper()} bulk download (Nomis); the {geo} file is "
                           "extracted", extra={"extract": f"census2021-{t}-{geo}.csv"})
-    for t, geo in (("ts038", "lsoa"), ("ts052", "lsoa"), ("ts054", "lsoa"), ("ts029", "msoa"))
+    for t, geo in (("ts038", "lsoa"), ("ts052", "lsoa"), ("ts011", "lsoa"), ("ts054", "lsoa"),
+                   ("ts029", "msoa"))
 ]
 
 
@@ -164,6 +165,47 @@ def read_long_table(path: Path, wanted: list[str], bulk: str | None = None) -> p
     wide["total"] = df.groupby("lsoa21_code")["total"].max()
     out = wide.reset_index()
     out.columns.name = None
+    check_lsoa_codes(out, path)
+    return out
+
+
+DEPRIVATION_FILES = ["census21_household_deprivation_lsoa21.parquet", "census2021-ts011-lsoa.csv"]
+# TS011 categories by the number of dimensions (employment, education, health and disability,
+# housing) a household is deprived in; the shared copy has the number itself
+DEPRIVATION_DIMENSIONS = {
+    "Household is not deprived in any dimension": 0, "Household is deprived in one dimension": 1,
+    "Household is deprived in two dimensions": 2, "Household is deprived in three dimensions": 3,
+    "Household is deprived in four dimensions": 4}
+DEPRIVATION_BULK = {f"Household deprivation: {k}; measures: Value": v
+                    for k, v in DEPRIVATION_DIMENSIONS.items()}
+
+
+def read_household_deprivation(path: Path) -> pd.DataFrame:
+    """TS011 per LSOA 2021: households, and those deprived in two or more dimensions."""
+    raw = read_table(path)
+    if "geography code" in {str(c).strip().lower() for c in raw.columns}:  # Nomis bulk CSV
+        df = map_headers(raw, {"geography code": "lsoa21_code",
+                               **{k: f"d{v}" for k, v in DEPRIVATION_BULK.items()}},
+                         ["lsoa21_code", *(f"d{v}" for v in range(5))], path)
+        df = _number_cols(df, [f"d{v}" for v in range(5)], path)
+        wide = df.set_index("lsoa21_code")[[f"d{v}" for v in range(5)]]
+    else:
+        df = map_headers(raw, {"lsoa21_code": "lsoa21_code",
+                               "households_number_deprivation_dimensions": "dimensions",
+                               "count": "n"}, ["lsoa21_code", "dimensions", "n"], path)
+        df = _number_cols(df, ["n"], path)
+        df["dimensions"] = to_number(df, "dimensions", path)
+        check_range(df, "dimensions", path, 0, 4, integral=True)
+        wide = df.pivot_table(index="lsoa21_code", columns="dimensions", values="n",
+                              aggfunc="sum").reindex(columns=range(5))
+        wide.columns = [f"d{int(v)}" for v in wide.columns]
+    out = pd.DataFrame({"lsoa21_code": wide.index,
+                        "households": wide.sum(axis=1, min_count=1).to_numpy(),
+                        "deprived_2plus": wide[["d2", "d3", "d4"]].sum(
+                            axis=1, min_count=1).to_numpy()})
+    out = out[out["lsoa21_code"].astype(str).str.startswith("E")].reset_index(drop=True)
+    if "dedi_synthetic" in raw:
+        out["dedi_synthetic"] = bool(raw["dedi_synthetic"].any())
     check_lsoa_codes(out, path)
     return out
 

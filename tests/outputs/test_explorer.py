@@ -56,7 +56,7 @@ def test_demo_explorer_offline_synthetic_and_ranks_match_python(demo_build, brow
     path = _write(demo_build)
     html = path.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)=["']https?://""", html), "the page must not load URLs"
-    w, subs, inds = 0.3, {"later_life": 0.1, "capability": 0.8}, {
+    w, subs, inds = 0.3, {"later_life": 0.1, "deprivation": 0.8}, {
         "disability": 2.5, "social_renting": 0, "pupil_premium": 2, "housing_condition": 0.5}
     published, scenario = _python_ranks(demo_build, w, subs, inds)
     with visit(browser, path) as v:  # published weights: the published ranks
@@ -99,7 +99,7 @@ def test_area_must_exist(demo_build):
 @pytest.mark.real
 def test_real_explorer_ranks_match_python(real_build, browser):
     path = _write(real_build)
-    w, subs, inds = 0.25, {"access": 0.6, "capability": 0.3}, {"disability": 2,
+    w, subs, inds = 0.25, {"access": 0.6, "deprivation": 0.3}, {"disability": 2,
                                                                 "social_renting": 0}
     published, scenario = _python_ranks(real_build, w, subs, inds)
     with visit(browser, path, _fragment(w, subs, inds, "&area=icb24:E54000008")) as v:

@@ -160,14 +160,16 @@
     if (i < 0) return;
     const geo = (g) => data.geo[g].names[arrays.geoOf[g][i]];
     const ind = data.method.indicators.map((d) => `<tr><td>${esc(d.label)}</td><td class="num">${fmt(arrays.raw[d.name][i], 2)}</td><td class="num">${fmt(arrays.z[d.name][i], 3)}</td><td class="num">${fmt(state.weights.indicators[d.name], 2)}</td></tr>`).join("");
-    const subs = Object.keys(result.dx.subdomains).map((s) => `<dt>DX ${esc(s.replace("_", " "))} score</dt><dd>${fmt(result.dx.subdomains[s][i], 3)}</dd>`).join("");
+    const subs = Object.keys(result.dx.subdomains).map((s) => `<dt>DX ${esc(s.replace("_", " "))} route score</dt><dd>${fmt(result.dx.subdomains[s][i], 3)}</dd>`).join("");
+    const lead = M.leadingRoute(result.dx.subdomains, result.dx.subWeights, i);
+    const route = lead ? `<dt>Leading route into digital exclusion</dt><dd id="leading-route">${esc(lead.replace("_", " "))}: the largest part of this LSOA's DX (${data.method.aggregation} aggregation of the routes)</dd>` : "";
     const doms = DOMAINS.map((d) => `<dt>${esc(LABEL[d] || d)}</dt><dd>rank ${arrays.ranks[d][i].toLocaleString()} · decile ${M.decile(arrays.ranks[d][i], n)}</dd>`).join("");
     el.innerHTML = `<h2>${esc(data.names[i])}</h2><p class="hint">${esc(data.codes[i])} · ${esc(geo("ltla24"))} · ${esc(geo("icb24"))} · ${esc(geo("region"))} · data status: <b>${esc(data.meta.data_status)}</b></p>
       <dl><dt>DEDI rank (these weights)</dt><dd>${result.dedi.rank[i].toLocaleString()} · decile ${M.decile(result.dedi.rank[i], n)}</dd>
       <dt>DEDI rank (published)</dt><dd>${arrays.pub.dedi_rank[i].toLocaleString()} (90% interval ${arrays.pub.p05[i].toLocaleString()}–${arrays.pub.p95[i].toLocaleString()})</dd>
       <dt>P(most deprived decile)</dt><dd>${fmt(100 * arrays.pub.p_decile1[i], 0)}%</dd>
       <dt>DX rank (these weights)</dt><dd>${result.dx.rank[i].toLocaleString()} · decile ${M.decile(result.dx.rank[i], n)}</dd>
-      <dt>DX score</dt><dd>${fmt(result.dx.score[i], 3)}</dd>${subs}
+      <dt>DX score</dt><dd>${fmt(result.dx.score[i], 3)}</dd>${route}${subs}
       <dt>IMD 2025</dt><dd>rank ${arrays.pub.imd_rank[i].toLocaleString()} · decile ${M.decile(arrays.pub.imd_rank[i], n)}</dd>${doms}
       <dt>Connectivity source</dt><dd>${esc(connectivityLabels[connectivityOf[i]] || "–")}</dd></dl>
       <h3>DX indicators</h3><table><thead><tr><th>indicator</th><th class="num">value</th><th class="num">normal score</th><th class="num">weight</th></tr></thead><tbody>${ind}</tbody></table>`;

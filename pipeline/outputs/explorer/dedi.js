@@ -114,6 +114,31 @@ const DEDI_METHOD = (() => {
     return out;
   }
 
+  // a route's aggregated score on the scale it is combined on (dx.transform_subdomain):
+  // exponential: ascending rank r of n (ties averaged), X = -C ln(1 - (r/n) k); linear:
+  // standardised again (one indicator: kept as is)
+  function transformSubdomain(score, m, members) {
+    if (m.aggregation === "exponential") {
+      const { ranks, n } = averageRanks(score);
+      const nn = Math.max(n, 1), out = new Float64Array(score.length);
+      for (let i = 0; i < score.length; i++) {
+        out[i] = -m.constant * Math.log1p(-(ranks[i] / nn) * m.transform_k);
+      }
+      return out;
+    }
+    return members === 1 ? score : standardise(score, m.normalisation);
+  }
+
+  // the route with the largest term w_s * S_s of the LSOA's DX (dx.leading_route)
+  function leadingRoute(subScores, subW, i) {
+    let best = null, bestV = -Infinity;
+    Object.keys(subScores).forEach((s, j) => {
+      const v = subScores[s][i] * subW[j];
+      if (!Number.isNaN(v) && v > bestV) { best = s; bestV = v; }
+    });
+    return best;
+  }
+
   // weighted mean over the indicators an LSOA has (dx.aggregate)
   function aggregate(zs, ws, n) {
     const num = new Float64Array(n), den = new Float64Array(n);
@@ -223,7 +248,7 @@ const DEDI_METHOD = (() => {
     subsPresent.forEach((s) => {
       const members = national.filter((ind) => ind.subdomain === s);
       const score = aggregate(members.map((ind) => arrays.z[ind.name]), normalised(members), n);
-      subScores[s] = members.length === 1 ? score : standardise(score, m.normalisation);
+      subScores[s] = transformSubdomain(score, m, members.length);
     });
     const nat = aggregate(subsPresent.map((s) => subScores[s]), subW, n);
     let dx = nat;
@@ -231,7 +256,7 @@ const DEDI_METHOD = (() => {
       const layer = aggregate(local.map((ind) => arrays.z[ind.name]), normalised(local), n);
       dx = layerLocal(nat, layer, arrays.ltlaOf, arrays.population, m.local_weight);
     }
-    return { score: dx, rank: rankDescending(dx), subdomains: subScores };
+    return { score: dx, rank: rankDescending(dx), subdomains: subScores, subWeights: subW };
   }
 
   /* DEDI from the seven domain ranks and the DX rank (dx.dedi_scores). */
@@ -256,6 +281,6 @@ const DEDI_METHOD = (() => {
 
   const decile = (rank, n) => Math.ceil((rank * 10.0) / n);
 
-  return { decode, ndtri, standardise, aggregate, layerLocal, rankDescending, computeDX,
-           computeDEDI, decile, pairwiseSum };
+  return { decode, ndtri, standardise, transformSubdomain, leadingRoute, aggregate, layerLocal,
+           rankDescending, computeDX, computeDEDI, decile, pairwiseSum };
 })();

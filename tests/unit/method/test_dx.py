@@ -33,8 +33,8 @@ def _spec(**dx) -> dict:
     spec = yaml.safe_load(SPEC_FILE.read_text())
     spec["dx"]["indicators"] = dx or {
         "a": {"column": "a", "direction": 1, "weight": 1, "subdomain": "access"},
-        "b": {"column": "b", "direction": 1, "weight": 1, "subdomain": "capability"},
-        "c": {"column": "c", "direction": -1, "weight": 2, "subdomain": "capability"}}
+        "b": {"column": "b", "direction": 1, "weight": 1, "subdomain": "deprivation"},
+        "c": {"column": "c", "direction": -1, "weight": 2, "subdomain": "deprivation"}}
     spec["dx"]["min_indicators"] = 1
     return spec
 
@@ -134,11 +134,11 @@ def test_subdomains_combine_with_their_weights():
     df = pd.DataFrame(rng.normal(size=(3000, 3)), columns=["a", "b", "c"])
     spec = _spec()
     spec["dx"]["indicators"]["c"]["direction"] = 1
-    spec["dx"]["subdomains"] = {"access": {"weight": 0.8}, "capability": {"weight": 0.2}}
+    spec["dx"]["subdomains"] = {"access": {"weight": 0.8}, "deprivation": {"weight": 0.2}}
     res = dx_domain(df, spec)
     dx = res.frame["dx_score"]
     assert dx.corr(df["a"], method="spearman") > 0.9  # access dominates at 0.8
-    assert res.structure.subdomain_weights == pytest.approx({"access": 0.8, "capability": 0.2})
+    assert res.structure.subdomain_weights == pytest.approx({"access": 0.8, "deprivation": 0.2})
     spec["dx"]["variant"] = "net_of_imd"
     spec["dx"]["indicators"]["a"]["double_counts"] = "barriers"
     net = dx_domain(df, spec)
@@ -200,18 +200,20 @@ def _mc_inputs(n: int, seed: int):
     return x, la, spec, ranks, pop
 
 
-def test_monte_carlo_with_every_perturbation_off_reproduces_the_point_estimate():
+@pytest.mark.parametrize("aggregation", ["exponential", "linear"])
+def test_monte_carlo_with_every_perturbation_off_reproduces_the_point_estimate(aggregation):
     x, la, spec, ranks, pop = _mc_inputs(400, 7)
+    spec["dx"]["aggregation"] = aggregation
     region = np.where(la == "C", "R2", "R1")
     res = dx_domain(x, spec, pd.Series(la, index=x.index), pd.Series(pop, index=x.index))
     dedi = dedi_index(ranks, res.frame["dx_rank"], IMD_W, 0.1)
     mc = dict(spec["monte_carlo"], draws=25, dx_weight_half_width=0.0,
               dirichlet_concentration=None, normalisations=["normal_scores"],
-              leave_one_out=False)
+              aggregations=[aggregation], leave_one_out=False)
     out = run_monte_carlo(res.oriented, res.structure,
                           np.array([res.weights[k] for k in res.structure.indicators]),
                           transform_domains(ranks), IMD_W, 0.1, mc,
-                          {"la": la, "region": region}, pop, la)
+                          {"la": la, "region": region}, pop, la, aggregation=aggregation)
     for c in ("dedi_rank_p05", "dedi_rank_p50", "dedi_rank_p95"):
         assert (out.lsoa[c].to_numpy() == dedi["rank"].to_numpy()).all(), c
     assert set(out.lsoa["dedi_prob_most_deprived_decile"]) <= {0.0, 1.0}
@@ -235,7 +237,7 @@ def test_monte_carlo_honours_factor_analysis_weights():
                        "c": -f + 0.5 * rng.normal(size=3000)})
     spec = _spec()
     for k in "abc":
-        spec["dx"]["indicators"][k]["subdomain"] = "capability"
+        spec["dx"]["indicators"][k]["subdomain"] = "deprivation"
     spec["dx"]["weighting"] = "factor_analysis"
     res = dx_domain(df, spec)
     w = res.weights
@@ -254,10 +256,19 @@ def test_cronbach_alpha_and_effective_weights_hand_computed():
     z = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 1.0, 4.0, 3.0]})
     # alpha = k/(k-1) (1 - sum var_i / var(total)) = 2 (1 - (5/3 + 5/3) / (16/3))
     assert diag.cronbach_alpha(z) == pytest.approx(2 * (1 - (10 / 3) / (16 / 3)))
-    eff = diag.effective_weights_structured(z, {"a": "s1", "b": "s2"}, {"s1": 0.5, "s2": 0.5},
-                                            {"a": 1.0, "b": 1.0})
+    eff = diag.effective_weights(z, {"s1": z["a"].to_numpy(), "s2": z["b"].to_numpy()},
+                                 {"a": "s1", "b": "s2"}, {"s1": 0.5, "s2": 0.5},
+                                 {"a": 1.0, "b": 1.0})
     assert eff["value"].sum() == pytest.approx(1.0)
     assert eff["value"].tolist() == pytest.approx([0.5, 0.5])  # symmetric case
+    # route shares cov(W_s S_s, DX)/Var(DX), DX = Σ W_s S_s: here S = (a, b) at (0.75, 0.25);
+    # var a = var b = 5/3, cov(a, b) = 1: DX var = 0.75²·5/3 + 0.25²·5/3 + 2·0.75·0.25·1
+    var = 0.5625 * 5 / 3 + 0.0625 * 5 / 3 + 0.375
+    eff = diag.effective_weights(z, {"s1": z["a"].to_numpy(), "s2": z["b"].to_numpy()},
+                                 {"a": "s1", "b": "s2"}, {"s1": 0.75, "s2": 0.25},
+                                 {"a": 1.0, "b": 1.0})
+    assert eff["value"].tolist() == pytest.approx(
+        [0.75 * (0.75 * 5 / 3 + 0.25) / var, 0.25 * (0.25 * 5 / 3 + 0.75) / var])
 
 
 @settings(max_examples=20, deadline=None)
@@ -380,3 +391,70 @@ def test_bucketed_row_sort_equals_numpy_stable_sort():
              np.array([[0.0, -0.0, 1e-300, -1e-300, 5e-324]]), rng.random((3, 1))]
     for x in cases:
         assert np.array_equal(_argsort_rows(x), np.argsort(x, axis=-1, kind="stable"))
+
+
+def _five_lsoas() -> tuple[pd.DataFrame, dict]:
+    """Five LSOAs, three routes: s1 of two indicators (a1, a2), s2 of b, s3 of c."""
+    x = pd.DataFrame({"a1": [1.0, 2.0, 3.0, 4.0, 5.0], "a2": [2.0, 1.0, 3.0, 5.0, 4.0],
+                      "b": [5.0, 4.0, 3.0, 2.0, 1.0], "c": [2.0, 5.0, 1.0, 4.0, 3.0]})
+    spec = _spec(a1={"column": "a1", "direction": 1, "weight": 1, "subdomain": "s1"},
+                 a2={"column": "a2", "direction": 1, "weight": 1, "subdomain": "s1"},
+                 b={"column": "b", "direction": 1, "weight": 1, "subdomain": "s2"},
+                 c={"column": "c", "direction": 1, "weight": 1, "subdomain": "s3"})
+    spec["dx"]["subdomains"] = {"s1": {"weight": 0.5}, "s2": {"weight": 0.3},
+                                "s3": {"weight": 0.2}}
+    spec["dx"].update(aggregation="exponential", normalisation="normal_scores")
+    return x, spec
+
+
+def test_exponential_aggregation_of_five_lsoas_by_hand():
+    """Each route's mean normal score is ranked (ascending, ties averaged), R = r/5, and
+    X = −23·ln(1 − R·(1 − e^(−100/23))); DX = 0.5·X1 + 0.3·X2 + 0.2·X3; rank 1 = highest."""
+    x, spec = _five_lsoas()
+    res = dx_domain(x, spec, constant=23.0)
+
+    def X(r: float) -> float:
+        return -23.0 * np.log(1 - (r / 5) * (1 - np.exp(-100 / 23)))
+
+    # s1: the means of z(a1), z(a2) tie for LSOAs 0 and 1 (ranks 1,2 and 2,1), and for 3 and
+    # 4 (4,5 and 5,4): ranks 1.5, 1.5, 3, 4.5, 4.5. s2 = b and s3 = c: their own ranks.
+    r1, r2, r3 = [1.5, 1.5, 3, 4.5, 4.5], [5, 4, 3, 2, 1], [2, 5, 1, 4, 3]
+    dx = [0.5 * X(a) + 0.3 * X(b) + 0.2 * X(c) for a, b, c in zip(r1, r2, r3, strict=True)]
+    assert res.frame["dx_score"].tolist() == pytest.approx(dx, rel=1e-12)
+    assert res.frame["dx_s1_score"].tolist() == pytest.approx([X(r) for r in r1], rel=1e-12)
+    order = sorted(range(5), key=lambda i: -dx[i])
+    assert res.frame["dx_rank"].tolist() == [order.index(i) + 1 for i in range(5)]
+    # the leading route is the largest of 0.5·X1, 0.3·X2, 0.2·X3
+    lead = [max(("s1", "s2", "s3"), key=lambda s, i=i: {"s1": 0.5 * X(r1[i]),
+            "s2": 0.3 * X(r2[i]), "s3": 0.2 * X(r3[i])}[s]) for i in range(5)]
+    assert res.frame["dx_leading_route"].tolist() == lead
+
+
+def test_exponential_aggregation_does_not_let_one_route_cancel_another():
+    """An LSOA most excluded on one route and least on the two others: linear averaging puts
+    it below an LSOA in the middle of every route; the exponential transformation does not."""
+    n = 201
+    mid = np.arange(n, dtype=float)
+    x = pd.DataFrame({"a": mid, "b": mid[::-1].copy(), "c": mid[::-1].copy()})
+    x.loc[0, ["a", "b", "c"]] = [n + 1.0, -1.0, -1.0]  # top of a, bottom of b and c
+    spec = _spec(a={"column": "a", "direction": 1, "weight": 1, "subdomain": "s1"},
+                 b={"column": "b", "direction": 1, "weight": 1, "subdomain": "s2"},
+                 c={"column": "c", "direction": 1, "weight": 1, "subdomain": "s3"})
+    spec["dx"]["subdomains"] = {s: {"weight": 1 / 3} for s in ("s1", "s2", "s3")}
+    ranks = {}
+    for aggregation in ("linear", "exponential"):
+        spec["dx"]["aggregation"] = aggregation
+        ranks[aggregation] = dx_domain(x, spec).frame["dx_rank"]
+    assert ranks["linear"][0] > ranks["linear"][100]  # compensated: below the middle one
+    assert ranks["exponential"][0] < ranks["exponential"][100]
+
+
+def test_linear_aggregation_is_the_method_before_issue_25():
+    """linear: each route's mean re-normalised (one indicator kept as is), weighted mean."""
+    x, spec = _five_lsoas()
+    spec["dx"]["aggregation"] = "linear"
+    res = dx_domain(x, spec)
+    z = normalise(x, "normal_scores")
+    s1 = normalise(pd.DataFrame({"s1": (z["a1"] + z["a2"]) / 2}), "normal_scores")["s1"]
+    dx = 0.5 * s1 + 0.3 * z["b"] + 0.2 * z["c"]
+    assert res.frame["dx_score"].tolist() == pytest.approx(dx.tolist(), rel=1e-12)
