@@ -1,59 +1,59 @@
-"""The numbers behind DX's design (docs/method.md section 1), from a built staging folder.
+"""The numbers behind DX's design (docs/method.md section 1), from a published release.
 
-Usage: ``uv run python bench/dx_design.py STAGING_DIR`` after e.g.
-``DEDI_RAW_DIR=../shared/data DEDI_STAGING_DIR=/tmp/real/st uv run dedi build``. Prints the
-published diagnostics, the decile-1 changes by region, and the two alternatives the design
-rejected or offers: age pooled into one capability sub-domain, and the net_of_imd variant.
+Usage: ``uv run python bench/dx_design.py [MARTS_DIR]`` after e.g.
+``DEDI_RAW_DIR=../shared/data DEDI_MARTS_DIR=/tmp/real/marts uv run dedi build``. Prints, for
+each of the four designs (linear and exponential aggregation x full risk and net of IMD), the
+diagnostics ``indicator_diagnostics`` holds: Cronbach's alpha per route and of the routes,
+one-factor loadings, effective against nominal weights, Spearman correlation with the IMD and
+each domain, the share of each leading route among the LSOAs in DX decile 1, and the LTLAs
+with the highest population-weighted mean DX.
 """
 
 from __future__ import annotations
 
-import copy
 import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipeline.method.diagnostics import effective_weights_structured
-from pipeline.method.dx import dx_domain, normalise
-from pipeline.method.spec import load_spec
+DESIGNS = ["exponential/full_risk", "exponential/net_of_imd", "linear/full_risk",
+           "linear/net_of_imd"]
 
 
-def effective(ind: pd.DataFrame, spec: dict) -> pd.Series:
-    """Effective weights of the national indicators of ``spec`` on these data."""
-    res = dx_domain(ind, spec)
-    st = res.structure
-    z = normalise(res.oriented[st.national], spec["dx"]["normalisation"])
-    eff = effective_weights_structured(z, st.subdomain_of, st.subdomain_weights, res.weights)
-    return eff.set_index("item")["value"].round(3)
+def table(d: pd.DataFrame, diagnostic: str, key: str = "item") -> pd.DataFrame:
+    """One diagnostic, a column per design."""
+    rows = d[d["diagnostic"] == diagnostic]
+    return rows.pivot_table(index=key, columns="variant", values="value", aggfunc="first"
+                            ).reindex(columns=DESIGNS).round(3)
 
 
-def main(staging: Path) -> None:
-    con = duckdb.connect(str(staging / "staging.duckdb"), read_only=True)
-    d = con.execute("SELECT diagnostic, item, other, round(value, 3) AS value FROM "
-                    "indicator_diagnostics WHERE diagnostic IN ('effective_weight', "
-                    "'cronbach_alpha', 'factor_loading', 'dx_domain_correlation')").df()
-    print(d.to_string(index=False))
-    print(con.execute("SELECT g.region_name, count(*) FILTER (change LIKE 'enters%') AS enters, "
-                      "count(*) FILTER (change LIKE 'leaves%') AS leaves FROM "
-                      "dedi_decile1_changes JOIN int_lsoa_geography g USING (lsoa21_code) "
-                      "GROUP BY 1 ORDER BY 2 DESC").df().to_string(index=False))
-    ind = con.execute("SELECT i.*, s.imd_score FROM lsoa_indicators i JOIN stg_iod2025 s "
-                      "USING (lsoa21_code) ORDER BY 1").df().set_index("lsoa21_code")
-    spec = load_spec()
-    pooled = copy.deepcopy(spec)
-    pooled["dx"]["indicators"]["age_75plus"]["subdomain"] = "capability"
-    pooled["dx"]["subdomains"] = {"access": {"weight": 1 / 3}, "capability": {"weight": 2 / 3}}
-    print("effective weights, age pooled into capability:", effective(ind, pooled).to_dict())
-    for variant in ("full_risk", "net_of_imd"):
-        v = load_spec(overrides={"variant": variant})
-        res = dx_domain(ind, v)
-        rho = res.frame["dx_score"].corr(ind["imd_score"], method="spearman")
-        print(f"{variant}: indicators {res.structure.indicators}, sub-domain weights "
-              f"{ {k: round(w, 3) for k, w in res.structure.subdomain_weights.items()} }, "
-              f"Spearman(DX, IMD score) = {rho:.3f}")
+def main(marts: Path) -> None:
+    con = duckdb.connect(str(marts / "current" / "dedi.duckdb"), read_only=True)
+    d = con.execute("SELECT * FROM indicator_diagnostics").df()
+    built = con.execute("SELECT key, value FROM index_spec WHERE key IN "
+                        "('dx.aggregation', 'dx.variant')").fetchall()
+    print("this release's design:", dict(built), "\n")
+    pd.set_option("display.width", 160)
+    for title, diagnostic, key in [
+            ("Cronbach's alpha (per route; 'routes': of the route scores)", "cronbach_alpha",
+             "item"),
+            ("One-factor loadings (routes of 3+ indicators)", "factor_loading", "item"),
+            ("Effective weights (share of DX variance)", "effective_weight", "item"),
+            ("Spearman correlation of DX with the IMD and its domains", "dx_domain_correlation",
+             "other"),
+            ("Share of each leading route among the LSOAs in DX decile 1",
+             "decile1_route_share", "item")]:
+        print(f"## {title}")
+        print(table(d, diagnostic, key).to_string(na_rep="-"), "\n")
+    nominal = d[(d["diagnostic"] == "effective_weight")].pivot_table(
+        index="item", columns="variant", values="nominal_weight").reindex(columns=DESIGNS)
+    print("## Nominal weights\n" + nominal.round(3).to_string(na_rep="-"), "\n")
+    top = d[d["diagnostic"] == "top_ltla"]
+    print("## LTLAs with the highest population-weighted mean DX")
+    print(pd.DataFrame({v: top[top["variant"] == v]["item"].tolist() for v in DESIGNS}
+                       ).head(10).to_string())
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "data/marts"))

@@ -5,7 +5,7 @@
 -- suppression threshold (and their rates) BEFORE the index reads this table, so DX can be
 -- reproduced from the published values.
 -- Inputs: int_lsoa_geography, int_connectivity_lsoa, int_nhs_app_uptake_lsoa,
---   int_census_indicators, int_file8_indicators, int_school_fsm_lsoa, int_local_proxy_rates
+--   int_census_indicators, int_iod_indicators, int_school_fsm_lsoa, int_local_proxy_rates
 --   (its 'current' vintage).
 SELECT
     geo.lsoa21_code,
@@ -49,7 +49,7 @@ FROM int_lsoa_geography AS geo
 LEFT JOIN int_connectivity_lsoa AS con ON con.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_nhs_app_uptake_lsoa AS app ON app.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_census_indicators AS cen ON cen.lsoa21_code = geo.lsoa21_code
-LEFT JOIN int_file8_indicators AS f8 ON f8.lsoa21_code = geo.lsoa21_code
+LEFT JOIN int_iod_indicators AS f8 ON f8.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_school_fsm_lsoa AS fsm ON fsm.lsoa21_code = geo.lsoa21_code
 LEFT JOIN int_local_proxy_rates AS pp
        ON pp.lsoa21_code = geo.lsoa21_code AND pp.proxy = 'pupil_premium'

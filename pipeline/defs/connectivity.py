@@ -69,7 +69,7 @@ stg_deri_broadband = file_asset(
 
 @dg.asset(group_name=GROUP, kinds={"duckdb"},
           deps=[stg_ofcom_postcode_coverage, stg_deri_broadband, "stg_postcode_directory",
-                "stg_lsoa11_lsoa21", "int_lsoa_geography", "int_file8_indicators"],
+                "stg_lsoa11_lsoa21", "int_lsoa_geography", "int_iod_indicators"],
           description="Best connectivity input per LSOA 2021, in order: Ofcom postcode coverage "
           "(premises-weighted % premises unable to receive 30 Mbit/s) when supplied with the "
           "ONS Postcode Directory; the IoD 2025 broadband speeds indicator (File 8, default); the "
@@ -88,7 +88,7 @@ def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
             candidates.append((OFCOM_SOURCE, values))
         elif n_ofcom:
             meta["note"] = "Ofcom files present but no ONS Postcode Directory to place them"
-        f8 = conn.execute("SELECT lsoa21_code, broadband_speeds FROM int_file8_indicators").df()
+        f8 = conn.execute("SELECT lsoa21_code, broadband_speeds FROM int_iod_indicators").df()
         if f8["broadband_speeds"].notna().any():
             candidates.append((FILE8_SOURCE, f8.set_index("lsoa21_code")["broadband_speeds"]))
         if conn.execute("SELECT count(*) FROM stg_deri_broadband").fetchone()[0]:

@@ -66,11 +66,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "description": "Census 2021 TS011: % households deprived in two or more dimensions",
         "source_from": "stg_census21_household_deprivation", "imputation": "none"},
     "income_deprived_pct": {
-        "description": "IoD 2025 File 8 Income domain numerator per 100 residents",
-        "source_from": "stg_iod2025_file8", "imputation": "none"},
+        "description": "IoD 2025 Income domain rate (File 7 score x 100)",
+        "source_from": "stg_iod2025", "imputation": "none"},
     "employment_deprived_pct": {
-        "description": "IoD 2025 File 8 Employment domain numerator per 100 residents 18-66",
-        "source_from": "stg_iod2025_file8,stg_iod2025", "imputation": "none"},
+        "description": "IoD 2025 Employment domain rate (File 7 score x 100)",
+        "source_from": "stg_iod2025", "imputation": "none"},
     "illness_disability_ratio": {
         "description": "IoD 2025 File 8 comparative illness and disability ratio",
         "source_from": "stg_iod2025_file8", "imputation": "none"},
@@ -176,7 +176,7 @@ SUPPRESSED = {"pupil_premium_count": "pupil_premium_rate_pct",
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=["int_lsoa_geography", "int_connectivity_lsoa", "int_nhs_app_uptake_lsoa",
-                "int_census_indicators", "int_file8_indicators", "int_school_fsm_lsoa",
+                "int_census_indicators", "int_iod_indicators", "int_school_fsm_lsoa",
                 "int_local_proxy_rates"],
           description="All digital-exclusion inputs per LSOA 2021, higher = more excluded "
           "(assets/marts/lsoa_indicators.sql), with a coverage report per indicator.",

@@ -37,25 +37,24 @@ def stg_iod2025(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         })
 
 
-FILE8_COLUMNS = ("lsoa21_code VARCHAR, income_numerator DOUBLE, employment_numerator DOUBLE, "
-                 "idaopi_numerator DOUBLE, adult_skills_english DOUBLE, "
+FILE8_COLUMNS = ("lsoa21_code VARCHAR, idaopi_numerator DOUBLE, adult_skills_english DOUBLE, "
                  "cidr DOUBLE, broadband_speeds DOUBLE, data_status VARCHAR")
 
 
 stg_iod2025_file8 = file_asset(
-    "stg_iod2025_file8", GROUP, "IoD 2025 File 8 underlying indicators used by DX: Income, "
-    "Employment and IDAOPI numerators, adult skills and English proficiency, comparative "
-    "illness and disability ratio, "
+    "stg_iod2025_file8", GROUP, "IoD 2025 File 8 underlying indicators used by DX: IDAOPI "
+    "numerator, adult skills and English proficiency, comparative illness and disability "
+    "ratio, "
     "broadband download and upload speeds. Optional: absent when no File 8 is supplied.",
     iod.locate_file8, iod.read_file8,
     lambda df: {"idaopi_numerator_missing": int(df["idaopi_numerator"].isna().sum())},
     {"duckdb", "xlsx"}, absent_columns=FILE8_COLUMNS)
 
 
-int_file8_indicators = sql_model_asset(
-    "int_file8_indicators", GROUP, [stg_iod2025_file8, "int_lsoa_population", "stg_iod2025"],
-    "DX indicators from IoD 2025 File 8 per LSOA 2021",
-    {"lsoas_with_adult_skills": "SELECT count(adult_skills_english_pct) FROM int_file8_indicators"})
+int_iod_indicators = sql_model_asset(
+    "int_iod_indicators", GROUP, [stg_iod2025_file8, "int_lsoa_population", "stg_iod2025"],
+    "DX indicators from IoD 2025 File 8 and the File 7 Income and Employment rates, per LSOA 2021",
+    {"lsoas_with_adult_skills": "SELECT count(adult_skills_english_pct) FROM int_iod_indicators"})
 
 
 stg_iod2025_expectations = gx_check(stg_iod2025, "iod2025_file7", name="stg_iod2025_expectations")

@@ -312,14 +312,8 @@ def _file8(c: pd.DataFrame, census_pop: np.ndarray, older: np.ndarray,
     # IoD 2025 File 8 underlying indicators (official header text; demo as CSV).
     rural_lsoa = np.clip(0.1 + 0.6 * (c["x"].to_numpy() / GRID[0]) ** 3, 0, 1)
     idaopi = np.round(census_pop * older * np.clip(0.12 + 0.08 * z, 0.01, 0.6))
-    extra = np.random.default_rng(SEED + 8)  # its own stream: the files above stay as they were
-    income = np.round(census_pop * np.clip(0.11 + 0.07 * z + extra.normal(0, 0.02, n), 0.01, 0.6))
-    employment = np.round(census_pop * 0.6 * np.clip(0.08 + 0.05 * z + extra.normal(0, 0.015, n),
-                                                      0.01, 0.5))
     save("iod", "File_8_IoD2025_Underlying_Indicators_synthshire.csv", pd.DataFrame({
         "LSOA code (2021)": codes, "LSOA name (2021)": names,
-        "Income Domain numerator": income,
-        "Employment Domain numerator": employment,
         "Income Deprivation Affecting Older People Index (IDAOPI) numerator":
             np.where(idaopi < 5, np.nan, idaopi),  # suppressed small counts, as published
         "Adult skills and English language proficiency indicator":

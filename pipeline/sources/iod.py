@@ -235,10 +235,6 @@ FILE8_PATTERNS = ["File_8_IoD2025_Underlying_Indicators.xlsx", "File_8*IoD2025*.
 # slug of the official header -> our column (domain sheet in brackets)
 FILE8_HEADERS: dict[str, str] = {
     "lsoa_code_2021": "lsoa21_code", "lsoa21_code": "lsoa21_code",
-    # [Income] people in income-deprived families (the Income domain's numerator)
-    "income_domain_numerator": "income_numerator",
-    # [Employment] working-age people involuntarily out of work (the Employment numerator)
-    "employment_domain_numerator": "employment_numerator",
     # [Income] people aged 60+ in income-deprived families (pension credit guarantee etc.)
     "income_deprivation_affecting_older_people_index_idaopi_numerator": "idaopi_numerator",
     # [Education] adults 25-66 with no or low qualifications, or not speaking English well
@@ -248,8 +244,7 @@ FILE8_HEADERS: dict[str, str] = {
     # [Barriers] broadband download and upload speeds (new in IoD 2025; higher = worse)
     "digital_connectivity_broadband_download_and_upload_speeds": "broadband_speeds",
 }
-FILE8_REQUIRED = ["lsoa21_code", "income_numerator", "employment_numerator", "idaopi_numerator",
-                  "adult_skills_english", "broadband_speeds"]
+FILE8_REQUIRED = ["lsoa21_code", "idaopi_numerator", "adult_skills_english", "broadband_speeds"]
 FETCH.append(FetchSpec(
     immutable=True,
     source="iod2025_file8",

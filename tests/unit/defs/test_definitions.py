@@ -36,7 +36,7 @@ def test_all_assets_checks_schedule_and_sensor():
             "int_school_fsm_lsoa", "stg_local_proxies", "int_local_proxy_rates",
             "lsoa_indicators", "int_lsoa_population", "int_imd2019_lsoa21",
             # the index, one asset per method step, and external validation
-            "stg_iod2025_file8", "int_file8_indicators", "index_spec", "int_dx_lsoa",
+            "stg_iod2025_file8", "int_iod_indicators", "index_spec", "int_dx_lsoa",
             "int_dedi_lsoa", "int_dedi_uncertainty", "indicator_diagnostics",
             "validation", "dedi_decile1_changes",
             # vintages as partitions and their history marts (issue 11)

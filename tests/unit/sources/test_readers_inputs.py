@@ -292,8 +292,6 @@ def _file8_workbook(path, codes, values, notes=True):
                       "Income Deprivation Affecting Older People Index (IDAOPI) numerator":
                           values["idaopi"]}).to_excel(xw, sheet_name="IoD25 Income Domain",
                                                       index=False)
-        pd.DataFrame({**key, "Employment Domain numerator": 1.0}).to_excel(
-            xw, sheet_name="IoD25 Employment Domain", index=False)
         pd.DataFrame({**key, "Adult skills and English language proficiency indicator":
                       values["skills"]}).to_excel(xw, sheet_name="IoD25 Education Domain",
                                                   index=False)
@@ -317,8 +315,7 @@ def test_file8_official_workbook_reads_like_the_tidy_copy(tmp_path):
     got = iod.read_file8(xlsx)
     assert len(got) == 40 and got["lsoa21_code"].str.startswith("E01").all()  # Wales dropped
     assert got["idaopi_numerator"].isna().sum() == 5  # blank cells stay missing
-    tidy = pd.DataFrame({"lsoa21_code": codes, "income_domain_numerator": 1.0,
-                         "employment_domain_numerator": 1.0,
+    tidy = pd.DataFrame({"lsoa21_code": codes,
                          "income_deprivation_affecting_older_people_index_idaopi_numerator":
                              vals["idaopi"],
                          "adult_skills_and_english_language_proficiency_indicator": vals["skills"],

@@ -1,12 +1,13 @@
--- int_file8_indicators: digital-exclusion indicators taken from IoD 2025 File 8, per LSOA 2021
+-- int_iod_indicators: digital-exclusion indicators taken from the IoD 2025 (File 8, and the Income
+-- and Employment rates of File 7), per LSOA 2021
 -- (higher = more excluded). Inputs: stg_iod2025_file8 (File 8 underlying indicators),
--- int_lsoa_population (the population denominator of the build), stg_iod2025 (File 7's
--- mid-2022 working-age population, the Employment domain's denominator).
---   income_deprived_pct          people in income-deprived families per 100 residents (the
---                                Income domain numerator over its denominator: File 7's
---                                Income score x 100)
+-- int_lsoa_population (the population denominator of the build), stg_iod2025 (File 7).
+--   income_deprived_pct          people in income-deprived families per 100 residents: the
+--                                Income domain's one indicator (File 8 numerator) over the
+--                                IoD's own denominator, as File 7 publishes it (score x 100)
 --   employment_deprived_pct      working-age people involuntarily out of work per 100 aged
---                                18-66 (the Employment domain numerator over its denominator)
+--                                18-66: the Employment domain's indicator as File 7 publishes
+--                                it (score x 100)
 --   adult_skills_english_pct     % of adults 25-66 with no or low qualifications or who cannot
 --                                speak English well (File 8 proportion x 100)
 --   pct_older_income_deprived    people aged 60+ in income-deprived families (IDAOPI numerator:
@@ -18,9 +19,8 @@
 -- LSOAs with no File 8 row, or a suppressed IDAOPI numerator, stay missing (never zero).
 SELECT
     pop.lsoa21_code,
-    100.0 * f8.income_numerator / nullif(pop.population, 0) AS income_deprived_pct,
-    100.0 * f8.employment_numerator / nullif(iod.working_age_18_66_mid2022, 0)
-        AS employment_deprived_pct,
+    100.0 * iod.income_score AS income_deprived_pct,
+    100.0 * iod.employment_score AS employment_deprived_pct,
     100.0 * f8.adult_skills_english AS adult_skills_english_pct,
     100.0 * f8.idaopi_numerator / nullif(pop.population, 0) AS pct_older_income_deprived,
     f8.broadband_speeds,
