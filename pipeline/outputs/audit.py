@@ -110,9 +110,11 @@ def recompute(conn: duckdb.DuckDBPyConnection) -> Recomputed:
 
 
 def with_weights(r: Recomputed, dx_weight: float, subdomains: dict[str, float],
-                 indicators: dict[str, float]) -> Recomputed:
-    """The same release under other weights (what the explorer's sliders do)."""
+                 indicators: dict[str, float], aggregation: str | None = None) -> Recomputed:
+    """The same release under other weights, or another aggregation of the routes (what the
+    explorer's sliders and its "routes combined" choice do)."""
     sets = {"dedi.dx_weight": dx_weight,
+            **({"dx.aggregation": aggregation} if aggregation else {}),
             **{f"dx.subdomains.{k}.weight": v for k, v in subdomains.items()},
             **{f"dx.indicators.{k}.weight": v for k, v in indicators.items()}}
     spec = set_values(r.spec, sets)

@@ -100,7 +100,8 @@ def test_lsoa_indicators_real_inputs_complete(marts):
     real = ["connectivity_exclusion", "school_fsm_pct", "pct_aged_70plus", "pct_aged_65plus",
             "pct_aged_75plus", "pct_disabled", "pct_households_overcrowded",
             "pct_households_social_rented", "adult_skills_english_pct",
-            "pct_cannot_speak_english_well"]
+            "pct_cannot_speak_english_well", "pct_households_deprived_2plus",
+            "income_deprived_pct", "employment_deprived_pct"]
     assert cov.loc[real, "supplied"].all()
     assert (cov.loc[real, "lsoas_with_value"] == 33755).all()
     # IDAOPI numerators suppressed in File 8 stay missing, never zero
@@ -123,18 +124,36 @@ def test_lsoa_indicators_real_inputs_complete(marts):
 
 
 def test_dx_design_diagnostics(marts):
-    """The evidence-based DX: every effective weight positive, capability coherent."""
+    """The four designs on real England: effective weights positive and summing to 1, the
+    deprivation and disability routes coherent, every route leading somewhere in decile 1."""
     d = marts.execute("SELECT * FROM indicator_diagnostics").df()
-    eff = d[d["diagnostic"] == "effective_weight"].set_index("item")["value"]
-    assert set(eff.index) == {"connectivity", "age_75plus", "disability",
-                              "adult_skills_english", "older_income_deprived", "social_renting"}
-    assert (eff > 0).all() and eff.sum() == pytest.approx(1.0, abs=1e-6)
-    alpha = d[(d["diagnostic"] == "cronbach_alpha") & (d["item"] == "capability")]["value"]
-    assert alpha.iloc[0] > 0.7
-    load = d[d["diagnostic"] == "factor_loading"]["value"]
-    assert len(load) == 4 and (load > 0).all()
-    corr = d[d["diagnostic"] == "dx_domain_correlation"].set_index("other")["value"]
-    assert set(corr.index) >= {"income", "health", "barriers", "imd"}
+    designs = {"exponential/full_risk", "exponential/net_of_imd", "linear/full_risk",
+               "linear/net_of_imd"}
+    assert designs <= set(d["variant"])
+    for v in designs:
+        rows = d[d["variant"] == v]
+        eff = rows[rows["diagnostic"] == "effective_weight"].set_index("item")["value"]
+        assert (eff > 0).all() and eff.sum() == pytest.approx(1.0, abs=1e-6), v
+        share = rows[rows["diagnostic"] == "decile1_route_share"]["value"]
+        assert share.sum() == pytest.approx(1.0), v
+        assert len(rows[rows["diagnostic"] == "top_ltla"]) == 10, v
+        corr = rows[rows["diagnostic"] == "dx_domain_correlation"].set_index("other")["value"]
+        assert set(corr.index) >= {"income", "health", "barriers", "imd"}, v
+    full = d[d["variant"] == "exponential/full_risk"]
+    eff = full[full["diagnostic"] == "effective_weight"].set_index("item")["value"]
+    assert set(eff.index) == {
+        "connectivity", "age_75plus", "older_income_deprived", "income_deprived",
+        "employment_deprived", "households_deprived", "adult_skills_english",
+        "english_proficiency", "social_renting", "overcrowding", "school_fsm", "disability",
+        "illness_disability"}
+    alpha = full[full["diagnostic"] == "cronbach_alpha"].set_index("item")["value"]
+    assert alpha["deprivation"] > 0.8 and alpha["disability"] > 0.7
+    load = full[full["diagnostic"] == "factor_loading"]["value"]
+    assert len(load) == 9 and (load > 0).all()
+    routes = set(full[full["diagnostic"] == "decile1_route_share"]["item"])
+    assert routes == {"later_life", "deprivation", "disability", "access"}
+    net = d[(d["variant"] == "exponential/net_of_imd") & (d["diagnostic"] == "effective_weight")]
+    assert set(net["item"]) == {"age_75plus", "social_renting"}  # what the IMD does not count
 
 
 def test_index_covers_england(marts):

@@ -19,13 +19,13 @@ def _write(dirs, area=None):
         return write_explorer(area=area)
 
 
-def _python_ranks(dirs, w, subdomains, indicators):
+def _python_ranks(dirs, w, subdomains, indicators, aggregation=None):
     from pipeline.outputs.audit import recompute, with_weights
     from pipeline.outputs.warehouse import connect
 
     with dedi_env(dirs), connect() as conn:
         r = recompute(conn)
-    s = with_weights(r, w, subdomains, indicators)
+    s = with_weights(r, w, subdomains, indicators, aggregation)
     return r, s
 
 
@@ -81,6 +81,11 @@ def test_demo_explorer_click_search_and_area(demo_build, browser):
         v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
         assert "E01990005" in v.page.locator("#details").inner_text()
         assert "DX indicators" in v.page.locator("#details").inner_text()
+        # the route that puts the LSOA where it is, as the release publishes it
+        published, _ = _python_ranks(demo_build, 0.1, {}, {})
+        row = published.lsoa.set_index("lsoa21_code").loc["E01990005"]
+        route = row["dx_leading_route"].replace("_", " ")
+        assert v.page.locator("#leading-route").inner_text().startswith(route)
         v.page.fill("#search", "XS1 1AA")  # demo postcode directory -> E01990001
         assert "E01990001" in v.page.locator("#search-results").inner_text()
         v.page.locator("#search-results li").first.click()
@@ -97,14 +102,17 @@ def test_area_must_exist(demo_build):
 
 
 @pytest.mark.real
-def test_real_explorer_ranks_match_python(real_build, browser):
+@pytest.mark.parametrize("aggregation", ["exponential", "linear"])
+def test_real_explorer_ranks_match_python(real_build, browser, aggregation):
+    """Both aggregations of the routes, on real England: the browser's ranks are Python's."""
     path = _write(real_build)
     w, subs, inds = 0.25, {"access": 0.6, "deprivation": 0.3}, {"disability": 2,
                                                                 "social_renting": 0}
-    published, scenario = _python_ranks(real_build, w, subs, inds)
-    with visit(browser, path, _fragment(w, subs, inds, "&area=icb24:E54000008")) as v:
+    published, scenario = _python_ranks(real_build, w, subs, inds, aggregation)
+    frag = _fragment(w, subs, inds, f"&agg={aggregation}&area=icb24:E54000008")
+    with visit(browser, path, frag) as v:
         dx, dedi = _browser_ranks(v)
-        png = _check_page(v, path, "explorer_real_E54000008")
+        png = _check_page(v, path, f"explorer_real_E54000008_{aggregation}")
         assert not v.page.locator("#synthetic-banner").is_visible()
         assert "Cheshire and Merseyside" in v.page.locator("#league-title").text_content()
         assert np.array_equal(dx, scenario.dx_rank)

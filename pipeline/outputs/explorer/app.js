@@ -20,6 +20,7 @@
   const connectivityOf = M.decode(data.connectivity_source.of, Int32Array);
   const published = {
     dx_weight: data.method.dx_weight,
+    aggregation: data.method.aggregation,
     subdomains: { ...data.method.subdomains },
     indicators: Object.fromEntries(data.method.indicators.map((i) => [i.name, i.weight])),
   };
@@ -162,7 +163,7 @@
     const ind = data.method.indicators.map((d) => `<tr><td>${esc(d.label)}</td><td class="num">${fmt(arrays.raw[d.name][i], 2)}</td><td class="num">${fmt(arrays.z[d.name][i], 3)}</td><td class="num">${fmt(state.weights.indicators[d.name], 2)}</td></tr>`).join("");
     const subs = Object.keys(result.dx.subdomains).map((s) => `<dt>DX ${esc(s.replace("_", " "))} route score</dt><dd>${fmt(result.dx.subdomains[s][i], 3)}</dd>`).join("");
     const lead = M.leadingRoute(result.dx.subdomains, result.dx.subWeights, i);
-    const route = lead ? `<dt>Leading route into digital exclusion</dt><dd id="leading-route">${esc(lead.replace("_", " "))}: the largest part of this LSOA's DX (${data.method.aggregation} aggregation of the routes)</dd>` : "";
+    const route = lead ? `<dt>Leading route into digital exclusion</dt><dd id="leading-route">${esc(lead.replace("_", " "))}: the largest part of this LSOA's DX (${state.weights.aggregation} aggregation of the routes)</dd>` : "";
     const doms = DOMAINS.map((d) => `<dt>${esc(LABEL[d] || d)}</dt><dd>rank ${arrays.ranks[d][i].toLocaleString()} · decile ${M.decile(arrays.ranks[d][i], n)}</dd>`).join("");
     el.innerHTML = `<h2>${esc(data.names[i])}</h2><p class="hint">${esc(data.codes[i])} · ${esc(geo("ltla24"))} · ${esc(geo("icb24"))} · ${esc(geo("region"))} · data status: <b>${esc(data.meta.data_status)}</b></p>
       <dl><dt>DEDI rank (these weights)</dt><dd>${result.dedi.rank[i].toLocaleString()} · decile ${M.decile(result.dedi.rank[i], n)}</dd>
@@ -217,8 +218,10 @@
   function buildSliders() {
     const m = data.method;
     let html = slider("w", "DX weight w in DEDI", state.weights.dx_weight, 0.5, 0.01, "sub-0");
+    const agg = (a, label) => `<option value="${a}"${state.weights.aggregation === a ? " selected" : ""}>${label}</option>`;
+    html += `<div class="slider sub-0"><label for="aggregation"><span>Routes combined</span></label><select id="aggregation">${agg("exponential", "exponential (IoD: one route is not cancelled by another)")}${agg("linear", "linear (weighted mean)")}</select></div>`;
     Object.keys(m.subdomains).forEach((s) => {
-      html += slider(`sd.${s}`, `Sub-domain: ${s.replace("_", " ")}`, state.weights.subdomains[s], 1, 0.05, "sub-0");
+      html += slider(`sd.${s}`, `Route: ${s.replace("_", " ")}`, state.weights.subdomains[s], 1, 0.05, "sub-0");
       m.indicators.filter((i) => i.subdomain === s).forEach((i) => { html += slider(`in.${i.name}`, i.label, state.weights.indicators[i.name], 3, 0.25, "ind"); });
     });
     const local = m.indicators.filter((i) => i.local);
@@ -236,6 +239,10 @@
     const v = Number(e.target.value); setWeight(key, v);
     $(`val-${key}`).textContent = v;
     clearTimeout(pending); pending = setTimeout(update, 60);
+  });
+  $("sliders").addEventListener("change", (e) => {
+    if (e.target.id !== "aggregation") return;
+    state.weights.aggregation = e.target.value; update();
   });
   $("reset").addEventListener("click", () => { state.weights = JSON.parse(JSON.stringify(published)); buildSliders(); update(); });
   $("copy").addEventListener("click", () => { writeHash(); if (navigator.clipboard) navigator.clipboard.writeText(location.href).catch(() => {}); $("copy").textContent = "Link copied"; setTimeout(() => { $("copy").textContent = "Copy link"; }, 1500); });
@@ -265,6 +272,7 @@
   function writeHash() {
     const p = new URLSearchParams();
     p.set("w", state.weights.dx_weight);
+    p.set("agg", state.weights.aggregation);
     Object.entries(state.weights.subdomains).forEach(([k, v]) => p.set(`sd.${k}`, v));
     Object.entries(state.weights.indicators).forEach(([k, v]) => p.set(`in.${k}`, v));
     p.set("measure", state.measure);
@@ -278,6 +286,7 @@
       const x = Number(v);
       if (k === "w" || k.startsWith("sd.") || k.startsWith("in.")) { if (Number.isFinite(x) && x >= 0) setWeight(k, x); }
       else if (k === "measure") state.measure = v;
+      else if (k === "agg" && (v === "exponential" || v === "linear")) state.weights.aggregation = v;
       else if (k === "area") { const [lvl, code] = v.split(":"); if (data.geo[lvl]) { state.level = lvl; state.area = code; } }
       else if (k === "lsoa") state.selected = data.codes.indexOf(v);
     }

@@ -117,8 +117,8 @@ const DEDI_METHOD = (() => {
   // a route's aggregated score on the scale it is combined on (dx.transform_subdomain):
   // exponential: ascending rank r of n (ties averaged), X = -C ln(1 - (r/n) k); linear:
   // standardised again (one indicator: kept as is)
-  function transformSubdomain(score, m, members) {
-    if (m.aggregation === "exponential") {
+  function transformSubdomain(score, m, members, aggregation) {
+    if (aggregation === "exponential") {
       const { ranks, n } = averageRanks(score);
       const nn = Math.max(n, 1), out = new Float64Array(score.length);
       for (let i = 0; i < score.length; i++) {
@@ -228,7 +228,8 @@ const DEDI_METHOD = (() => {
 
   const sumSeq = (vals) => vals.reduce((a, b) => a + b, 0);
 
-  /* DX for one set of weights: {dx_weight, subdomains: {s: w}, indicators: {k: w}}. */
+  /* DX for one set of weights: {dx_weight, aggregation, subdomains: {s: w}, indicators: {k: w}}
+   * (aggregation: "exponential" or "linear"; the release's when absent). */
   function computeDX(data, arrays, weights) {
     const n = data.n, m = data.method;
     const used = m.indicators.filter((ind) => weights.indicators[ind.name] > 0);
@@ -248,7 +249,8 @@ const DEDI_METHOD = (() => {
     subsPresent.forEach((s) => {
       const members = national.filter((ind) => ind.subdomain === s);
       const score = aggregate(members.map((ind) => arrays.z[ind.name]), normalised(members), n);
-      subScores[s] = transformSubdomain(score, m, members.length);
+      subScores[s] = transformSubdomain(score, m, members.length,
+                                        weights.aggregation || m.aggregation);
     });
     const nat = aggregate(subsPresent.map((s) => subScores[s]), subW, n);
     let dx = nat;
