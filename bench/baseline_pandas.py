@@ -66,7 +66,11 @@ def load(raw: Path) -> pd.DataFrame:
                             "Index of Multiple Deprivation (IMD) Score": "imd_score",
                             "Index of Multiple Deprivation (IMD) Rank (where 1 is most "
                             "deprived)": "imd_rank"})
-    df = df[["lsoa", "imd_score", "imd_rank", *DOMAINS]].sort_values("lsoa")
+    df = df.rename(columns={"Income Score (rate)": "income_rate",
+                            "Employment Score (rate)": "employment_rate",
+                            "LSOA name (2021)": "lsoa_name"})
+    df = df[["lsoa", "lsoa_name", "imd_score", "imd_rank", "income_rate", "employment_rate",
+             *DOMAINS]].sort_values("lsoa")
 
     ltla = pd.read_parquet(raw / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
     ltla = ltla.drop_duplicates("lsoa21_code")[["lsoa21_code", "ltla24_code"]]
@@ -88,6 +92,23 @@ def load(raw: Path) -> pd.DataFrame:
         n=("n", "sum"), total=("total_households", "max"))
     f8 = pd.read_parquet(raw / "iod" / "iod2025_file8_indicators_lsoa21.parquet")
     f8 = f8.set_index("lsoa21_code")
+    crowd = pd.read_parquet(census / "census21_household_overcrowding_lsoa21.parquet")
+    crowded = crowd[crowd["occupancy_rating"].str.contains("overcrowded")].groupby(
+        "lsoa21_code").agg(n=("n", "sum"), total=("total_households", "max"))
+    dep = pd.read_parquet(census / "census21_household_deprivation_lsoa21.parquet")
+    dep = dep.pivot_table(index="lsoa21_code", columns="households_number_deprivation_"
+                          "dimensions", values="count", aggfunc="sum")
+    # English proficiency: published for MSOAs; an LSOA takes its MSOA's rate (names nest)
+    prof = pd.read_parquet(census / "census21_proficiency_msoa21.parquet").set_index(
+        "msoa21_code")
+    pre = "Main language is not English (English or Welsh in Wales)"
+    cannot = prof[f"{pre}: Cannot speak English well"] + prof[f"{pre}: Cannot speak English"]
+    rate = 100 * cannot / (prof["Main language is English (English or Welsh in Wales)"]
+                           + prof[pre])
+    names = pd.read_parquet(raw / "geography" / "boundaries_msoa21.parquet",
+                            columns=["msoa21_name", "msoa21_code"])
+    msoa_of = dict(zip(names["msoa21_name"], names["msoa21_code"], strict=True))
+    fsm = school_fsm(raw)
 
     s = df.set_index("lsoa")
     df = df.assign(
@@ -102,8 +123,50 @@ def load(raw: Path) -> pd.DataFrame:
                                    / s["population"]).to_numpy(),
         connectivity_exclusion=f8["digital_connectivity_broadband_download_and_upload_speeds"]
         .reindex(s.index).to_numpy(),
+        income_deprived_pct=100 * s["income_rate"].to_numpy(),
+        employment_deprived_pct=100 * s["employment_rate"].to_numpy(),
+        illness_disability_ratio=f8["comparative_illness_and_disability_ratio_indicator"]
+        .reindex(s.index).to_numpy(),
+        pct_households_overcrowded=(100 * crowded["n"] / crowded["total"]).reindex(s.index)
+        .to_numpy(),
+        pct_households_deprived_2plus=(100 * dep[[2.0, 3.0, 4.0]].sum(axis=1)
+                                       / dep.sum(axis=1)).reindex(s.index).to_numpy(),
+        school_fsm_pct=fsm.reindex(s.index).to_numpy(),
+        pct_cannot_speak_english_well=rate.reindex(
+            [msoa_of.get(n[:-1]) for n in s["lsoa_name"]]).to_numpy(),
     )
     return df.reset_index(drop=True)
+
+
+def school_fsm(raw: Path) -> pd.Series:
+    """% FSM of the schools serving each LSOA: the pupil- and distance-weighted mean of the 5
+    nearest primary-phase and 3 nearest secondary-phase open schools to the LSOA centroid,
+    w = pupils / max(distance, 500 m), combined (7 primary + 5 secondary year groups) / 12."""
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    g = pd.read_csv(raw / "schools" / "gias_establishments_open_2025_05.csv",
+                    encoding="latin-1", low_memory=False)
+    g = g[g["EstablishmentStatus (name)"].fillna("Open").str.startswith("Open")]
+    num = {c: pd.to_numeric(g[c], errors="coerce")
+           for c in ("NumberOfPupils", "PercentageFSM", "Easting", "Northing")}
+    g = g.assign(**num)
+    g = g[(g["NumberOfPupils"] > 0) & g["PercentageFSM"].notna() & g["Easting"].notna()
+          & g["Northing"].notna()]
+    shapes = gpd.read_parquet(raw / "geography" / "boundaries_lsoa21.parquet")
+    shapes = shapes[shapes["lsoa21_code"].str.startswith("E")]
+    cent = shapes.geometry.to_crs("EPSG:27700").centroid
+    xy = np.column_stack([cent.x, cent.y])
+    rates = {}
+    for phase, names, k in (("primary", {"Primary", "Middle deemed primary", "All-through"}, 5),
+                            ("secondary", {"Secondary", "Middle deemed secondary",
+                                           "All-through"}, 3)):
+        p = g[g["PhaseOfEducation (name)"].isin(names)]
+        d, i = cKDTree(p[["Easting", "Northing"]].to_numpy(float)).query(xy, k=k)
+        w = p["NumberOfPupils"].to_numpy(float)[i] / np.maximum(d, 500.0)
+        rates[phase] = (w * p["PercentageFSM"].to_numpy(float)[i]).sum(axis=1) / w.sum(axis=1)
+    return pd.Series((7 * rates["primary"] + 5 * rates["secondary"]) / 12,
+                     index=shapes["lsoa21_code"].to_numpy())
 
 
 def imd(df: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +177,8 @@ def imd(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def dx(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
-    """DX the IoD way: normal scores, equal-weight sub-domains re-scored, weighted combination."""
+    """DX the IoD way: normal scores, equal-weight routes averaged, each route ranked and
+    exponentially transformed (or re-scored, linear), weighted combination."""
     cfg = spec["dx"]
     used = {k: v for k, v in cfg["indicators"].items()
             if not v.get("local") and v["column"] in df and df[v["column"]].notna().any()}
@@ -129,7 +193,11 @@ def dx(df: pd.DataFrame, spec: dict) -> pd.DataFrame:
                           for k, v in members.items()})
         w = pd.Series({k: float(v["weight"]) for k, v in members.items()})
         mean = z.mul(w).sum(axis=1, min_count=1) / z.notna().mul(w).sum(axis=1)
-        subs[sub] = mean if len(members) == 1 else normal_score(mean)
+        if cfg.get("aggregation") == "exponential":  # R = r/n (ascending, ties averaged)
+            r = mean.rank() / mean.count()
+            subs[sub] = -C * np.log(1 - r * (1 - math.exp(-100 / C)))
+        else:
+            subs[sub] = mean if len(members) == 1 else normal_score(mean)
     sw = pd.Series({s: float(cfg["subdomains"][s]["weight"]) for s in subs})
     sw = sw / sw.sum()
     z = pd.DataFrame(subs)
