@@ -22,6 +22,16 @@ class SpecError(ValueError):
     """The index spec is invalid; the message names the key."""
 
 
+class SettingsError(ValueError):
+    """``settings.yaml`` holds a key DEDI does not know (the message names it and the nearest
+    valid name)."""
+
+
+class CurrentGuardError(RuntimeError):
+    """A build would replace the published ``current`` with another kind or coverage of data
+    (the message names both and what to do)."""
+
+
 class WarehouseError(RuntimeError):
     """No published marts where they were looked for (the message says what to run)."""
 

@@ -106,7 +106,7 @@ def build_lock(staging: Path) -> Iterator[None]:
 
 def run_build(quiet: bool = False, index_config: dict | None = None,
               full: bool = False, profile: bool = False,
-              side: SideProcess | None = None) -> BuildOutcome:
+              side: SideProcess | None = None, replace_current: bool = False) -> BuildOutcome:
     """Materialise what changed in-process; paths come from DEDI_* env vars / settings.
 
     Incremental by default: Dagster records the code version and input data versions of every
@@ -119,12 +119,19 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     Raises :class:`pipeline.inputs.rawdir.RawDirError` (creating nothing) when the raw folder is
     missing, empty or mixes demo and real files. ``index_config`` is the run config of the
     ``index_spec`` asset (scenario, set, spec_file, ...). ``profile`` fills
-    ``BuildOutcome.step_seconds`` (read back from the runs' event logs).
+    ``BuildOutcome.step_seconds`` (read back from the runs' event logs). A build whose kind
+    (real or the synthetic demo) or coverage differs from the published ``current`` raises
+    :class:`~pipeline.errors.CurrentGuardError` (kind, before anything runs) or fails at
+    publication (coverage) unless ``replace_current``.
     """
     from pipeline.inputs.rawdir import require_buildable
+    from pipeline.release.publish import guard_current
 
     p = paths()
-    require_buildable(p.raw)
+    state = require_buildable(p.raw)
+    guard_current(published_to(p, index_config or {}),
+                  "synthetic" if state.kind == "demo" else "real", replace=replace_current,
+                  raw=p.raw)
     if not full and up_to_date(p.staging, published_to(p, index_config or {}), p.raw,
                                 index_config or {}):
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
@@ -132,7 +139,8 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
     # importing Dagster, so GX loaded there meanwhile), stopped when the build ends
     with build_lock(p.staging), marts_lock(p.marts), \
             (nullcontext(side) if side else SideProcess()) as side:
-        return _run(p, quiet, index_config or {}, full, profile, side)  # one build at a time
+        return _run(p, quiet, index_config or {}, full, profile, side,  # one build at a time
+                    replace_current)
 
 
 def published_to(p, index_config: dict) -> Path:
@@ -249,7 +257,9 @@ def _failures(result) -> list[str]:
             msg = err.message.strip() if err else "failed"
             cause = err.cause.message.strip() if err and err.cause else ""
             # "pipeline.sources.common.SourceError: file: ..." -> "file: ..." (one clear line)
-            line = re.sub(r"^[\w.]*SourceError: ", "", cause or msg)
+            # (any of DEDI's own errors, pipeline/errors.py: the message is the line)
+            line = re.sub(r"^(pipeline\.[\w.]*\.)?\w*(SourceError|SpecError|GuardError): ", "",
+                          cause or msg)
             failures.append(f"{ev.step_key}: {line}")
         elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
             d = ev.event_specific_data
@@ -259,7 +269,7 @@ def _failures(result) -> list[str]:
 
 
 def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
-         side: SideProcess) -> BuildOutcome:
+         side: SideProcess, replace_current: bool = False) -> BuildOutcome:
 
     from pipeline.definitions import build_definitions
     from pipeline.sources.common import SourceError
@@ -357,11 +367,13 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
         _save_state(p, vintages, now, index_config)
         return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)
     selection = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & keys
-    spec_config = index_config and dg.AssetKey("index_spec") in selection
-    result, failures = execute(
-        "dedi_build", asset_selection=sorted(selection),
-        run_config={**loggers,
-                    **({"ops": {"index_spec": {"config": index_config}}} if spec_config else {})})
+    ops = {}
+    if index_config and dg.AssetKey("index_spec") in selection:
+        ops["index_spec"] = {"config": index_config}
+    if replace_current and dg.AssetKey("published_marts") in selection:
+        ops["published_marts"] = {"config": {"replace_current": True}}
+    result, failures = execute("dedi_build", asset_selection=sorted(selection),
+                               run_config={**loggers, **({"ops": ops} if ops else {})})
     ok = result.success and not failures
     if ok:
         _save_state(p, vintages, now, index_config)

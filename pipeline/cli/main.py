@@ -73,6 +73,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 2
     marts = p.marts_for(scenario)
+    from pipeline.errors import CurrentGuardError
+    from pipeline.release.publish import guard_current
+
+    try:  # before anything runs: a demo build never silently replaces real marts
+        guard_current(marts, "synthetic" if state.kind == "demo" else "real",
+                      replace=args.replace_current, raw=p.raw)
+    except CurrentGuardError as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 2
     if not args.quiet:
         print(f"dedi build: raw={p.raw} ({'SYNTHETIC demo' if state.kind == 'demo' else 'real'} "
               f"files: {len(state.synthetic) + len(state.real)}) staging={paths().staging} "
@@ -94,7 +103,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
         try:
             outcome = run_build(quiet=args.quiet, index_config=config, full=args.full,
-                                side=side)
+                                side=side, replace_current=args.replace_current)
         except BUSY as exc:
             print(f"dedi build: {exc}", file=sys.stderr)
             return 3
@@ -311,6 +320,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: only what changed since the last build)")
     b.add_argument("--scenario", help="publish to data/marts/scenarios/NAME (the live marts are "
                    "untouched)")
+    b.add_argument("--replace-current", action="store_true", help="publish even if the current "
+                   "marts hold another kind of data (real or the synthetic demo) or another "
+                   "coverage; refused by default")
     b.add_argument("--set", action="append", metavar="KEY=VALUE", help="change one index spec "
                    "value, e.g. dedi.dx_weight=0.2 (repeatable; implies a scenario)")
     b.add_argument("--spec", help="a whole index spec file instead of pipeline/config/index_spec.yaml "
@@ -374,7 +386,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
-    from pipeline.errors import EvaluateError, SourceError, SpecError, WarehouseError
+    from pipeline.errors import (
+        EvaluateError,
+        SettingsError,
+        SourceError,
+        SpecError,
+        WarehouseError,
+    )
 
     ap = _parser()
     args, unknown = ap.parse_known_args(argv)
@@ -385,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     saved = {k: os.environ.get(k) for k in ("DEDI_RAW_DIR", "DEDI_STAGING_DIR")}
     try:  # --raw-dir / --scenario set these for this command only (callers may be in-process)
         return args.func(args)
-    except (WarehouseError, SpecError, SourceError, LookupError, EvaluateError) as exc:
+    except (WarehouseError, SpecError, SettingsError, SourceError, LookupError,
+            EvaluateError) as exc:
         msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"dedi {args.cmd}: {msg}", file=sys.stderr)
         return 2

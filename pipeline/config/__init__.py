@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+from pipeline.config.schema import SETTINGS as SETTINGS_SCHEMA
+from pipeline.config.schema import unknown_key
+from pipeline.errors import SettingsError
+
 SETTINGS_FILE = Path(__file__).with_name("settings.yaml")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,8 +31,15 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def settings() -> dict[str, Any]:
-    """The parsed settings file (``DEDI_SETTINGS`` may point to another copy)."""
-    return _load(os.environ.get("DEDI_SETTINGS", str(SETTINGS_FILE)))
+    """The parsed settings file (``DEDI_SETTINGS`` may point to another copy); a key DEDI does
+    not know raises :class:`~pipeline.errors.SettingsError` naming it."""
+    path = os.environ.get("DEDI_SETTINGS", str(SETTINGS_FILE))
+    data = _load(path)
+    bad = unknown_key(data, SETTINGS_SCHEMA)
+    if bad:
+        raise SettingsError(f"{path}: unknown key {bad}; correct it or remove it (every key: "
+                            "the comments of pipeline/config/settings.yaml)")
+    return data
 
 
 @dataclass(frozen=True)
@@ -72,11 +83,19 @@ def current_db(marts: Path) -> Path:
     return marts / CURRENT / "dedi.duckdb"
 
 
+DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"  # written by `dedi demo` into the raw folder
+
+
 def paths() -> Paths:
-    """Resolve paths: environment variables first, then ``settings.yaml``."""
+    """Resolve paths: environment variables first, then ``settings.yaml``. A raw folder that
+    holds the synthetic demo stages and publishes, by default, into folders of its own
+    (``paths.demo_staging_dir``, ``paths.demo_marts_dir``) that a real build never uses."""
     p = settings()["paths"]
+    raw = Path(os.environ.get("DEDI_RAW_DIR", p["raw_dir"]))
+    demo = (raw / DEMO_MARKER).exists()
     return Paths(
-        raw=Path(os.environ.get("DEDI_RAW_DIR", p["raw_dir"])),
-        staging=Path(os.environ.get("DEDI_STAGING_DIR", p["staging_dir"])),
-        marts=Path(os.environ.get("DEDI_MARTS_DIR", p["marts_dir"])),
+        raw=raw,
+        staging=Path(os.environ.get("DEDI_STAGING_DIR",
+                                    p["demo_staging_dir"] if demo else p["staging_dir"])),
+        marts=Path(os.environ.get("DEDI_MARTS_DIR", p["demo_marts_dir"] if demo else p["marts_dir"])),
     )

@@ -31,7 +31,7 @@ from pipeline.method.area_summary import MEASURES, summarise
 from pipeline.method.disclosure import published_population, suppress_small_counts
 from pipeline.outputs.maps import england_maps_from_table
 from pipeline.release.dictionary import document
-from pipeline.release.publish import publish
+from pipeline.release.publish import guard_current, publish
 
 GROUP = "marts"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence "
@@ -279,9 +279,16 @@ def settings_hash() -> str:
                      description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet "
                      "and lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking "
                      "checks pass.")])
-def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-                    staging_db: DuckDBResource, side: SideProcessResource
-                    ) -> Iterator[dg.MaterializeResult]:
+class PublishConfig(dg.Config):
+    """``replace_current``: publish even if ``current`` holds another kind (real or synthetic)
+    or coverage (number of LSOAs) of data; by default such a build is refused."""
+
+    replace_current: bool = False
+
+
+def published_marts(context: dg.AssetExecutionContext, config: PublishConfig,
+                    dedi_paths: DediPaths, staging_db: DuckDBResource,
+                    side: SideProcessResource) -> Iterator[dg.MaterializeResult]:
     """England maps (when selected) and publication, in one step: the maps are drawn in the
     side process while this process writes the tables, and published with them."""
     maps_dir = Path(dedi_paths.staging_dir) / "maps"
@@ -296,7 +303,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         def maps() -> list[Path]:
             return sorted(maps_dir.glob("england_*.png"))
     if dg.AssetKey("published_marts") in selected:
-        published = _publish(context, dedi_paths, staging_db, status, maps)
+        published = _publish(context, dedi_paths, staging_db, status, maps,
+                             config.replace_current)
     if draw:
         yield dg.MaterializeResult(asset_key="england_maps", metadata={
             "maps": [p.name for p in maps()], "folder": dg.MetadataValue.path(str(maps_dir))})
@@ -305,8 +313,8 @@ def published_marts(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
 
 
 def _publish(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
-             staging_db: DuckDBResource, status: str, maps: Callable[[], list[Path]]
-             ) -> dict[str, Any]:
+             staging_db: DuckDBResource, status: str, maps: Callable[[], list[Path]],
+             replace_current: bool = False) -> dict[str, Any]:
     """Publish the staging marts (data status ``status``) as a new release; ``maps()`` gives
     the England maps once the tables are written (they may still be being drawn). Returns the
     step's metadata."""
@@ -357,6 +365,7 @@ def _publish(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
     }
     charts = sorted((Path(dedi_paths.staging_dir) / "validation").glob("*.png"))
     target = scenario_dir(dedi_paths.marts, scenario)
+    guard_current(target, status, len(lsoa), replace_current, dedi_paths.raw)
     manifest = publish(target, {**tables, "sources": sources},
                        metadata, geo={"lsoa_index": geo_frame},
                        extra=lambda: {**{f"validation_{c.name}": c for c in charts},

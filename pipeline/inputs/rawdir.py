@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.config import DEMO_MARKER
 from pipeline.sources.common import PROVENANCE_FILE, read_provenance
-
-DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"
 
 
 class RawDirError(RuntimeError):

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from pipeline.config.schema import INDEX_SPEC as INDEX_SPEC_SCHEMA
+from pipeline.config.schema import unknown_key
 from pipeline.errors import SpecError  # noqa: F401  (re-exported)
 
 SPEC_FILE = Path(__file__).resolve().parents[1] / "config" / "index_spec.yaml"
@@ -128,6 +130,9 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
     def fail(msg: str) -> None:
         raise SpecError(f"{where}: {msg}")
 
+    bad = unknown_key(spec, INDEX_SPEC_SCHEMA)
+    if bad:
+        fail(f"unknown key {bad}; correct it or remove it")
     for key in ("dx", "dedi", "monte_carlo"):
         if key not in spec:
             fail(f"missing section '{key}'")

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from pipeline.build.locks import pid_lock
 from pipeline.config import CURRENT, RELEASES
+from pipeline.errors import CurrentGuardError
 
 MANIFEST = "manifest.json"
 LOCK = ".publish.lock"
@@ -180,6 +181,30 @@ def publish(marts_dir: Path, tables: dict[str, pd.DataFrame], metadata: dict[str
         _switch(marts_dir, name)
         _prune(releases, keep, current=name, grace_seconds=grace_seconds)
     return manifest
+
+
+def guard_current(marts_dir: Path, data_status: str, lsoas: int | None = None,
+                  replace: bool = False, raw: Path | None = None) -> None:
+    """Refuse to replace ``marts_dir/current`` with a build of another kind (``real`` or
+    ``synthetic``) or, when ``lsoas`` is given, another coverage (number of LSOAs), unless
+    ``replace``. Raises :class:`CurrentGuardError` naming both and what to do."""
+    manifest = marts_dir / CURRENT / "manifest.json"
+    if replace or not manifest.exists():
+        return
+    old = json.loads(manifest.read_text(encoding="utf-8"))
+    old_n = int(old.get("row_counts", {}).get("lsoa_index", 0))
+    if old.get("data_status") == data_status and (lsoas is None or lsoas == old_n):
+        return
+
+    def what(status: str, n: int | None) -> str:
+        kind = "the synthetic demo" if status == "synthetic" else "real data"
+        return kind + (f" covering {n:,} LSOAs" if n else "")
+    raise CurrentGuardError(
+        f"{marts_dir / CURRENT} holds {what(old.get('data_status', '?'), old_n)} (built "
+        f"{old.get('built_at', '?')}); this build is {what(data_status, lsoas)}"
+        + (f" (raw folder {raw})" if raw else "") + ". Refusing to replace it: pass "
+        "--replace-current to replace it, or publish this build to a marts folder of its own "
+        "(DEDI_MARTS_DIR=...)")
 
 
 def current_release(marts_dir: Path) -> str | None:

@@ -5,13 +5,12 @@ import ast
 import pytest
 import yaml
 
-from pipeline.config import SETTINGS_FILE
+from pipeline.config import SETTINGS_FILE, schema
 from pipeline.method.spec import SPEC_FILE
 from tests.conftest import ROOT
 
 # Maps whose keys are data (names of domains, indicators, ...), not configuration keys.
-DATA_MAPS = {"iod.domain_weights", "indicators.local_proxies.denominators", "dx.subdomains",
-             "dx.indicators", "duckdb"}  # duckdb: any DuckDB option, passed through
+DATA_MAPS = schema.data_maps(schema.SETTINGS) | schema.data_maps(schema.INDEX_SPEC)
 
 
 def _literals() -> set[str]:
