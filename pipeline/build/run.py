@@ -30,21 +30,29 @@ from pipeline.release.publish import PublishLocked, marts_lock
 
 
 class _ProgressHandler(logging.Handler):
-    """Prints one line per step start/finish and per asset check, with elapsed time."""
+    """Prints one line per step start/finish and per asset check, with elapsed time, and
+    every warning (a quarantine, a fallback): ``quiet`` prints the warnings only."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream, quiet: bool = False) -> None:
         super().__init__()
         self.stream = stream
+        self.quiet = quiet
         self.t0 = time.monotonic()
         self.started: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
         ev = meta.get("dagster_event")
+        now = time.monotonic()
         if ev is None:
+            if record.levelno >= logging.WARNING:
+                msg = meta.get("orig_message") or record.getMessage()
+                self.stream.write(f"[{now - self.t0:6.1f}s]  ! WARNING {msg}\n")
+                self.stream.flush()
+            return
+        if self.quiet:
             return
         kind, step = ev.event_type_value, ev.step_key or ""
-        now = time.monotonic()
         if kind == "STEP_START":
             self.started[step] = now
             line = f"  … {step}"
@@ -69,10 +77,9 @@ class _ProgressHandler(logging.Handler):
 @dg.logger(config_schema={"quiet": bool}, description="Compact DEDI progress on stderr.")
 def progress_logger(init_context):
     lg = logging.Logger("dedi_progress", level=logging.DEBUG)
-    # quiet: a handler that drops everything (with none, Python's last-resort handler would
-    # print each failed step's message and stack trace to stderr)
-    lg.addHandler(logging.NullHandler() if init_context.logger_config.get("quiet", False)
-                  else _ProgressHandler(sys.stderr))
+    # quiet: warnings only (the handler also keeps Python's last-resort handler from printing
+    # each failed step's message and stack trace to stderr)
+    lg.addHandler(_ProgressHandler(sys.stderr, init_context.logger_config.get("quiet", False)))
     return lg
 
 
@@ -86,6 +93,7 @@ class BuildOutcome:
     step_seconds: dict[str, float] = field(default_factory=dict)  # with profile=True
     materialised: list[str] = field(default_factory=list)  # asset keys (partition in [])
     up_to_date: bool = False  # nothing changed since the last build: nothing was published
+    warnings: list[str] = field(default_factory=list)  # tolerated problems, one line each
 
 
 class BuildLocked(RuntimeError):
@@ -248,6 +256,12 @@ def materialised(result) -> list[str]:
     return out
 
 
+def run_warnings(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The warning lines a run logged (quarantines, fallbacks), in order."""
+    return [e.user_message for e in instance.all_logs(run_id)
+            if not e.is_dagster_event and e.level >= logging.WARNING]
+
+
 def _failures(result) -> list[str]:
     """One line per failed step or failed check of a run."""
     failures: list[str] = []
@@ -297,6 +311,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
     loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     steps: dict[str, float] = {}
     done: list[str] = []
+    warned: list[str] = []
 
     def execute(job_name: str, **kw):
         job = defs.resolve_job_def(job_name).with_logger_defs({"dedi_progress": progress_logger})
@@ -304,13 +319,14 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
         if profile:  # reads the run's event log back: only for bench/bench_steps.py
             steps.update(step_seconds(result, instance))
         done.extend(materialised(result))
+        warned.extend(run_warnings(instance, result.run_id))
         return result, _failures(result)
 
     # 0. observe the raw topic folders (their data versions)
     result, failures = execute("dedi_observe_raw", run_config=loggers)
     if not result.success or failures:
         return BuildOutcome(False, failures or ["observing the raw files failed"], p.marts,
-                            steps, done)
+                            steps, done, warnings=warned)
     # 1. every new or changed vintage (partition); a local period needs the geography staged,
     # so its first run stages that too (with File 7, which the geography checks count from)
     from pipeline.defs.local import LOCAL_PERIODS, UPSTREAM
@@ -333,7 +349,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
                                    tags={"dagster/asset_partition_range_start": first,
                                          "dagster/asset_partition_range_end": last})
         if not result.success or failures:
-            return BuildOutcome(False, failures or [f"{asset} failed"], p.marts, steps, done)
+            return BuildOutcome(False, failures or [f"{asset} failed"], p.marts, steps, done, warnings=warned)
         forced |= dg.AssetSelection.assets(asset).downstream().resolve(graph)
     keys = defs.resolve_job_def("dedi_build").asset_layer.executable_asset_keys
     # 1b. scale-out: each LA folder's local files staged in its own process (docs/scaling.md)
@@ -348,15 +364,16 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
                                        asset_selection=sorted(todo))
             if not result.success or failures:
                 return BuildOutcome(False, failures or ["staging the geography failed"],
-                                    p.marts, steps, done)
+                                    p.marts, steps, done, warnings=warned)
         if not quiet:
             print(f"  … staging {len(las)} local authorities in parallel "
                   f"(scale_out.workers = {settings()['scale_out']['workers']})", file=sys.stderr)
         result = run_fanout(instance)
         done.extend(materialised(result))
+        warned.extend(run_warnings(instance, result.run_id))
         if not result.success:
             return BuildOutcome(False, _failures(result) or ["staging local files per LA failed"],
-                                p.marts, steps, done)
+                                p.marts, steps, done, warnings=warned)
     # 2. everything unpartitioned that is stale, and what depends on it
     if before.get("release") != published_release(published_to(p, index_config)):
         # e.g. after `dedi rollback`: publish again
@@ -365,7 +382,8 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
     stale = set(keys) - pre if fresh else (stale_assets(defs, instance) | forced) & keys
     if not stale:
         _save_state(p, vintages, now, index_config)
-        return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True)
+        return BuildOutcome(True, [], p.marts, steps, done, up_to_date=True,
+                            warnings=warned)
     selection = dg.AssetSelection.assets(*stale).downstream().resolve(graph) & keys
     ops = {}
     if index_config and dg.AssetKey("index_spec") in selection:
@@ -377,7 +395,7 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
     ok = result.success and not failures
     if ok:
         _save_state(p, vintages, now, index_config)
-    return BuildOutcome(ok, failures, p.marts, steps, done)
+    return BuildOutcome(ok, failures, p.marts, steps, done, warnings=warned)
 
 
 def _save_state(p, vintages: dict, now: dict, index_config: dict) -> None:

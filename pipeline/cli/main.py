@@ -114,6 +114,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print("\nBUILD FAILED - published marts were left unchanged:", file=sys.stderr)
         for f in outcome.failures:
             print(f"  {f}", file=sys.stderr)
+        _print_warnings(outcome.warnings)
         return 1
     manifest = json.loads((marts / CURRENT / "manifest.json").read_text(encoding="utf-8"))
     if outcome.up_to_date:  # Dagster found nothing stale
@@ -125,11 +126,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"  {table:<24} {n:>8,} rows")
     if manifest.get("warning"):
         print(f"  WARNING: {manifest['warning']}")
+    _print_warnings(outcome.warnings)
     where = f" --scenario {scenario}" if scenario else ""
     print(f"  query them (read-only):  uv run dedi sql{where} \"SELECT * FROM v_icb_summary "
           "LIMIT 5\"")
     print(f"  explore them:            uv run dedi explore{where}")
     return 0
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    """The closing summary's warnings: every tolerated problem of the build, one line each."""
+    if warnings:
+        print(f"{len(warnings)} warning(s): data left out or replaced by a fallback, published "
+              "without it:")
+        for w in warnings:
+            print(f"  ! {w}")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -159,6 +159,21 @@ def record_source(conn, table: str, record: dict[str, Any], rows: int) -> None:
                   r.get("title"), r.get("vintage"), r.get("retrieved_basis")])
 
 
+def warn(log, file: str | Path, problem: str, detail: str) -> None:
+    """A tolerated problem (a quarantine, a fallback): one warning line naming the file, what
+    happened and where the detail is. ``dedi build`` prints it (with ``--quiet`` too) and
+    lists it in its closing summary; the Dagster UI shows it as a warning event."""
+    log.warning(f"{file}: {problem}; {detail}")
+
+
+def warn_quarantine(log, quarantine: pd.DataFrame) -> None:
+    """One :func:`warn` line per file with quarantined rows (``quarantine`` mart rows)."""
+    for file, rows in quarantine.groupby("file", sort=True):
+        first = rows.iloc[0]
+        warn(log, file, f"{len(rows)} row(s) quarantined and left out, e.g. file row "
+             f"{first['file_row']}: {first['reason']}", "every row is in the `quarantine` mart")
+
+
 def stage_absent(conn, table: str, columns_sql: str, reason: str) -> dg.MaterializeResult:
     """An optional source that is not present: an empty table with its usual columns."""
     conn.execute(f'CREATE OR REPLACE TABLE "{table}" ({columns_sql})')

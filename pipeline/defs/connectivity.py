@@ -16,6 +16,7 @@ from pipeline.defs._staging import (
     run_sql_model,
     stage_absent,
     stamp_provenance,
+    warn,
     write_table,
 )
 from pipeline.method.harmonise import fill_on_primary_scale, harmonise_lsoa11_to_lsoa21
@@ -77,7 +78,8 @@ stg_deri_broadband = file_asset(
           "each LSOA used; fallbacks are quantile-mapped onto the primary source's scale.",
           metadata={"dedi/also_writes": ["int_connectivity_postcode_lsoa",
                                          "int_connectivity_placement"]})
-def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
+def int_connectivity_lsoa(context: dg.AssetExecutionContext,
+                          staging_db: DuckDBResource) -> dg.MaterializeResult:
     with staging_db.get_connection() as conn:
         geo = conn.execute("SELECT lsoa21_code FROM int_lsoa_geography ORDER BY 1").df()
         candidates, meta = [], {}
@@ -109,6 +111,7 @@ def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
             value = fill_on_primary_scale(value, fallback.reindex(idx))
             source[gap] = name
         imputed = source.ne(candidates[0][0]) & value.notna()
+        _warn_fallback(context.log, conn, n_ofcom, n_pcd, candidates[0][0], source)
         frame = pd.DataFrame({
             "lsoa21_code": idx.to_numpy(), "connectivity_exclusion": value.to_numpy(),
             "connectivity_source": source.to_numpy(),
@@ -126,6 +129,24 @@ def int_connectivity_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
         "lsoas_with_value": int(frame["connectivity_exclusion"].notna().sum()),
         "fallback_method": "quantile-mapped onto the primary source's distribution",
         **{k: v for k, v in meta.items() if v}})
+
+
+def _warn_fallback(log, conn, n_ofcom: int, n_pcd: int, primary: str,
+                   source: pd.Series) -> None:
+    """Ofcom files were supplied but some (or all) LSOAs fell back to another source."""
+    if not n_ofcom:
+        return  # no Ofcom file: File 8 is the primary source, nothing fell back
+    files = "; ".join(r[0] for r in conn.execute(
+        "SELECT DISTINCT source_file FROM stg_ofcom_postcode_coverage ORDER BY 1").fetchall())
+    fell = int(source.ne(OFCOM_SOURCE).sum())
+    if not n_pcd:
+        warn(log, files, f"Ofcom postcode coverage supplied but no ONS Postcode Directory "
+             f"(geography/) to place it: all {fell:,} LSOAs use {primary}",
+             "lsoa_indicators.connectivity_source says which source each LSOA used")
+    elif fell:
+        warn(log, files, f"{fell:,} of {len(source):,} LSOAs got no Ofcom value (postcodes "
+             "not in the ONS Postcode Directory, or no premises) and use a fallback source",
+             "lsoa_indicators.connectivity_source says which source each LSOA used")
 
 
 def _from_ofcom(conn) -> tuple[pd.Series, dict]:

@@ -19,6 +19,7 @@ from pipeline.defs._staging import (
     replace_partitions,
     sql_model_asset,
     stamp_provenance,
+    warn_quarantine,
     write_table,
 )
 from pipeline.sources import local_proxies as lp
@@ -71,17 +72,22 @@ def stage_files(conn, files: list, log) -> tuple[pd.DataFrame, list[dict], dict,
             outside = df["lsoa21_code"].map(la_of) != f.la_code
             _check_outside(f, df, outside, la_of, max_outside)
             why = lp.row_problems(df)
+            why = why.mask(outside & (why == ""), "LSOA of another LA ("
+                           + df["lsoa21_code"].map(la_of).fillna("none") + ")")
             bad = why != ""
             quarantined.extend(_quarantine_rows(f, df, why))
             report = {"form": "counts", "rows": len(df),
                       "lsoas_outside_la_dropped": int(outside.sum()),
                       "rows_quarantined": int(bad.sum()),
                       "suppressed_counts": int(df["count"].isna().sum())}
-            df = df[~outside & ~bad]
+            df = df[~bad]
         else:
             df, report = lp.count_records(conn, f.path, polys, f.la_code,
                                           "stg_postcode_directory" if has_pcd else None,
                                           max_outside)
+            quarantined.extend({"source": f"local/{f.la_code}/{f.proxy}", "file": str(f.path),
+                                "file_row": str(row), "reason": why, "values": ""}
+                               for row, why in report.pop("dropped"))
             report["form"] = "records"
         if "denominator" not in df:
             df["denominator"] = float("nan")
@@ -134,6 +140,7 @@ def stg_local_proxies_period(context: dg.AssetExecutionContext, dedi_paths: Dedi
         q = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS).astype("string")
         replace_partitions(conn, "stg_local_quarantine_periods", q.assign(period=period),
                            "period", [period])
+    warn_quarantine(context.log, q)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(out), "period": period,
                                           "files": reports, "rows_quarantined": len(q)})
 
@@ -181,8 +188,7 @@ def stg_local_proxies(context: dg.AssetExecutionContext, dedi_paths: DediPaths,
         raise SourceError(first["file"], f"{len(q)} row(s) quarantined, e.g. file row "
                           f"{first['file_row']}: {first['reason']} ({first['values']}); "
                           "correct them, or set raw_checks.quarantine.local_proxies: warn")
-    for r in q.head(5).itertuples():
-        context.log.warning(f"quarantined {r.file} row {r.file_row}: {r.reason}")
+    warn_quarantine(context.log, q)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out), "files": reports, "rows_quarantined": len(q),
         "latest_periods": sorted({f"{r.la_code}/{r.proxy}" for r in latest.itertuples()})})

@@ -263,6 +263,13 @@ def settings_hash() -> str:
     return hashlib.sha256(json.dumps(settings(), sort_keys=True).encode()).hexdigest()
 
 
+class PublishConfig(dg.Config):
+    """``replace_current``: publish even if ``current`` holds another kind (real or synthetic)
+    or coverage (number of LSOAs) of data; by default such a build is refused."""
+
+    replace_current: bool = False
+
+
 @dg.multi_asset(
     name="published_marts", can_subset=True, specs=[
         dg.AssetSpec("england_maps", group_name=GROUP, kinds={"matplotlib", "png"},
@@ -279,13 +286,6 @@ def settings_hash() -> str:
                      description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet "
                      "and lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking "
                      "checks pass.")])
-class PublishConfig(dg.Config):
-    """``replace_current``: publish even if ``current`` holds another kind (real or synthetic)
-    or coverage (number of LSOAs) of data; by default such a build is refused."""
-
-    replace_current: bool = False
-
-
 def published_marts(context: dg.AssetExecutionContext, config: PublishConfig,
                     dedi_paths: DediPaths, staging_db: DuckDBResource,
                     side: SideProcessResource) -> Iterator[dg.MaterializeResult]:

@@ -149,7 +149,8 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
 
     ``lsoa`` has ``lsoa21_code``, ``ltla24_code`` and polygons (any CRS). Returns counts for
     every LSOA of the LA (zero where none) and a report of records outside any LSOA, outside
-    the LA, or without a usable location.
+    the LA, or without a usable location; ``report["dropped"]`` lists those records as
+    (file row, reason). Above ``max_outside`` of the records, any of these stops the build.
     """
     rel = _relation(path)
     cols = [r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()]
@@ -176,6 +177,7 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
     la_polys = polys[in_la].reset_index(drop=True)
     counts = np.zeros(len(la_polys), dtype="int64")
     report = {"records": 0, "no_location": 0, "outside_any_lsoa": 0, "outside_la": 0}
+    dropped: list[tuple[int, str]] = []  # (file row, reason)
     reader = conn.execute(f"SELECT {sel}").fetch_record_batch(BATCH)
     labels = ((m.get("easting"), m.get("northing")) if crs == "EPSG:27700" and "easting" in m
               else (m.get("lon"), m.get("lat")) if "lon" in m else ("easting", "northing"))
@@ -185,9 +187,13 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
         if n_batch == 0:  # swapped or out-of-England coordinates, named before any join
             check_coordinates(pd.DataFrame({"x": x, "y": y}), "x", "y", path, crs,
                               labels=labels)
+        start = report["records"] + 2  # file row of the batch's first record (header = 1)
         report["records"] += len(x)
         ok = np.isfinite(x) & np.isfinite(y)
         report["no_location"] += int((~ok).sum())
+        rows = np.flatnonzero(ok) + start
+        dropped += [(int(r) + start, "no location (unknown postcode or no coordinates)")
+                    for r in np.flatnonzero(~ok)]
         x, y = x[ok], y[ok]
         pts = shapely.points(x, y)
         pi, li = la_polys.sindex.query(pts, predicate="within")
@@ -196,11 +202,20 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
         counts += np.bincount(first[first >= 0], minlength=len(la_polys))
         rest = pts[first < 0]
         if len(rest):
-            pj, _ = polys.sindex.query(rest, predicate="within")
+            pj, pl = polys.sindex.query(rest, predicate="within")
             inside_other = len(np.unique(pj))
             report["outside_la"] += inside_other
             report["outside_any_lsoa"] += len(rest) - inside_other
+            other = dict(zip(pj, polys["ltla24_code"].to_numpy()[pl], strict=True))
+            dropped += [(int(r), f"in another LA ({other[j]})" if j in other else
+                         "outside every LSOA in England")
+                        for j, r in enumerate(rows[first < 0])]
     located = report["records"] - report["no_location"]
+    if report["records"] and report["no_location"] / report["records"] > max_outside:
+        raise SourceError(path, f"{report['no_location']:,} of {report['records']:,} records "
+                          f"cannot be located (unknown postcode or no coordinates; more than "
+                          f"{max_outside:.0%}), e.g. file row {dropped[0][0]}; check the "
+                          "location columns, or supply a current ONS Postcode Directory")
     for key, what in (("outside_la", f"outside {la_code}"),
                       ("outside_any_lsoa", "outside every LSOA in England")):
         if located and report[key] / located > max_outside:
@@ -208,5 +223,5 @@ def count_records(conn, path: Path, lsoa: gpd.GeoDataFrame, la_code: str,
                               f"{what} (more than {max_outside:.0%}); expected the records of "
                               f"{la_code}: check the coordinate columns, or the folder")
     out = pd.DataFrame({"lsoa21_code": la_polys["lsoa21_code"], "count": counts})
-    return out, report
+    return out, {**report, "dropped": sorted(dropped)}
 
