@@ -116,6 +116,20 @@ SOURCES_DDL = ("CREATE TABLE IF NOT EXISTS _sources (staging_table VARCHAR PRIMA
                "title VARCHAR, vintage VARCHAR, retrieved_basis VARCHAR)")
 
 
+def source_files(conn, tables: list[str]) -> dict[str, str]:
+    """The file(s) each staging table was read from (``_sources``), for messages: the newest
+    of several (monthly files) with how many others."""
+    out = {}
+    for t in tables:
+        files = [r[0] for r in conn.execute(
+            "SELECT file FROM _sources WHERE staging_table = ? OR staging_table LIKE ? "
+            "ORDER BY file DESC", [t, f"{t}:%"]).fetchall()]
+        if files:
+            out[t] = files[0] + (f" (and {len(files) - 1} other file(s))" if len(files) > 1
+                                 else "")
+    return out
+
+
 def forget_sources(conn, table: str) -> None:
     """Drop the provenance rows of ``table`` (and its ``table:file`` parts) before restaging it,
     so ``sources`` lists exactly the files of this build."""

@@ -6,6 +6,7 @@ the latest month, and the history is published as ``nhs_app_*_history``.
 """
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths
@@ -16,9 +17,11 @@ from pipeline.defs._staging import (
     forget_sources,
     replace_partitions,
     run_sql_model,
+    source_files,
     sql_model_asset,
     stamp_provenance,
 )
+from pipeline.errors import SourceError
 from pipeline.sources import gp, nhs_app
 
 GROUP = "nhs_app"
@@ -123,9 +126,43 @@ def int_nhs_app_uptake_lsoa(staging_db: DuckDBResource) -> dg.MaterializeResult:
         n = run_sql_model(conn, "int_nhs_app_uptake_lsoa")
         run_sql_model(conn, "int_nhs_app_apportionment")
         report = conn.execute("SELECT * FROM int_nhs_app_apportionment").df().iloc[0]
+        files = source_files(conn, ["stg_nhs_app_practice", "stg_gp_patients_lsoa"])
+    check_joins(report, files, float(settings()["raw_checks"]["max_share_unmatched"]))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": n, "min_registered_patients": minimum,
-        **{k: int(v) for k, v in report.items()}})
+        **{k: (int(v) if not k.startswith("examples") else str(v or "")) for k, v in
+           report.items()}})
+
+
+def check_joins(report: pd.Series, files: dict[str, str], max_share: float) -> None:
+    """Supplied NHS App and GP patients files must join: practice codes, and the patients'
+    LSOAs with this build's. Raises :class:`SourceError` naming both files, the key and
+    examples of unmatched values."""
+    app, pat = files.get("stg_nhs_app_practice"), files.get("stg_gp_patients_lsoa")
+    if report["practices_in_app_file"] and not report["practices_in_patients_file"]:
+        raise SourceError(app, "NHS App files supplied but no GP patients-by-LSOA file "
+                          "(gp/gp-reg-pat-prac-lsoa-all.csv) to apportion them to LSOAs: add it, "
+                          "or remove the NHS App files")
+    if report["practices_in_app_file"]:
+        share = report["practices_in_app_file_not_in_patients_file"] / \
+            report["practices_in_app_file"]
+        if share > max_share:
+            raise SourceError(app, f"column 'practice_code': "
+                              f"{report['practices_in_app_file_not_in_patients_file']:,} of "
+                              f"{report['practices_in_app_file']:,} practices have no row in "
+                              f"{pat} (e.g. {report['examples_app_practices_not_in_patients_file']}"
+                              f"); the two files must share ODS practice codes (more than "
+                              f"{max_share:.0%} unmatched: raw_checks.max_share_unmatched)")
+    if report["patient_rows_in_england_lsoas"]:
+        share = report["patient_rows_not_in_this_geography"] / \
+            report["patient_rows_in_england_lsoas"]
+        if share > max_share:
+            missing = report["patient_rows_not_in_this_geography"]
+            raise SourceError(pat, f"column 'LSOA_CODE': {missing:,} of "
+                              f"{report['patient_rows_in_england_lsoas']:,} "
+                              "rows name an LSOA that is not an LSOA 2021 of this build (e.g. "
+                              f"{report['examples_patient_lsoas_not_in_this_geography']}); "
+                              "expected the LSOA 2021 codes of the geography lookups")
 
 
 stg_gp_practices_expectations = gx_check(stg_gp_practices, "gp_practices")

@@ -56,10 +56,21 @@ def map_headers(
     """
     rename = {col: ours for ours, col in mapped_columns(list(df.columns), header_map, required,
                                                         path).items()}
-    out = df[list(rename)].rename(columns=rename)
+    out = normalise_codes(df[list(rename)].rename(columns=rename))
     if SYNTHETIC_COLUMN in df.columns:
         out[SYNTHETIC_COLUMN] = is_true(df[SYNTHETIC_COLUMN])
     return out
+
+
+def normalise_codes(df: pd.DataFrame) -> pd.DataFrame:
+    """ONS and ODS codes (every ``*_code`` column) without surrounding whitespace and in upper
+    case, as they are published: ``' e01000001 '`` joins as ``E01000001``, never dropped."""
+    for c in df.columns:
+        if str(c).endswith("_code") and (df[c].dtype == object or
+                                         pd.api.types.is_string_dtype(df[c])):
+            t = df[c].str.strip().str.upper()
+            df[c] = t.where(t.notna(), df[c])  # non-text values stay as they are
+    return df
 
 
 def is_true(s: pd.Series) -> pd.Series:

@@ -288,7 +288,7 @@ def read_file8(path: Path) -> pd.DataFrame:
         key = cols.get("lsoa_code_2021") or cols.get("lsoa21_code")
         if key is None:
             continue
-        idx = df[key].astype(str).str.strip()
+        idx = df[key].astype(str).str.strip().str.upper()
         if codes is None:
             codes = idx
         synthetic |= SYNTHETIC_COLUMN in df and bool(is_true(df[SYNTHETIC_COLUMN]).any())

@@ -168,6 +168,13 @@ def shift_bins(dx: float, dy: float) -> Mutation:
         northing=(df["northing"].astype(float) + dy).astype(str)))
 
 
+def bins_by_unknown_postcode(raw: Path) -> None:
+    """Assisted-bin records located by postcodes the ONS Postcode Directory does not hold."""
+    df = pd.read_csv(raw / BINS)
+    pd.DataFrame({"uprn": df["uprn"], "postcode": "ZZ99 9ZZ",
+                  "dedi_synthetic": df["dedi_synthetic"]}).to_csv(raw / BINS, index=False)
+
+
 def with_lsoa11_lookup_and_codes(raw: Path) -> None:
     """A 2011 -> 2021 lookup (as a real build has) and a local file in 2011 codes."""
     codes = pd.read_csv(raw / PUPIL, dtype=str)["lsoa21_code"]
@@ -286,6 +293,15 @@ CASES = [
          r"a whole number"),
     Case("patients_cut_mid_line", "gp", cut_mid_line(PATIENTS), CUT),
     # NHS App
+    # supplied but not joining: an error naming both files, never "absent"
+    Case("app_practices_not_in_patients_file", "nhs_app", csv_edit(APP, lambda df: df.assign(
+        practice_code=[f"Y{i:05d}" for i in range(len(df))])),
+        r"practices have no row in .*gp-reg-pat-prac-lsoa-all\.csv \(e\.g\. Y00000"),
+    Case("app_without_patients_file", "nhs_app", lambda raw: (raw / PATIENTS).unlink(),
+         r"NHS App files supplied but no GP patients-by-LSOA file", "nhs_app_practice_2026-10"),
+    Case("patients_lsoas_of_another_geography", "gp", csv_edit(PATIENTS, lambda df: df.assign(
+        LSOA_CODE="E0188" + df["LSOA_CODE"].str[-4:])),
+        r"name an LSOA that is not an LSOA 2021 of this build \(e\.g\. E0188"),
     Case("app_duplicate_practice_month", "nhs_app", csv_edit(APP, dup_row(2)),
          r"practice_code \+ month'.*each key once"),
     Case("app_registrations_above_list", "nhs_app", csv_edit(APP, cell("registrations", "99999")),
@@ -317,6 +333,8 @@ CASES = [
     Case("local_latlon_swapped", "local", bins_as_latlon(swap=True), r"look swapped"),
     Case("local_records_elsewhere", "local", shift_bins(-300_000, -200_000),
          r"outside E06009901|outside every LSOA"),
+    Case("local_records_unknown_postcodes", "local", bins_by_unknown_postcode,
+         r"records cannot be located \(unknown postcode"),
     Case("local_unknown_proxy", "local", move(PUPIL, "local/E06009902/free_school_meals.csv"),
          r"unknown proxy 'free_school_meals'", "free_school_meals.csv"),
     Case("local_bad_folder", "local", move(PUPIL, "local/Hartlepool/pupil_premium.csv"),

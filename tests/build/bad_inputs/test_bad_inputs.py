@@ -79,6 +79,52 @@ def test_bad_local_rows_are_quarantined_and_the_rest_published(demo_build, tmp_p
     assert q["file_row"].tolist() == ["2", "3", "4"] and n == "3"
     assert q["values"].iloc[0].startswith(f"lsoa21_code={df.loc[0, 'lsoa21_code']}, count=-2")
     assert left == 0  # quarantined rows are not used
+    assert out.warnings == [f"{raw / PUPIL}: 3 row(s) quarantined and left out, e.g. file row 2: "
+                            "negative count; every row is in the `quarantine` mart"]
+
+
+def test_codes_in_lower_case_or_with_spaces_join_as_published(demo_build, tmp_path):
+    """LSOA and practice codes differing only in case or surrounding whitespace are
+    normalised, never dropped: the published index is the clean build's."""
+    from tests.build.bad_inputs.cases import APP, PATIENTS
+
+    raw = _raw(demo_build, tmp_path)
+    df = pd.read_csv(raw / PATIENTS, dtype=str)
+    df["LSOA_CODE"] = " " + df["LSOA_CODE"].str.lower() + " "
+    df["PRACTICE_CODE"] = df["PRACTICE_CODE"].str.lower()
+    df.to_csv(raw / PATIENTS, index=False)
+    app = pd.read_csv(raw / APP, dtype=str)
+    app["practice_code"] = app["practice_code"] + "  "
+    app.to_csv(raw / APP, index=False)
+    dirs = BuildDirs(raw, tmp_path / "staging", tmp_path / "marts")
+    out = build(dirs)
+    assert out.success, out.failures
+    q = "SELECT lsoa21_code, nhs_app_non_uptake_pct FROM lsoa_indicators ORDER BY 1"
+    with duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True) as con:
+        got = con.execute(q).df()
+    with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as con:
+        want = con.execute(q).df()
+    assert got["nhs_app_non_uptake_pct"].notna().all()
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_count_of_another_la_is_quarantined_with_a_warning(demo_build, tmp_path):
+    raw = _raw(demo_build, tmp_path)
+    with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as con:
+        elsewhere = con.execute("SELECT lsoa21_code FROM lsoa_index WHERE ltla24_code = "
+                                "'E06009901' ORDER BY 1 LIMIT 1").fetchone()[0]
+    df = pd.read_csv(raw / PUPIL, dtype=str)
+    df.loc[3, "lsoa21_code"] = elsewhere
+    df.to_csv(raw / PUPIL, index=False)
+    dirs = BuildDirs(raw, tmp_path / "staging", tmp_path / "marts")
+    out = build(dirs)
+    assert out.success, out.failures
+    with duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True) as con:
+        q = con.execute("SELECT * FROM quarantine").df()
+    assert q["reason"].tolist() == ["LSOA of another LA (E06009901)"]
+    assert q["file_row"].tolist() == ["5"]
+    assert [w for w in out.warnings if str(raw / PUPIL) in w and "1 row(s) quarantined" in w
+            and "`quarantine` mart" in w], out.warnings
 
 
 def test_quarantine_can_block(demo_build, tmp_path, monkeypatch):
