@@ -9,7 +9,13 @@ from dagster_duckdb import DuckDBResource
 
 from pipeline.build.resources import DediPaths, SideProcessResource
 from pipeline.defs._checks import AFTER_READY_STEPS, gx_check
-from pipeline.defs._staging import file_asset, sql_model_asset, write_table
+from pipeline.defs._staging import (
+    file_asset,
+    run_sql_model,
+    source_files,
+    sql_model_asset,
+    write_table,
+)
 from pipeline.outputs.maps import simplify_shapes
 from pipeline.sources import geography as geo
 from pipeline.sources.common import SourceError
@@ -127,22 +133,31 @@ stg_postcode_directory_expectations = gx_check(stg_postcode_directory, "postcode
 
 
 @dg.asset_check(asset=int_lsoa_geography, blocking=True,
-                additional_deps=["stg_iod2025", "stg_lsoa21_ltla24", "stg_lsoa21_icb24"],
-                description="Every LSOA of IoD File 7 is in the LTLA and ICB lookups; a gap "
-                "names the lookup file (before any index or row-count check can blame File 7).")
+                additional_deps=["stg_iod2025", "stg_lsoa21_ltla24", "stg_lsoa21_icb24",
+                                 "stg_lsoa21_boundaries", "stg_lsoa11_lsoa21"],
+                description="Every LSOA of IoD File 7 is in the LTLA and ICB lookups and has a "
+                "boundary; a gap names the file (before any index or row-count check can blame "
+                "File 7, or a local file placed on the boundaries). When File 7's own codes are "
+                "the odd ones (LSOA 2011), it names File 7.")
 def lookups_cover_file7(staging_db: DuckDBResource) -> dg.AssetCheckResult:
     problems = {}
     with staging_db.get_connection() as conn:
-        for table in ("stg_lsoa21_ltla24", "stg_lsoa21_icb24"):
-            missing = [r[0] for r in conn.execute(
-                f"SELECT lsoa21_code FROM stg_iod2025 EXCEPT SELECT lsoa21_code FROM {table} "
-                "ORDER BY 1").fetchall()]
-            if missing:
-                f = conn.execute("SELECT file FROM _sources WHERE staging_table = ?",
-                                 [table]).fetchone()
-                problems[table] = (f"{f[0] if f else table}: column 'lsoa21_code': "
-                                   f"{len(missing)} LSOA(s) of IoD File 7 missing, e.g. "
-                                   f"{missing[:5]}; expected every England LSOA 2021; use the "
-                                   "complete ONS lookup (rows may have been deleted)")
+        run_sql_model(conn, "int_file7_lsoa_coverage", view=True)
+        gaps = conn.execute("SELECT * FROM int_file7_lsoa_coverage").df()
+        files = source_files(conn, ["stg_iod2025", *gaps["staging_table"]])
+    old = gaps.drop_duplicates("lsoa21_code")
+    if len(old) and old["lsoa_2011_only"].mean() > 0.5:  # File 7 on the 2011 geography
+        problems["stg_iod2025"] = (
+            f"{files.get('stg_iod2025', 'stg_iod2025')}: column 'LSOA code (2021)': "
+            f"{int(old['lsoa_2011_only'].sum())} code(s) are LSOA 2011 codes that no LSOA 2021 "
+            f"has, e.g. {old.loc[old['lsoa_2011_only'], 'lsoa21_code'].head(5).tolist()}; this "
+            "File 7 is on the LSOA 2011 geography: use the IoD 2025 File 7 (LSOA 2021 codes)")
+        gaps = gaps.iloc[:0]
+    for table, g in gaps.groupby("staging_table", sort=False):
+        what = "boundary" if table == "stg_lsoa21_boundaries" else "row"
+        problems[table] = (f"{files.get(table, table)}: {len(g)} LSOA(s) of IoD File 7 have no "
+                           f"{what} here, e.g. {g['lsoa21_code'].head(5).tolist()}; expected "
+                           "every England LSOA 2021: use the complete ONS file (rows may "
+                           "have been deleted)")
     return dg.AssetCheckResult(passed=not problems, metadata={
         "message": "; ".join(problems.values()) or "complete"})

@@ -19,6 +19,7 @@ from pipeline.sources.common import (
     map_headers,
     read_table,
 )
+from pipeline.sources.guards import LAT, LON
 
 TOPIC = "geography"
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
@@ -152,7 +153,34 @@ def read_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
                      ["code", "name"], path)
     out = gpd.GeoDataFrame(df, geometry=gdf.geometry.values, crs=gdf.crs or "EPSG:4326")
     out = out[out["code"].astype(str).str.startswith("E")]
-    return out.to_crs("EPSG:4326").reset_index(drop=True)
+    out = out.to_crs("EPSG:4326").reset_index(drop=True)
+    check_boundaries(out, path, gdf.crs)
+    return out
+
+
+def check_boundaries(gdf: gpd.GeoDataFrame, path: Path, crs) -> None:
+    """LSOA polygons: one per code, present, valid and inside England. Checked when the
+    boundaries are read, so a damaged file is named before any file placed on it is blamed."""
+    check_lsoa_codes(pd.DataFrame({"code": gdf["code"]}), path, column="code")
+    geom = gdf.geometry
+    missing = geom.isna() | geom.is_empty
+    if missing.any():
+        raise SourceError(path, f"{int(missing.sum())} LSOA(s) have no polygon, e.g. "
+                          f"{gdf.loc[missing, 'code'].head(5).tolist()}; use the complete ONS "
+                          "LSOA 2021 boundaries")
+    invalid = ~geom.is_valid
+    if invalid.any():
+        raise SourceError(path, f"{int(invalid.sum())} invalid polygon(s), e.g. "
+                          f"{gdf.loc[invalid, 'code'].head(5).tolist()}; use the ONS "
+                          "generalised boundaries as published")
+    pt = geom.representative_point()
+    out = ~(pt.x.between(*LON) & pt.y.between(*LAT))  # wrong CRS, swapped axes
+    if out.any():
+        raise SourceError(path, f"{int(out.sum())} polygon(s) lie outside England, e.g. "
+                          f"{gdf.loc[out, 'code'].head(5).tolist()} at ({pt.x[out].iloc[0]:.2f}, "
+                          f"{pt.y[out].iloc[0]:.2f}); the file says CRS "
+                          f"{getattr(crs, 'name', None) or 'none (read as EPSG:4326)'}: check "
+                          "the CRS and that x and y are not swapped")
 
 
 def read_lsoa11_lsoa21(path: Path) -> pd.DataFrame:

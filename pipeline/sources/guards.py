@@ -42,6 +42,33 @@ def fail(path: Path | str, column: str, mask: pd.Series, values: pd.Series, expe
                       f"({n} in all); expected {expected}; {todo}")
 
 
+def check_rank_order(df: pd.DataFrame, score: str | None, rank: str, decile: str,
+                     path: Path | str, labels: tuple[str, str, str], unique: bool = False) -> None:
+    """A published score, rank and decile agree: ranks (1 = highest score) follow the scores
+    (ties allowed), deciles are ceil(10 · rank / N), and ``unique`` ranks appear once. A
+    column shifted by a row breaks the first two; the message names the column and rows."""
+    r = df[rank]
+    if unique and r.duplicated().any():
+        dup = r.duplicated(keep=False)
+        fail(path, labels[1], dup, r, "each rank once (1..N)", "the ranks were damaged: "
+             "download File 7 again with `dedi fetch iod2025`")
+    if score is not None and score in df:
+        order = np.argsort(r.to_numpy(), kind="stable")
+        s = df[score].to_numpy(dtype="float64")[order]
+        up = np.flatnonzero(np.diff(s) > 0)  # a higher score ranked after a lower one
+        if len(up):
+            at = pd.Series(False, index=df.index)
+            at.iloc[order[up[:5] + 1]] = True
+            fail(path, labels[0], at, df[score], f"scores that fall as '{labels[1]}' rises",
+                 f"the score and rank columns disagree from file row {_rows(at)[0]} "
+                 "(a column shifted or sorted on its own?): download File 7 again")
+    expected = np.ceil(r.to_numpy(dtype="float64") * 10.0 / len(df))
+    wrong = pd.Series(df[decile].to_numpy(dtype="float64") != expected, index=df.index)
+    if wrong.any():
+        fail(path, labels[2], wrong, df[decile], f"deciles of '{labels[1]}' (ceil(10 x rank "
+             "/ N))", "the rank and decile columns disagree: download File 7 again")
+
+
 def check_file(path: Path) -> None:
     """Structure of a raw file before it is parsed: empty, HTML, a zip or workbook under a
     .csv name, a corrupt zip or parquet, a header without rows, a truncated last line."""

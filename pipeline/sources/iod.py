@@ -25,7 +25,7 @@ from pipeline.sources.common import (
     read_table,
     to_number,
 )
-from pipeline.sources.guards import check_range
+from pipeline.sources.guards import check_range, check_rank_order
 
 TOPIC = "iod"
 RANK = "Rank (where 1 is most deprived)"
@@ -154,6 +154,10 @@ def _read_iod2025(path: str, _size: int, _mtime_ns: int) -> pd.DataFrame:
         d = df[f"{key}_decile"]
         if d.isna().any() or d.min() < 1 or d.max() > 10:
             raise SourceError(path, f"column '{DOMAINS[key][0]} {DECILE}': deciles outside 1..10")
+        name, score = DOMAINS[key]
+        check_rank_order(df, f"{key}_score" if f"{key}_score" in df else None, f"{key}_rank",
+                         f"{key}_decile", path, (score, f"{name} {RANK}", f"{name} {DECILE}"),
+                         unique=key == "imd")
     return df.reset_index(drop=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.sources.common import FetchSpec, SourceError, find_one, map_headers, read_table, to_number
-from pipeline.sources.guards import check_coordinates, check_range
+from pipeline.sources.guards import check_coordinates, check_range, check_unique
 
 TOPIC = "schools"
 FILES = ["gias_establishments*.csv", "edubasealldata*.csv"]
@@ -51,6 +51,7 @@ def read_gias(path: Path) -> pd.DataFrame:
         raise SourceError(path, f"column 'PercentageFSM': outside 0..100 at file row(s) {rows}")
     if "status" in df:
         df = df[df["status"].fillna("Open").str.startswith("Open")]
+    check_unique(df.rename(columns={"urn": "URN"}), ["URN"], path)  # one row per school
     check_range(df, "pupils", path, 0, 5_000, integral=True, label="NumberOfPupils")
     check_coordinates(df, "easting", "northing", path, "EPSG:27700",
                       labels=("Easting", "Northing"))  # open schools: the ones used

@@ -191,6 +191,64 @@ def with_lsoa11_lookup_and_codes(raw: Path) -> None:
     csv_edit(PUPIL, lambda df: df.assign(lsoa21_code=old))(raw)
 
 
+def file7_in_lsoa11_codes(raw: Path) -> None:
+    """File 7 keyed by LSOA 2011 codes (as IoD 2019 is), beside a 2011 -> 2021 lookup."""
+    import json
+
+    df = pd.read_csv(raw / F7, dtype=str, keep_default_na=False)
+    new = df["LSOA code (2021)"]
+    old = [f"E0100{i:04d}" for i in range(len(new))]
+    name = "lookup_lsoa11_lsoa21_ltla22.parquet"
+    pd.DataFrame({"LSOA11CD": old, "LSOA21CD": new, "CHGIND": "U", "LAD22CD": "E06009902",
+                  "dedi_synthetic": True}).to_parquet(raw / "geography" / name, index=False)
+    prov_path = raw / "geography" / "provenance.json"
+    prov = json.loads(prov_path.read_text())
+    prov["files"][name] = {"synthetic": True, "source": "bad-input fixture"}
+    prov_path.write_text(json.dumps(prov))
+    df.assign(**{"LSOA code (2021)": old}).to_csv(raw / F7, index=False)
+
+
+def shift_down(col: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """One column moved down a row (its first value repeated), as a bad paste does."""
+    def f(df: pd.DataFrame) -> pd.DataFrame:
+        c = next(c for c in df.columns if c == col or c.startswith(col))
+        df[c] = [df[c].iloc[0], *df[c].iloc[:-1]]
+        return df
+    return f
+
+
+def geo_edit(rel: str, fn: Callable) -> Mutation:
+    """Edit a GeoParquet file as a GeoDataFrame (it stays GeoParquet)."""
+    def m(raw: Path) -> None:
+        import geopandas as gpd
+
+        fn(gpd.read_parquet(raw / rel)).to_parquet(raw / rel, index=False)
+    return m
+
+
+def swap_xy(gdf):
+    import shapely
+
+    return gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy[:, ::-1]))
+
+
+def bowtie(gdf):
+    import shapely
+
+    geom = list(gdf.geometry.values)
+    x0, y0, x1, y1 = geom[0].bounds
+    geom[0] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # self-crossing
+    return gdf.set_geometry(geom, crs=gdf.crs)
+
+
+def empty_first(gdf):
+    import shapely
+
+    geom = list(gdf.geometry.values)
+    geom[0] = shapely.Polygon()
+    return gdf.set_geometry(geom, crs=gdf.crs)
+
+
 def census_part_above_total(df: pd.DataFrame) -> pd.DataFrame:
     df["aged_85_plus"] = df["aged_85_plus"].astype(float)
     df.loc[0, "aged_85_plus"] = float(df.loc[0, "total"]) + 1
@@ -216,6 +274,18 @@ NOT_ZIP = r"is not a valid \.zip archive"
 CASES = [
     # IoD 2025 File 7
     Case("iod_empty", "iod", write(F7, b""), EMPTY),
+    # score, rank and decile that disagree; ranks repeated; the 2011 geography
+    Case("iod_score_column_shifted", "iod", csv_edit(F7, shift_down("Income Score")),
+         r"column 'Income Score \(rate\)'.*expected scores that fall as 'Income Rank"),
+    Case("iod_decile_disagrees_with_rank", "iod", csv_edit(F7, lambda df: cell(
+        "Employment Decile", str(11 - int(df.filter(like="Employment Decile").iloc[0, 0]) or 1)
+    )(df)), r"column 'Employment Decile.*expected deciles of"),
+    Case("iod_imd_rank_repeated", "iod", csv_edit(F7, lambda df: cell(
+        "Index of Multiple Deprivation (IMD) Rank", df.filter(like="(IMD) Rank").iloc[1, 0])(df)),
+        r"column 'Index of Multiple Deprivation \(IMD\) Rank.*expected each rank once"),
+    Case("iod_lsoa2011_codes", "iod", file7_in_lsoa11_codes,
+         r"are LSOA 2011 codes that no LSOA 2021 has.*File 7 is on the LSOA 2011 geography",
+         "File_7"),
     Case("iod_html", "iod", write(F7, b"<!DOCTYPE html><html><body>Not found</body></html>"),
          HTML_PAGE),
     Case("iod_workbook_named_csv", "iod", workbook_named_csv(F7), r"Excel workbook renamed to \.csv"),
@@ -251,6 +321,15 @@ CASES = [
     Case("region_lookup_garbage", "geography", write(REGION, b"PAR1 not really parquet"),
          NOT_PARQUET),
     Case("boundaries_corrupt", "geography", corrupt(BOUNDS), NOT_PARQUET),
+    # damaged boundaries are named before a local file placed on them is blamed
+    Case("boundaries_missing_polygons", "geography", geo_edit(BOUNDS, lambda df: df.iloc[3:]),
+         r"boundaries_lsoa21\.parquet: 3 LSOA\(s\) of IoD File 7 have no boundary"),
+    Case("boundaries_empty_polygon", "geography", geo_edit(BOUNDS, empty_first),
+         r"1 LSOA\(s\) have no polygon"),
+    Case("boundaries_swapped_xy", "geography", geo_edit(BOUNDS, swap_xy),
+         r"polygon\(s\) lie outside England.*check the CRS"),
+    Case("boundaries_invalid_polygon", "geography", geo_edit(BOUNDS, bowtie),
+         r"1 invalid polygon\(s\)"),
     Case("ltla_lookup_missing_column", "geography", pq_edit(LTLA, drop_col("lsoa21_code")),
          r"missing required column"),
     Case("ltla_lookup_rows_dropped", "geography", pq_edit(LTLA, lambda df: df.iloc[3:]),
@@ -323,6 +402,8 @@ CASES = [
          r"expected at least 0"),
     Case("gias_fsm_over_100", "schools", csv_edit(GIAS, cell("PercentageFSM", "150")),
          r"outside 0\.\.100"),
+    Case("gias_duplicate_urn", "schools", csv_edit(GIAS, dup_row(4)),
+         r"column 'URN'.*expected each key once"),
     Case("gias_html", "schools", write(GIAS, b"<html>moved</html>"), HTML_PAGE),
     Case("gias_cut_mid_line", "schools", cut_mid_line(GIAS), CUT),
     # local-authority proxies
