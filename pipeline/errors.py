@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+DATA_WARNING = "data warning: "  # a tolerated problem's log line (told from Dagster's own)
+
 
 class SourceError(ValueError):
     """A raw file is unusable; the message names the file, the column and the rows."""

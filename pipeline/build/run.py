@@ -26,6 +26,7 @@ from pipeline.build.versions import (
     vintage_fingerprints,
 )
 from pipeline.config import paths, settings
+from pipeline.errors import DATA_WARNING
 from pipeline.release.publish import PublishLocked, marts_lock
 
 
@@ -45,9 +46,10 @@ class _ProgressHandler(logging.Handler):
         ev = meta.get("dagster_event")
         now = time.monotonic()
         if ev is None:
-            if record.levelno >= logging.WARNING:
-                msg = meta.get("orig_message") or record.getMessage()
-                self.stream.write(f"[{now - self.t0:6.1f}s]  ! WARNING {msg}\n")
+            msg = str(meta.get("orig_message") or record.getMessage())
+            if record.levelno >= logging.WARNING and msg.startswith(DATA_WARNING):
+                self.stream.write(f"[{now - self.t0:6.1f}s]  ! WARNING "
+                                  f"{msg.removeprefix(DATA_WARNING)}\n")
                 self.stream.flush()
             return
         if self.quiet:
@@ -258,8 +260,9 @@ def materialised(result) -> list[str]:
 
 def run_warnings(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The warning lines a run logged (quarantines, fallbacks), in order."""
-    return [e.user_message for e in instance.all_logs(run_id)
-            if not e.is_dagster_event and e.level >= logging.WARNING]
+    return [e.user_message.removeprefix(DATA_WARNING) for e in instance.all_logs(run_id)
+            if not e.is_dagster_event and e.level >= logging.WARNING
+            and e.user_message.startswith(DATA_WARNING)]
 
 
 def _failures(result) -> list[str]:

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.errors import DATA_WARNING
 
 SQL_DIR = PROJECT_ROOT / "assets"
 
@@ -177,7 +178,7 @@ def warn(log, file: str | Path, problem: str, detail: str) -> None:
     """A tolerated problem (a quarantine, a fallback): one warning line naming the file, what
     happened and where the detail is. ``dedi build`` prints it (with ``--quiet`` too) and
     lists it in its closing summary; the Dagster UI shows it as a warning event."""
-    log.warning(f"{file}: {problem}; {detail}")
+    log.warning(f"{DATA_WARNING}{file}: {problem}; {detail}")
 
 
 def warn_quarantine(log, quarantine: pd.DataFrame) -> None:

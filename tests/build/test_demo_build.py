@@ -137,7 +137,7 @@ def test_failing_blocking_check_stops_publication(demo_build, tmp_path):
     assert not outcome.success
     msg = "\n".join(outcome.failures)
     assert "lookups_cover_file7" in msg
-    assert f"{f}: column 'lsoa21_code': 10 LSOA(s) of IoD File 7 missing" in msg
+    assert f"{f}: 10 LSOA(s) of IoD File 7 have no row here" in msg
     assert "stg_iod2025_expectations" not in msg  # File 7 is not blamed
     assert _fingerprint(dirs.marts) == before
 
@@ -192,9 +192,9 @@ def test_demo_index_marts(demo_build):
         assert sorted(lsoa[f"{c}_rank"]) == list(range(1, 321))
     assert (lsoa["dedi_rank_change"] == lsoa["imd_rank"] - lsoa["dedi_rank"]).all()
     assert (lsoa["dedi_rank_p05"] <= lsoa["dedi_rank_p95"]).all()
-    # 6 national indicators + NHS App (use) everywhere, plus a local proxy in 3 of 4 LAs
+    # 13 national indicators + NHS App (use) everywhere, plus a local proxy in 3 of 4 LAs
     # (the 4th LA's housing counts are partly suppressed)
-    assert lsoa["dx_indicator_count"].between(7, 8).all()
+    assert lsoa["dx_indicator_count"].between(14, 15).all()
     assert lsoa["dx_local_layer"].sum() > 200
     # DX is computed from published values only: where a local count was suppressed (1-9),
     # the proxy is blank in lsoa_indicators and did not reorder the LSOA

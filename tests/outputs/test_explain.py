@@ -19,7 +19,7 @@ def test_explain_recomputes_by_hand(demo_build):
         row = conn.execute("SELECT * FROM lsoa_index WHERE lsoa21_code = 'E01990005'").df().iloc[0]
         n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
     assert "data status SYNTHETIC" in text
-    for step in ("1. Raw values", "2. Normalise", "3. Sub-domains", "4. DX score",
+    for step in ("1. Raw values", "2. Normalise", "3. Routes", "4. DX score",
                  "5. Exponential transformation", "6. DEDI score", "7. Monte Carlo"):
         assert step in text
     # the printed contributions add up to the printed and published score

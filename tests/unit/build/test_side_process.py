@@ -31,9 +31,10 @@ def staging(demo_build, tmp_path):
     """A writable copy of the demo build's staging tables, with one broken copy of lsoa_index."""
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{demo_build.staging / 'staging.duckdb'}' AS s (READ_ONLY)")
-    for (t,) in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 's'"
-                             ).fetchall():
-        conn.execute(f'CREATE TABLE "{t}" AS SELECT * FROM s."{t}"')
+    for (t,) in conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 's' "
+                             "UNION ALL SELECT view_name FROM duckdb_views() WHERE "
+                             "database_name = 's' AND NOT internal").fetchall():
+        conn.execute(f'CREATE TABLE "{t}" AS SELECT * FROM s."{t}"')  # views as their rows
     conn.execute("CREATE TABLE broken AS SELECT * REPLACE (CASE WHEN lsoa21_code = "
                  "(SELECT min(lsoa21_code) FROM lsoa_index) THEN 11 ELSE dedi_decile END "
                  "AS dedi_decile) FROM lsoa_index")

@@ -31,7 +31,7 @@ def test_all_assets_checks_schedule_and_sensor():
             "stg_lsoa11_lsoa21", "int_connectivity_lsoa", "stg_gp_practices",
             "stg_gp_patients_lsoa", "stg_nhs_app_practice", "int_nhs_app_uptake_lsoa",
             "stg_census21_age65plus", "stg_census21_disability", "stg_census21_overcrowding",
-            "stg_census21_households", "stg_census21_children", "stg_census21_proficiency_msoa",
+            "stg_census21_households", "stg_census21_household_deprivation", "stg_census21_children", "stg_census21_proficiency_msoa",
             "stg_msoa21_names", "int_census_indicators", "stg_gias_schools",
             "int_school_fsm_lsoa", "stg_local_proxies", "int_local_proxy_rates",
             "lsoa_indicators", "int_lsoa_population", "int_imd2019_lsoa21",
