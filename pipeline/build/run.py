@@ -258,6 +258,15 @@ def materialised(result) -> list[str]:
     return out
 
 
+def explain_system_error(line: str) -> str:
+    """A system error a user can fix, said in one line with what to do (else ``line``)."""
+    if "No space left on device" in line or "Disk quota exceeded" in line:
+        return ("the disk is full (No space left on device) while writing the staging or "
+                "marts folder; free space there, or set DEDI_STAGING_DIR / DEDI_MARTS_DIR to a "
+                "disk with room, and build again (the published marts are unchanged)")
+    return line.strip().splitlines()[0] if line.strip() else line
+
+
 def run_warnings(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The warning lines a run logged (quarantines, fallbacks), in order."""
     return [e.user_message.removeprefix(DATA_WARNING) for e in instance.all_logs(run_id)
@@ -277,7 +286,7 @@ def _failures(result) -> list[str]:
             # (any of DEDI's own errors, pipeline/errors.py: the message is the line)
             line = re.sub(r"^(pipeline\.[\w.]*\.)?\w*(SourceError|SpecError|GuardError): ", "",
                           cause or msg)
-            failures.append(f"{ev.step_key}: {line}")
+            failures.append(f"{ev.step_key}: {explain_system_error(line)}")
         elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
             d = ev.event_specific_data
             detail = {k: v.value for k, v in d.metadata.items()}

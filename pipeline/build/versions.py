@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 
@@ -85,7 +86,8 @@ def folder_version(folder: Path) -> str:
     h = hashlib.sha256()
     files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
     for f in files:
-        h.update(f"{f.relative_to(folder)}\0{file_sha256(f)}\n".encode())
+        # os.fsencode: the name's bytes, whatever the encoding (no UnicodeEncodeError)
+        h.update(os.fsencode(f.relative_to(folder)) + f"\0{file_sha256(f)}\n".encode())
     return h.hexdigest() if files else "absent"
 
 

@@ -63,6 +63,14 @@ def _sample(files: list[Path], raw: Path) -> str:
     return ", ".join(names) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
+        return False
+    return True
+
+
 def require_buildable(raw: Path) -> RawDirState:
     """The raw folder's state, or :class:`RawDirError` if a build must not start from it."""
     s = inspect(raw)
@@ -73,6 +81,12 @@ def require_buildable(raw: Path) -> RawDirState:
     if s.kind == "empty":
         raise RawDirError(f"raw folder {raw} holds no data files. Download the official files "
                           "with `dedi fetch`, or write the synthetic demo with `dedi demo`")
+    odd = [f for f in s.synthetic + s.real if not _utf8(str(f.relative_to(raw)))]
+    if odd:
+        name = str(odd[0].relative_to(raw)).encode("utf-8", "surrogateescape")
+        raise RawDirError(f"raw folder {raw}: the file name {name!r} is not valid UTF-8 (a "
+                          "stray or badly copied file?); rename it or move it out of the raw "
+                          "folder")
     if s.kind == "mixed":
         raise RawDirError(
             f"raw folder {raw} mixes the synthetic demo ({_sample(s.synthetic, raw) or DEMO_MARKER}) "

@@ -36,7 +36,7 @@ from scipy.special import ndtri
 
 from pipeline.method import imd
 from pipeline.method.imd import decile, exponential_transform, normalise_rank
-from pipeline.method.spec import AGGREGATIONS, double_counts
+from pipeline.method.spec import AGGREGATIONS, SpecError, double_counts
 
 METHODS = ("normal_scores", "ranks", "zscores")
 
@@ -86,6 +86,9 @@ def resolve_structure(spec: dict, present: set[str]) -> DxStructure:
         raise ValueError("no national DX indicator has data (supply at least one of "
                          f"{sorted(k for k, v in cfg['indicators'].items() if not v.get('local'))})")
     total = sum(raw.values())
+    if total <= 0:
+        raise SpecError(f"dx.subdomains: the routes with data ({', '.join(raw)}) all have "
+                        "weight 0; give one of them a positive weight")
     return DxStructure(national + local, sub_of, {s: w / total for s, w in raw.items()}, local,
                        float(cfg.get("local_layer", {}).get("weight", 0.0)) if local else 0.0,
                        min(int(cfg.get("min_indicators", 1)), len(national)), dropped)

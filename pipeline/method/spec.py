@@ -146,6 +146,9 @@ def validate_spec(spec: dict[str, Any], known_columns: set[str] | None = None,
         if not isinstance(sd, dict) or not _is_number(sd.get("weight")) or sd["weight"] < 0:
             fail(f"dx.subdomains.{name}.weight must be a non-negative number, got "
                  f"{_describe(sd.get('weight') if isinstance(sd, dict) else sd)}")
+    if sum(sd["weight"] for sd in subs.values()) <= 0:
+        fail("dx.subdomains: every route weight is 0; give at least one route a positive "
+             "weight")
     if spec["dx"].get("variant", "full_risk") not in VARIANTS:
         fail(f"dx.variant must be one of {VARIANTS}, got {spec['dx'].get('variant')!r}")
     lw = (spec["dx"].get("local_layer") or {}).get("weight", 0)
