@@ -149,6 +149,17 @@ def stage_ofcom_coverage(conn, paths: list[Path], table: str) -> dict[str, objec
             conn.execute(f"DROP TABLE {raw}")
         total, distinct = conn.execute(f"SELECT count(*), count(DISTINCT postcode) FROM {table}"
                                        ).fetchone()
+        if total != distinct:  # a postcode in two rows: the same values, or refused
+            clash = conn.execute(
+                f"SELECT postcode, list(DISTINCT source_file ORDER BY source_file) FROM {table} "
+                f"GROUP BY postcode HAVING count(DISTINCT row({', '.join(OFCOM_NUMERIC)})) > 1 "
+                "ORDER BY postcode LIMIT 3").fetchall()
+            if clash:
+                pc, where = clash[0]
+                raise SourceError(where[0], f"column 'postcode': {pc} has two rows with "
+                                  f"different coverage values (in {', '.join(where)}); "
+                                  "expected one row per postcode: correct or remove one "
+                                  "(DEDI will not pick one)")
         if total != distinct or conn.execute(f"SELECT count(*) FROM {table} WHERE postcode IS "
                                              "NULL").fetchone()[0]:
             conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} WHERE "

@@ -19,7 +19,7 @@ from pipeline.sources.common import (
     map_headers,
     read_table,
 )
-from pipeline.sources.guards import LAT, LON
+from pipeline.sources.guards import LAT, LON, check_one_value
 
 TOPIC = "geography"
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
@@ -118,6 +118,9 @@ def read_lsoa_ltla(path: Path) -> pd.DataFrame:
     """LSOA21 -> ward24 -> LTLA24 (best fit), England rows only."""
     df = map_headers(read_table(path), LSOA_LTLA_MAP,
                      ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name"], path)
+    for key, value in (("ltla24_code", "ltla24_name"), ("ward24_code", "ward24_name")):
+        if key in df and value in df:
+            check_one_value(df, key, value, path)
     return _england(df, path)
 
 
@@ -125,6 +128,8 @@ def read_lsoa_icb(path: Path) -> pd.DataFrame:
     """LSOA21 -> sub-ICB location -> ICB (2024), England."""
     df = map_headers(read_table(path), LSOA_ICB_MAP,
                      ["lsoa21_code", "sicbl24_code", "icb24_code", "icb24_name"], path)
+    check_one_value(df, "icb24_code", "icb24_name", path)
+    check_one_value(df, "sicbl24_code", "icb24_code", path)  # a sub-ICB lies in one ICB
     return _england(df, path)
 
 
@@ -135,6 +140,7 @@ def read_ltla_region(path: Path) -> pd.DataFrame:
     if df["ltla24_code"].duplicated().any():
         dup = df.loc[df["ltla24_code"].duplicated(), "ltla24_code"].head(5).tolist()
         raise SourceError(path, f"column 'ltla24_code': duplicated LTLA code(s) {dup}")
+    check_one_value(df, "region_code", "region_name", path)
     return df.reset_index(drop=True)
 
 

@@ -193,6 +193,20 @@ def check_unique(df: pd.DataFrame, keys: list[str], path: Path | str) -> None:
              "remove the duplicated rows (DEDI will not guess which one is right)")
 
 
+def check_one_value(df: pd.DataFrame, key: str, value: str, path: Path | str) -> None:
+    """Every ``key`` has one ``value`` (e.g. one name per LTLA code): two rows of a key that
+    disagree are refused by name, never one of them kept silently."""
+    n = df.groupby(key, sort=True)[value].nunique(dropna=False)
+    bad = n.index[n > 1]
+    if len(bad):
+        k = bad[0]
+        rows = df[key] == k
+        vals = sorted(df.loc[rows, value].astype(str).unique())
+        raise SourceError(path, f"column '{value}': {key} {k} has {len(vals)} different values "
+                          f"{vals} at file row(s) {_rows(rows)} ({len(bad)} {key}(s) in all); "
+                          f"expected one per {key}: correct the file (DEDI will not pick one)")
+
+
 def check_coordinates(df: pd.DataFrame, x: str, y: str, path: Path | str, crs: str,
                       labels: tuple[str, str] | None = None) -> None:
     """Points lie in England in the declared CRS (EPSG:27700 metres or EPSG:4326 degrees);

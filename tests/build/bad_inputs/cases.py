@@ -249,6 +249,20 @@ def empty_first(gdf):
     return gdf.set_geometry(geom, crs=gdf.crs)
 
 
+def ofcom_postcode_twice(raw: Path) -> None:
+    """The first postcode of the XS file again in the XT file, with another coverage value."""
+    src = raw / OFCOM
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    xs, xt = sorted(members)
+    first = members[xs].decode().splitlines()[1].split(",")
+    first[8] = "55.5"  # % of premises unable to receive 10 Mbit/s
+    members[xt] = members[xt].rstrip(b"\n") + ("\n" + ",".join(first) + "\n").encode()
+    with zipfile.ZipFile(src, "w") as z:
+        for n, b in members.items():
+            z.writestr(n, b)
+
+
 def census_part_above_total(df: pd.DataFrame) -> pd.DataFrame:
     df["aged_85_plus"] = df["aged_85_plus"].astype(float)
     df.loc[0, "aged_85_plus"] = float(df.loc[0, "total"]) + 1
@@ -321,6 +335,13 @@ CASES = [
     Case("region_lookup_garbage", "geography", write(REGION, b"PAR1 not really parquet"),
          NOT_PARQUET),
     Case("boundaries_corrupt", "geography", corrupt(BOUNDS), NOT_PARQUET),
+    # one key, two values: refused by name
+    Case("ltla_code_with_two_names", "geography", pq_edit(LTLA, lambda df: cell(
+        next(c for c in df.columns if c.upper().startswith("LAD24NM") or c == "ltla24_name"),
+        "Somewhere Else", 0)(df)), r"has 2 different values \['Somewhere Else'"),
+    Case("region_code_with_two_names", "geography", pq_edit(REGION, lambda df: cell(
+        next(c for c in df.columns if c.startswith("region") and c.endswith("name")),
+        "Another Region", 0)(df)), r"has 2 different values"),
     # damaged boundaries are named before a local file placed on them is blamed
     Case("boundaries_missing_polygons", "geography", geo_edit(BOUNDS, lambda df: df.iloc[3:]),
          r"boundaries_lsoa21\.parquet: 3 LSOA\(s\) of IoD File 7 have no boundary"),
@@ -358,6 +379,9 @@ CASES = [
     Case("tenure_empty", "census", write(TENURE, b""), EMPTY),
     # connectivity: Ofcom zip and the postcode directory
     Case("ofcom_zip_cut", "connectivity", corrupt(OFCOM), NOT_ZIP),
+    Case("ofcom_postcode_twice_different_values", "connectivity", ofcom_postcode_twice,
+         r"column 'postcode': XS1 ?1AA has two rows with different coverage values",
+         "202601_fixed_postcode_coverage_r01"),
     Case("ofcom_zip_empty", "connectivity", write(OFCOM, b""), EMPTY),
     Case("onspd_html", "connectivity", write(ONSPD, b"<!doctype html><title>x</title>"),
          HTML_PAGE),
