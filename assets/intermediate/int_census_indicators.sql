@@ -8,18 +8,19 @@
 -- which gives every LSOA its MSOA's rate.
 SELECT
     geo.lsoa21_code,
-    100.0 * (age.aged_65 + age.aged_66_69 + age.aged_70_74 + age.aged_75_79 + age.aged_80_84
-             + age.aged_85_plus) / nullif(age.total, 0) AS pct_aged_65plus,
-    100.0 * (age.aged_70_74 + age.aged_75_79 + age.aged_80_84 + age.aged_85_plus)
-        / nullif(age.total, 0) AS pct_aged_70plus,
-    100.0 * (age.aged_75_79 + age.aged_80_84 + age.aged_85_plus)
-        / nullif(age.total, 0) AS pct_aged_75plus,
-    100.0 * hh.social_rented / nullif(hh.households, 0) AS pct_households_social_rented,
-    100.0 * dis."Disabled under the Equality Act" / nullif(dis.total, 0) AS pct_disabled,
-    100.0 * (crowd."-1 (overcrowded)" + crowd."-2 or less (overcrowded)")
-        / nullif(crowd.total, 0) AS pct_households_overcrowded,
-    100.0 * dep.deprived_2plus / nullif(dep.households, 0) AS pct_households_deprived_2plus,
-    100.0 * prof.cannot_speak_english_well / nullif(prof.residents, 0)
+    -- published_rate (assets/macros/disclosure.sql): 100 x num / den, NULL when den is small
+    published_rate(age.aged_65 + age.aged_66_69 + age.aged_70_74 + age.aged_75_79
+                   + age.aged_80_84 + age.aged_85_plus, age.total) AS pct_aged_65plus,
+    published_rate(age.aged_70_74 + age.aged_75_79 + age.aged_80_84 + age.aged_85_plus,
+                   age.total) AS pct_aged_70plus,
+    published_rate(age.aged_75_79 + age.aged_80_84 + age.aged_85_plus,
+                   age.total) AS pct_aged_75plus,
+    published_rate(hh.social_rented, hh.households) AS pct_households_social_rented,
+    published_rate(dis."Disabled under the Equality Act", dis.total) AS pct_disabled,
+    published_rate(crowd."-1 (overcrowded)" + crowd."-2 or less (overcrowded)",
+                   crowd.total) AS pct_households_overcrowded,
+    published_rate(dep.deprived_2plus, dep.households) AS pct_households_deprived_2plus,
+    published_rate(prof.cannot_speak_english_well, prof.residents)
         AS pct_cannot_speak_english_well,
     msoa.msoa21_code
 FROM int_lsoa_geography AS geo

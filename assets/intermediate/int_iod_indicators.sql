@@ -19,10 +19,13 @@
 -- LSOAs with no File 8 row, or a suppressed IDAOPI numerator, stay missing (never zero).
 SELECT
     pop.lsoa21_code,
-    100.0 * iod.income_score AS income_deprived_pct,
-    100.0 * iod.employment_score AS employment_deprived_pct,
+    -- a rate over a small population would give the population back: NULL, as it is
+    CASE WHEN is_small_count(pop.population) THEN NULL ELSE 100.0 * iod.income_score END
+        AS income_deprived_pct,
+    CASE WHEN is_small_count(pop.population) THEN NULL ELSE 100.0 * iod.employment_score END
+        AS employment_deprived_pct,
     100.0 * f8.adult_skills_english AS adult_skills_english_pct,
-    100.0 * f8.idaopi_numerator / nullif(pop.population, 0) AS pct_older_income_deprived,
+    published_rate(f8.idaopi_numerator, pop.population) AS pct_older_income_deprived,
     f8.broadband_speeds,
     f8.cidr
 FROM int_lsoa_population AS pop

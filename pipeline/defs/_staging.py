@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, settings
 from pipeline.errors import DATA_WARNING
 
 SQL_DIR = PROJECT_ROOT / "assets"
@@ -64,7 +64,9 @@ def run_sql_model(conn, name: str, view: bool = False) -> int:
     """Materialise ``assets/<layer>/<name>.sql`` as table (or view) ``name``; returns its row
     count."""
     sql = model_file(name).read_text(encoding="utf-8")
-    for macros in sorted((SQL_DIR / "macros").glob("*.sql")):  # the rules models share
+    # the rules models share, and their one parameter: the disclosure threshold
+    conn.execute(f"SET VARIABLE min_count = {int(settings()['suppression']['min_count'])}")
+    for macros in sorted((SQL_DIR / "macros").glob("*.sql")):
         conn.execute(macros.read_text(encoding="utf-8"))
     conn.execute(f'CREATE OR REPLACE {"VIEW" if view else "TABLE"} "{name}" AS {sql}')
     return conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]

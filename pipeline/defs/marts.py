@@ -119,31 +119,23 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols]
 
 
-def _min_count() -> int:
-    return int(settings()["suppression"]["min_count"])
-
-
 nhs_app_uptake_history = sql_model_asset(
     "nhs_app_uptake_history", GROUP, ["int_nhs_app_uptake_lsoa_monthly"],
     "NHS App uptake per LSOA 2021 and month, every month supplied (small counts suppressed)",
-    {"months": "SELECT count(DISTINCT month) FROM nhs_app_uptake_history"},
-    variables={"min_count": _min_count})
+    {"months": "SELECT count(DISTINCT month) FROM nhs_app_uptake_history"})
 nhs_app_practice_history = sql_model_asset(
     "nhs_app_practice_history", GROUP, ["stg_nhs_app_practice_monthly", "stg_nhs_app_practice"],
     "NHS App registrations by GP practice and month, every month supplied (small counts "
-    "suppressed)", {"months": "SELECT count(DISTINCT month) FROM nhs_app_practice_history"},
-    variables={"min_count": _min_count})
+    "suppressed)", {"months": "SELECT count(DISTINCT month) FROM nhs_app_practice_history"})
 
 local_proxy_history = sql_model_asset(
     "local_proxy_history", GROUP, ["int_local_proxy_rates"],
     "Local proxies per LSOA for every period a file carries (small counts suppressed)",
-    {"periods": "SELECT count(DISTINCT period) FROM local_proxy_history"},
-    variables={"min_count": _min_count})
+    {"periods": "SELECT count(DISTINCT period) FROM local_proxy_history"})
 gp_practice_profile = sql_model_asset(
     "gp_practice_profile", GROUP, [lsoa_index, "stg_gp_patients_lsoa", "int_lsoa_geography"],
     "Where each GP practice's patients live: ICB, region, rural share, patient-weighted DX and "
-    "DEDI (for matching practices in dedi evaluate)",
-    variables={"min_count": _min_count})
+    "DEDI (for matching practices in dedi evaluate)")
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},

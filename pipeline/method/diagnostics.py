@@ -164,7 +164,13 @@ def design_diagnostics(frame: pd.DataFrame, spec: dict, domain_scores: pd.DataFr
         for variant in VARIANTS:
             s = copy.deepcopy(spec)
             s["dx"].update(aggregation=aggregation, variant=variant)
-            res = dx_domain(frame, s, frame["_ltla"], frame["_population"], constant)
+            try:
+                res = dx_domain(frame, s, frame["_ltla"], frame["_population"], constant)
+            except ValueError as exc:  # e.g. too few indicators for some LSOAs in this design
+                out.append(pd.DataFrame([{"diagnostic": "design_not_computed", "item": "dx",
+                                          "other": str(exc), "value": np.nan, "flag": True,
+                                          "variant": variant_label(s)}]))
+                continue
             out.append(variant_diagnostics(res, s, domain_scores, frame["_ltla_name"],
                                            frame["_population"]))
     return out

@@ -60,3 +60,61 @@ def test_published_area_totals_are_sums_of_published_lsoas(demo_build):
         area = c.execute("SELECT * FROM area_summary").df()
     rec = _attack(lsoa, area)
     assert len(rec) == 6 and (rec["recovered"].abs() < 1e-6).all()
+
+
+def test_rates_with_public_inputs_recover_nothing(demo_build, tmp_path):
+    """Both routes by which published rates and the public inputs DEDI reads gave back a
+    suppressed count: a population of 7 from pct_older_income_deprived and the public File 8
+    IDAOPI numerator; a practice's 6 NHS App registrations from the LSOA uptakes, list sizes
+    and the public patients-by-LSOA file."""
+    import shutil
+
+    from tests.build.bad_inputs.cases import APP, F7, F8, PATIENTS
+    from tests.conftest import BuildDirs, build
+
+    raw = tmp_path / "raw"
+    shutil.copytree(demo_build.raw, raw)
+    f7 = pd.read_csv(raw / F7, dtype=str, keep_default_na=False)
+    target = f7.loc[5, "LSOA code (2021)"]
+    f7.loc[5, "Total population: mid 2022"] = "7"
+    f7.to_csv(raw / F7, index=False)
+    app = pd.read_csv(raw / APP, dtype=str)
+    patients = pd.read_csv(raw / PATIENTS, dtype=str)
+    reach = patients.groupby("PRACTICE_CODE")["LSOA_CODE"].nunique()
+    practice = reach[reach.index.isin(app["practice_code"])].idxmin()  # serves fewest LSOAs
+    row = app.index[app["practice_code"] == practice][0]
+    app.loc[row, ["registrations", "p9_registrations", "logins"]] = ["6", "3", "6"]
+    app.to_csv(raw / APP, index=False)
+    dirs = BuildDirs(raw, tmp_path / "staging", tmp_path / "marts")
+    out = build(dirs)
+    assert out.success, out.failures
+    threshold = 10
+    with duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True) as c:
+        ind = c.execute("SELECT * FROM lsoa_indicators").df().set_index("lsoa21_code")
+        pop = c.execute("SELECT lsoa21_code, population FROM lsoa_index").df().set_index(
+            "lsoa21_code")["population"]
+        month = c.execute("SELECT max(month) FROM nhs_app_practice_history").fetchone()[0]
+        prac = c.execute("SELECT * FROM nhs_app_practice_history WHERE month = ?",
+                         [month]).df().set_index("practice_code")
+        hist = c.execute("SELECT lsoa21_code, nhs_app_uptake_pct FROM nhs_app_uptake_history "
+                         "WHERE month = ?", [month]).df().set_index("lsoa21_code")
+    # route 1: population = 100 x public numerator / published rate
+    f8 = pd.read_csv(raw / F8, dtype=str).set_index("LSOA code (2021)")
+    numerator = pd.to_numeric(f8["Income Deprivation Affecting Older People Index (IDAOPI) "
+                                 "numerator"], errors="coerce")
+    recovered = 100 * numerator.reindex(ind.index) / ind["pct_older_income_deprived"]
+    assert pd.isna(pop[target])  # the count itself is suppressed ...
+    assert pd.isna(recovered[target])  # ... and so is the rate that would give it back
+    small = recovered[(recovered.round(6) >= 1) & (recovered.round(6) < threshold)]
+    assert small.empty, small
+    assert pd.isna(ind.loc[target, "income_deprived_pct"])  # a rate over that population
+    # route 2: the practice appears in no published LSOA uptake, so no linear system built on
+    # the public patients file can solve for its registrations
+    served = patients.loc[patients["PRACTICE_CODE"] == practice, "LSOA_CODE"].unique()
+    assert len(served) > 0
+    assert ind.loc[served, "nhs_app_non_uptake_pct"].isna().all()
+    assert hist.loc[served, "nhs_app_uptake_pct"].isna().all()
+    assert pd.isna(prac.loc[practice, "registrations"])
+    assert pd.isna(prac.loc[practice, "nhs_app_uptake_pct"])
+    others = ind.index.difference(served)
+    assert ind.loc[others, "nhs_app_non_uptake_pct"].notna().mean() > 0.8  # the rest publish
