@@ -33,7 +33,8 @@ SETTINGS: dict[str, Any] = {
     "validation": _leaves("references"),
     "raw_checks": {"max_share_outside": _LEAF, "max_share_unmatched": _LEAF,
                    "quarantine": _leaves("local_proxies")},
-    "fetch": _leaves("read_timeout_seconds", "deadline_seconds"),
+    "fetch": _leaves("read_timeout_seconds", "min_kb_per_second", "deadline_floor_seconds",
+                     "deadline_seconds"),
     "publish": _leaves("keep_releases", "prune_grace_seconds"),
     "scale_out": _leaves("local_by_la", "workers", "storage"),
     "duckdb": {ANY: _LEAF},  # any DuckDB configuration option, passed through

@@ -70,9 +70,21 @@ def _open(url: str, timeout: float, attempts: int = 3):
     raise FetchError(f"{url}: {last}")
 
 
-def _stream(url: str, part: Path, timeout: float, deadline: float) -> tuple[str, int, str]:
+def deadline_for(expected_bytes: int | None, cfg: dict) -> float:
+    """The limit of a whole download: ``deadline_floor_seconds`` plus the time the expected
+    size takes at ``min_kb_per_second`` when the server says the size, else
+    ``deadline_seconds`` (settings.yaml ``fetch``)."""
+    if expected_bytes:
+        return float(cfg["deadline_floor_seconds"]) + expected_bytes / (
+            1000.0 * float(cfg["min_kb_per_second"]))
+    return float(cfg["deadline_seconds"])
+
+
+def _stream(url: str, part: Path, timeout: float, deadline: float | None
+            ) -> tuple[str, int, str]:
     """Stream ``url`` into ``part``; returns (sha256, bytes, Content-Type). ``timeout`` is the
-    inactivity limit of every read, ``deadline`` (seconds) the limit of the whole download."""
+    inactivity limit of every read, ``deadline`` (seconds) the limit of the whole download
+    (None: scaled to the size the server announces, :func:`deadline_for`)."""
     h = hashlib.sha256()
     size = 0
     start = time.monotonic()
@@ -80,6 +92,8 @@ def _stream(url: str, part: Path, timeout: float, deadline: float) -> tuple[str,
         expected = resp.headers.get("Content-Length")
         expected_n = int(expected) if expected and expected.isdigit() else None
         ctype = resp.headers.get("Content-Type", "")
+        if deadline is None:
+            deadline = deadline_for(expected_n, settings()["fetch"])
         last_report = start
         try:
             while block := resp.read1(1 << 16):  # returns what has arrived: deadline checked
@@ -89,8 +103,9 @@ def _stream(url: str, part: Path, timeout: float, deadline: float) -> tuple[str,
                 now = time.monotonic()
                 if now - start > deadline:
                     raise FetchError(f"{url}: download took longer than {deadline:.0f} s "
-                                     f"({size:,} bytes so far); the server is too slow - try "
-                                     "again later or raise fetch.deadline_seconds")
+                                     f"({size:,} bytes so far, slower than "
+                                     f"fetch.min_kb_per_second); the server is too slow - try "
+                                     "again later, or lower fetch.min_kb_per_second")
                 if now - last_report > 2:
                     total = f" of {expected_n / 1e6:.1f}" if expected_n else ""
                     print(f"    {size / 1e6:.1f}{total} MB", file=sys.stderr)
@@ -233,8 +248,7 @@ def fetch_one(spec: FetchSpec, raw_dir: Path, base_url: str | None = None,
     zipped sources). Nothing is installed unless the download is complete, of the right
     format, matches a pinned sha256 and (for zips) holds the member to extract."""
     cfg = settings().get("fetch", {})
-    timeout = timeout or cfg.get("read_timeout_seconds", 60)
-    deadline = deadline or cfg.get("deadline_seconds", 3600)
+    timeout = timeout or cfg["read_timeout_seconds"]
     target = raw_dir / spec.target
     member = spec.extra.get("extract")
     out = target.parent / member if member else target

@@ -25,7 +25,9 @@ def _lookup_features(geometry: bool) -> list[dict]:
                  "WD24CD": f"{country}05{i // 5:06d}", "WD24NM": f"Ward {i // 5}",
                  "LAD24CD": f"{country}0{'6' if country == 'E' else '6'}{i // 100:06d}",
                  "LAD24NM": f"LA {i // 100}", "ObjectId": i + 1}
-        geom = {"type": "Polygon", "coordinates": [[[i, 0], [i + 1, 0], [i + 1, 1], [i, 0]]]}
+        x, y = -2 + (i % 100) * 0.01, 52 + (i // 100) * 0.01  # small triangles in England
+        geom = {"type": "Polygon",
+                "coordinates": [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y]]]}
         feats.append({"type": "Feature", "properties": props, "geometry": geom if geometry else None})
     return feats
 
@@ -240,6 +242,30 @@ def test_trickling_server_hits_the_deadline(server, tmp_path):
     with pytest.raises(FetchError, match="longer than 2 s"):
         fetch_one(spec, tmp_path, timeout=5, deadline=2)
     _nothing_installed(tmp_path)
+
+
+def test_the_default_deadline_scales_with_the_announced_size(server, tmp_path, monkeypatch):
+    """No deadline given: the floor plus the announced size at fetch.min_kb_per_second (here
+    1 s + 1,000 bytes at 1 kB/s = 2 s), not an hour; with no size, fetch.deadline_seconds."""
+    import yaml
+
+    from pipeline.config import SETTINGS_FILE
+    from pipeline.inputs.fetch import deadline_for
+
+    cfg = yaml.safe_load(SETTINGS_FILE.read_text())
+    assert deadline_for(250_000_000, cfg["fetch"]) == pytest.approx(60 + 5000)  # 250 MB
+    assert deadline_for(None, cfg["fetch"]) == 900
+    cfg["fetch"].update(deadline_floor_seconds=1, min_kb_per_second=1)
+    f = tmp_path / "cfg" / "settings.yaml"
+    f.parent.mkdir()
+    f.write_text(yaml.safe_dump(cfg))
+    monkeypatch.setenv("DEDI_SETTINGS", str(f))
+    spec = FetchSpec(source="x", url=f"{server}/trickle.csv", target="iod/slow.csv")
+    t0 = time.monotonic()
+    with pytest.raises(FetchError, match=r"longer than 2 s .*slower than fetch.min_kb_per_second"):
+        fetch_one(spec, tmp_path / "raw")
+    assert time.monotonic() - t0 < 10
+    _nothing_installed(tmp_path / "raw")
 
 
 def test_truncation_without_content_length_is_detected(server, tmp_path):
