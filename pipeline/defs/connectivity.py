@@ -14,6 +14,7 @@ from pipeline.defs._staging import (
     forget_sources,
     read_table,
     run_sql_model,
+    source_files,
     stage_absent,
     stamp_provenance,
     warn,
@@ -136,16 +137,18 @@ def _warn_fallback(log, conn, n_ofcom: int, n_pcd: int, primary: str,
     """Ofcom files were supplied but some (or all) LSOAs fell back to another source."""
     if not n_ofcom:
         return  # no Ofcom file: File 8 is the primary source, nothing fell back
-    files = "; ".join(r[0] for r in conn.execute(
-        "SELECT DISTINCT source_file FROM stg_ofcom_postcode_coverage ORDER BY 1").fetchall())
+    files = source_files(conn, ["stg_ofcom_postcode_coverage"]).get(
+        "stg_ofcom_postcode_coverage", "the Ofcom postcode coverage files")
     fell = int(source.ne(OFCOM_SOURCE).sum())
     if not n_pcd:
         warn(log, files, f"Ofcom postcode coverage supplied but no ONS Postcode Directory "
              f"(geography/) to place it: all {fell:,} LSOAs use {primary}",
              "lsoa_indicators.connectivity_source says which source each LSOA used")
     elif fell:
+        pcd = source_files(conn, ["stg_postcode_directory"]).get("stg_postcode_directory")
         warn(log, files, f"{fell:,} of {len(source):,} LSOAs got no Ofcom value (postcodes "
-             "not in the ONS Postcode Directory, or no premises) and use a fallback source",
+             f"not in the ONS Postcode Directory {pcd}, or no premises) and use a fallback "
+             "source",
              "lsoa_indicators.connectivity_source says which source each LSOA used")
 
 

@@ -146,3 +146,26 @@ def test_quarantine_can_block(demo_build, tmp_path, monkeypatch):
     assert not out.success
     assert any("1 row(s) quarantined, e.g. file row 2: negative count" in f
                for f in out.failures), out.failures
+
+
+def test_a_damaged_postcode_directory_falls_back_with_a_warning(demo_build, tmp_path):
+    """Ofcom postcodes that the ONS Postcode Directory no longer holds: the LSOAs fall back to
+    IoD File 8 connectivity, and the build says so in a warning naming the Ofcom file."""
+    from tests.build.bad_inputs.cases import OFCOM, ONSPD
+
+    raw = _raw(demo_build, tmp_path)
+    pcd = pd.read_csv(raw / ONSPD, dtype=str, keep_default_na=False)
+    for col in [c for c in pcd.columns if c.lower() in ("pcds", "pcd", "pcd2", "pcd7", "pcd8")]:
+        pcd[col] = "ZZ" + pcd[col].str[2:]  # every postcode moved where Ofcom has none
+    pcd.to_csv(raw / ONSPD, index=False)
+    for f in (raw / "local").glob("*/english_second_language.*"):  # records by postcode
+        f.unlink()  # (they would stop the build: tested by local_records_unknown_postcodes)
+    dirs = BuildDirs(raw, tmp_path / "staging", tmp_path / "marts")
+    out = build(dirs)
+    assert out.success, out.failures
+    lines = [w for w in out.warnings if OFCOM.split("/")[-1] in w
+             and "got no Ofcom value" in w and "connectivity_source" in w]
+    assert lines, out.warnings
+    with duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True) as con:
+        used = con.execute("SELECT DISTINCT connectivity_source FROM lsoa_indicators").fetchall()
+    assert all(u[0].startswith("IoD 2025") for u in used)
