@@ -219,7 +219,7 @@
     const m = data.method;
     let html = slider("w", "DX weight w in DEDI", state.weights.dx_weight, 0.5, 0.01, "sub-0");
     const agg = (a, label) => `<option value="${a}"${state.weights.aggregation === a ? " selected" : ""}>${label}</option>`;
-    html += `<div class="slider sub-0"><label for="aggregation"><span>Routes combined</span></label><select id="aggregation">${agg("exponential", "exponential (IoD: one route is not cancelled by another)")}${agg("linear", "linear (weighted mean)")}</select></div>`;
+    html += `<div class="slider sub-0"><label for="aggregation"><span>Routes combined</span></label><select id="aggregation" title="exponential: each route ranked and transformed as the IoD transforms its domains, so one route is not cancelled by another; linear: the weighted mean">${agg("exponential", "exponential (IoD)")}${agg("linear", "linear (mean)")}</select></div>`;
     Object.keys(m.subdomains).forEach((s) => {
       html += slider(`sd.${s}`, `Route: ${s.replace("_", " ")}`, state.weights.subdomains[s], 1, 0.05, "sub-0");
       m.indicators.filter((i) => i.subdomain === s).forEach((i) => { html += slider(`in.${i.name}`, i.label, state.weights.indicators[i.name], 3, 0.25, "ind"); });
