@@ -38,5 +38,9 @@ class WarehouseError(RuntimeError):
     """No published marts where they were looked for (the message says what to run)."""
 
 
+class HubsError(ValueError):
+    """Bad input to ``dedi hubs``: one line naming the file or option, the row and what to do."""
+
+
 class EvaluateError(ValueError):
     """Bad input to ``dedi evaluate``: one line naming the file, column and rows."""

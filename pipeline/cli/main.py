@@ -219,6 +219,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hubs(args: argparse.Namespace) -> int:
+    from pipeline.outputs.hubs import HubsRequest, write_hubs
+
+    req = HubsRequest(area=args.area, k=args.k, radius_km=args.radius_km,
+                      candidates=args.candidates, existing=args.existing, demand=args.demand,
+                      name=args.name, scenario=args.scenario)
+    folder = write_hubs(req)
+    curve = json.loads((folder / "hub_curve.json").read_text(encoding="utf-8"))
+    last = curve[-1]
+    print(f"{last['k']} hub(s) bring {last['covered_demand']:,.0f} demand within reach "
+          f"({100 * last['covered_share']:.1f}% of the area's); "
+          + ("proven optimal" if all(c["proven_optimal"] for c in curve) else
+             "NOT proven optimal (time limit reached; see the report)"))
+    print(f"wrote {folder}/report.html, hub_sites, hub_coverage, hub_curve (hubs.duckdb, "
+          f"parquet, json) and interventions.csv")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pipeline.outputs.scenarios import compare, format_comparison
 
@@ -265,6 +283,8 @@ COMMANDS = {
     "explain": "print the audit trail behind one LSOA's DX and DEDI rank",
     "evaluate": "did an intervention move an outcome? difference-in-differences against "
                 "matched comparison units, with an HTML report",
+    "hubs": "where to put k digital health hubs: the sites that bring the most high-risk "
+            "residents within reach (exact maximal covering), with a report",
     "compare-scenarios": "list LSOAs and areas whose DEDI decile differs between two scenarios",
     "rollback": "point current back at the previous release (undo the last publication)",
     "docs": "regenerate docs/data_dictionary.md and the README asset table",
@@ -381,6 +401,22 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--draws", type=int, help="bootstrap draws (default settings.yaml, 999)")
     ev.add_argument("--open", action="store_true", help="open the report in the browser")
     scenario(ev)
+    h = add("hubs", _cmd_hubs)
+    h.add_argument("--area", default="england", help="icb24:CODE, ltla24:CODE, region:CODE or "
+                   "england (default)")
+    h.add_argument("--k", type=int, default=10, help="number of hubs, existing ones included "
+                   "(default 10)")
+    h.add_argument("--radius-km", type=float, default=2.0, help="straight-line reach in km "
+                   "(default 2)")
+    h.add_argument("--candidates", default="lsoa", help="lsoa (every LSOA's point, default), "
+                   "schools (open GIAS schools), or a venues CSV: site_id, name, type and "
+                   "easting/northing, lat/lon or postcode")
+    h.add_argument("--existing", help="a venues CSV of hubs already open (always chosen)")
+    h.add_argument("--demand", default="dx-deciles:1-3", help="dx-deciles:A-B (residents of "
+                   "those national DX deciles, default 1-3), dx-weighted, or a numeric column "
+                   "of lsoa_index")
+    h.add_argument("--name", help="output folder under <marts>/hubs/ (default from the options)")
+    scenario(h)
     c = add("compare-scenarios", _cmd_compare)
     c.add_argument("a", help="scenario name, or 'current' for the live marts")
     c.add_argument("b", help="scenario name, or 'current'")
@@ -399,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dedi`` console script: user mistakes print one line, not a trace."""
     from pipeline.errors import (
         EvaluateError,
+        HubsError,
         SettingsError,
         SourceError,
         SpecError,
@@ -415,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # --raw-dir / --scenario set these for this command only (callers may be in-process)
         return args.func(args)
     except (WarehouseError, SpecError, SettingsError, SourceError, LookupError,
-            EvaluateError) as exc:
+            EvaluateError, HubsError) as exc:
         msg = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
         print(f"dedi {args.cmd}: {msg}", file=sys.stderr)
         return 2

@@ -354,8 +354,7 @@ CASES = [
     Case("ltla_lookup_missing_column", "geography", pq_edit(LTLA, drop_col("lsoa21_code")),
          r"missing required column"),
     Case("ltla_lookup_rows_dropped", "geography", pq_edit(LTLA, lambda df: df.iloc[3:]),
-         r"lookup_lsoa21_ward24_ltla24\.parquet: column 'lsoa21_code': 3 LSOA\(s\) of IoD "
-         r"File 7 missing"),
+         r"lookup_lsoa21_ward24_ltla24\.parquet: 3 LSOA\(s\) of IoD File 7 have no row here"),
     Case("icb_lookup_duplicate_lsoa", "geography", pq_edit(ICB, dup_row(0)), r"duplicated"),
     # Census 2021
     Case("age65_negative", "census", pq_edit(AGE65, cell("aged_70_74", -3)),

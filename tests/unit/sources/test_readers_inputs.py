@@ -207,6 +207,9 @@ def test_records_easting_northing_reports_outside(tmp_path):
     counts, rep = local_proxies.count_records(duckdb.connect(), f, _la_polygons(), "E08000015")
     assert counts.set_index("lsoa21_code")["count"].to_dict() == {
         "E01000001": 2, "E01000002": 1, "E01000003": 1}
+    assert rep.pop("dropped") == [(6, "in another LA (E08000014)"),  # file rows, quarantined
+                                  (7, "outside every LSOA in England"),
+                                  (8, "no location (unknown postcode or no coordinates)")]
     assert rep == {"records": 7, "no_location": 1, "outside_any_lsoa": 1, "outside_la": 1}
 
 
