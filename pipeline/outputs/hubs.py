@@ -118,7 +118,8 @@ def read_venues(path: Path, pcd: pd.DataFrame | None) -> pd.DataFrame:
         if pcd is None:
             raise HubsError(f"{path}: venues located by postcode need the ONS Postcode "
                             "Directory in <raw>/geography/ (ONSPD*.zip or NSPL*.csv)")
-        key = df["postcode"].str.upper().str.replace(r"\s+", "", regex=True)
+        t = df["postcode"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+        key = t.str[:-3] + " " + t.str[-3:]  # the ONS pcds form, as the directory is staged
         at = pcd.set_index("postcode").reindex(key)
         x, y = pd.Series(at["easting"].to_numpy()), pd.Series(at["northing"].to_numpy())
     else:
@@ -199,7 +200,7 @@ def plan(req: HubsRequest) -> dict:
     if req.candidates not in ("lsoa", "schools") and far.any():
         row = int(np.flatnonzero(far)[0])
         raise HubsError(f"{req.candidates}: row {row + 2} (site {sites['site_id'].iloc[row]!r}) "
-                        f"lies more than {req.radius_km} km from every LSOA of {name}; "
+                        f"lies more than {req.radius_km:g} km from every LSOA of {name}; "
                         "remove it or choose the area it serves")
     sites = sites[~far].reset_index(drop=True)
     sites["existing"] = False
@@ -210,7 +211,7 @@ def plan(req: HubsRequest) -> dict:
                             "raise --k to the existing hubs plus the new ones")
         if (~_near(old, gdf, radius)).any():
             row = int(np.flatnonzero(~_near(old, gdf, radius))[0])
-            raise HubsError(f"{req.existing}: row {row + 2} lies more than {req.radius_km} km "
+            raise HubsError(f"{req.existing}: row {row + 2} lies more than {req.radius_km:g} km "
                             f"from every LSOA of {name}")
         sites = pd.concat([old.assign(existing=True), sites[~sites["site_id"].isin(
             old["site_id"])]], ignore_index=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from pipeline.outputs.maps import DECILES, png_bytes, stamp
 from pipeline.outputs.report.html import escape, fill, html_table, image
@@ -48,6 +49,7 @@ def _curve(result: dict, synthetic: bool) -> bytes:
     ax.set_ylabel("demand covered (%)", fontsize=10)
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=9)
     return png_bytes(fig, dpi=110)
 
@@ -64,6 +66,7 @@ def hubs_report(result: dict) -> str:
                 f"{result['area']} within reach.")
     table = sites[["order_chosen", "site_id", "name", "type", "existing", "lsoa21_code",
                    "demand_added", "cumulative_demand"]].copy()
+    table["existing"] = np.where(sites["existing"], "existing", "new")
     table["cumulative share (%)"] = (100 * sites["cumulative_share"]).round(1)
     ctable = curve[["k", "covered_demand", "marginal_gain"]].copy()
     ctable["covered share (%)"] = (100 * curve["covered_share"]).round(1)

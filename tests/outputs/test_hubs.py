@@ -1,0 +1,143 @@
+"""dedi hubs on a published release: outputs, the report in headless Chromium, existing hubs,
+bad input in one line with nothing published, and spopt's covered demand on a real ICB."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.errors import HubsError
+from tests.browser import non_blank, screenshot, visit
+from tests.conftest import dedi_env
+
+DEMO_ICB = "icb24:E54009901"
+
+
+def _hubs(dirs, **kw):
+    from pipeline.outputs.hubs import HubsRequest, write_hubs
+
+    with dedi_env(dirs):
+        return write_hubs(HubsRequest(**kw))
+
+
+def _venues(path, rows):
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def test_demo_hubs_publish_tables_report_and_template(demo_build, browser, tmp_path):
+    folder = _hubs(demo_build, area=DEMO_ICB, k=4, radius_km=2, name="demo-test")
+    assert folder == demo_build.marts / "hubs" / "demo-test"
+    names = {p.name for p in folder.iterdir()}
+    assert {"hubs.duckdb", "report.html", "interventions.csv", "request.json"} <= names
+    assert {f"{t}.{e}" for t in ("hub_sites", "hub_coverage", "hub_curve")
+            for e in ("parquet", "json")} <= names
+    sites = pd.read_parquet(folder / "hub_sites.parquet")
+    curve = pd.read_parquet(folder / "hub_curve.parquet")
+    cover = pd.read_parquet(folder / "hub_coverage.parquet")
+    assert sites["order_chosen"].tolist() == [1, 2, 3, 4]
+    assert curve["k"].tolist() == [1, 2, 3, 4] and curve["proven_optimal"].all()
+    assert (curve["covered_demand"].diff().dropna() >= 0).all()  # never decreases
+    assert sites["cumulative_demand"].iloc[-1] == pytest.approx(curve["covered_demand"].iloc[-1])
+    assert cover.loc[cover["covered"], "distance_m"].max() <= 2000
+    assert cover["demand"][cover["covered"]].sum() == pytest.approx(
+        curve["covered_demand"].iloc[-1], abs=1)
+    interventions = pd.read_csv(folder / "interventions.csv")
+    assert list(interventions.columns) == ["unit_type", "unit_code", "start_date",
+                                           "intervention"]
+    assert set(interventions["unit_code"]) == set(cover.loc[cover["covered"], "lsoa21_code"])
+    page = folder / "report.html"
+    with visit(browser, page, width=1200) as v:
+        png = screenshot(v, "hubs_demo")
+        assert v.errors == [] and v.foreign_requests(page.resolve().as_uri()) == []
+        assert "4 hub(s) bring" in v.page.locator("#headline").inner_text()
+        assert v.page.locator("#synthetic-banner").is_visible()
+        assert v.page.locator("img").count() == 2  # the map and the curve, inlined
+    assert non_blank(png) > 0.05  # a mostly white page with a map and a chart
+
+
+def test_existing_hubs_are_always_chosen(demo_build, tmp_path):
+    from tests.build.bad_inputs.cases import ONSPD
+
+    pcd = pd.read_csv(demo_build.raw / ONSPD, dtype=str)
+    old = _venues(tmp_path / "open.csv", [
+        {"site_id": "LIB1", "name": "Central Library", "type": "library",
+         "postcode": pcd["pcds"].iloc[0]},
+        {"site_id": "CC2", "name": "Community Centre", "type": "community centre",
+         "postcode": pcd["pcds"].iloc[-1]}])
+    folder = _hubs(demo_build, area=DEMO_ICB, k=5, radius_km=1.5, existing=old, name="open")
+    sites = pd.read_parquet(folder / "hub_sites.parquet")
+    assert sites["site_id"].tolist()[:2] == ["LIB1", "CC2"] and sites["existing"].tolist()[:2] == [
+        True, True]
+    assert len(sites) == 5 and not sites["existing"].iloc[2:].any()
+
+
+@pytest.mark.parametrize(("kw", "expect"), [
+    ({"k": 0}, r"--k 0: the number of hubs must be at least 1"),
+    ({"k": 500}, r"--k 500: only 320 candidate sites"),
+    ({"radius_km": 0}, r"--radius-km 0: the reach must be a positive distance"),
+    ({"area": "icb24:E54999999"}, r"no icb24 with code E54999999 in this release"),
+    ({"area": "ward:X"}, r"expected icb24:CODE, ltla24:CODE, region:CODE or england"),
+    ({"demand": "dx-deciles:3-1"}, r"deciles must run from 1 to 10"),
+    ({"candidates": "VENUES_UNKNOWN_POSTCODE"}, r"row 3 \(site 'V2'\): unknown postcode 'ZZ9 9ZZ'"),
+    ({"candidates": "VENUES_FAR"}, r"row 2 \(site 'FAR'\) lies more than 2 km from every LSOA"),
+    ({"existing": "VENUES_MANY", "k": 2}, r"3 existing hubs, more than --k 2"),
+])
+def test_bad_input_is_one_line_and_publishes_nothing(demo_build, tmp_path, kw, expect):
+    from tests.build.bad_inputs.cases import ONSPD
+
+    pc = pd.read_csv(demo_build.raw / ONSPD, dtype=str)["pcds"]
+    files = {
+        "VENUES_UNKNOWN_POSTCODE": [{"site_id": "V1", "name": "a", "type": "library",
+                                     "postcode": pc.iloc[0]},
+                                    {"site_id": "V2", "name": "b", "type": "library",
+                                     "postcode": "ZZ9 9ZZ"}],
+        "VENUES_FAR": [{"site_id": "FAR", "name": "far", "type": "library", "lat": 51.5,
+                        "lon": -0.12}],
+        "VENUES_MANY": [{"site_id": f"E{i}", "name": "x", "type": "library",
+                         "postcode": pc.iloc[i]} for i in range(3)],
+    }
+    for key in ("candidates", "existing"):
+        if kw.get(key) in files:
+            kw[key] = _venues(tmp_path / f"{kw[key]}.csv", files[kw[key]])
+    before = sorted(p.name for p in (demo_build.marts / "hubs").glob("*")) if (
+        demo_build.marts / "hubs").exists() else []
+    args = {"area": DEMO_ICB, "k": 3, "radius_km": 2, "name": "bad", **kw}
+    with pytest.raises(HubsError, match=expect) as exc:
+        _hubs(demo_build, **args)
+    assert "\n" not in str(exc.value)
+    after = sorted(p.name for p in (demo_build.marts / "hubs").glob("*")) if (
+        demo_build.marts / "hubs").exists() else []
+    assert after == before
+
+
+@pytest.mark.real
+def test_a_real_icb_covers_what_spopt_covers(real_build):
+    """NHS Cheshire and Merseyside, every LSOA a candidate, k = 10, 2 km: the acceptance run;
+    spopt's MCLP on the same instance covers the same demand."""
+    import pulp
+    from spopt.locate import MCLP
+
+    from pipeline.method.siting import reach_within
+    from pipeline.outputs.hubs import HubsRequest, plan
+
+    with dedi_env(real_build):
+        result = plan(HubsRequest(area="icb24:E54000008", k=10, radius_km=2))
+    curve = result["hub_curve"]
+    assert curve["proven_optimal"].all() and len(result["hub_sites"]) == 10
+    gdf = result["areas"]
+    xy = gdf[["x", "y"]].to_numpy()
+    reach = reach_within(xy, xy, 2000.0)
+    cost = np.where(reach.toarray() > 0, 1.0, 3000.0)
+    model = MCLP.from_cost_matrix(cost, gdf["demand"].to_numpy(), service_radius=2000.0,
+                                  p_facilities=10)
+    model.solve(pulp.PULP_CBC_CMD(msg=False))
+    covered = np.zeros(len(gdf), dtype=bool)
+    for clients in model.fac2cli:
+        covered[list(clients)] = True
+    assert curve["covered_demand"].iloc[-1] == pytest.approx(
+        float(gdf["demand"].to_numpy()[covered].sum()), abs=0.5)
+    print(json.dumps({"covered_share": float(curve["covered_share"].iloc[-1])}))
