@@ -17,6 +17,7 @@ import dagster as dg
 from pipeline.build.versions import file_stat, raw_fingerprint, vintage_files
 from pipeline.config import paths, settings
 from pipeline.defs._staging import STAGING_TAG
+from pipeline.defs.hubs import dedi_hubs
 from pipeline.defs.iod import stg_iod_release
 from pipeline.defs.local import LOCAL_PERIODS, stg_local_proxies_period
 from pipeline.defs.local_la import (
@@ -126,7 +127,7 @@ def raw_files_sensor(context: dg.SensorEvaluationContext):
         *([LOCAL_LAS.build_add_request(new_las)] if new_las else [])])
 
 
-JOBS = [build_job, nhs_app_month_job, iod_release_job, local_period_job, observe_raw_job,
+JOBS = [build_job, dedi_hubs, nhs_app_month_job, iod_release_job, local_period_job, observe_raw_job,
         local_la_fanout_job]
 SCHEDULES = [monthly_schedule]
 SENSORS = [raw_files_sensor]

@@ -141,3 +141,16 @@ def test_a_real_icb_covers_what_spopt_covers(real_build):
     assert curve["covered_demand"].iloc[-1] == pytest.approx(
         float(gdf["demand"].to_numpy()[covered].sum()), abs=0.5)
     print(json.dumps({"covered_share": float(curve["covered_share"].iloc[-1])}))
+
+
+def test_the_dagster_job_sites_hubs_from_run_config(demo_build):
+    from pipeline.definitions import build_definitions
+
+    with dedi_env(demo_build):
+        job = build_definitions().resolve_job_def("dedi_hubs")
+        res = job.execute_in_process(run_config={"ops": {"site_hubs": {"config": {
+            "area": DEMO_ICB, "k": 2, "radius_km": 2.0, "name": "from-dagster"}}}})
+    assert res.success
+    folder = demo_build.marts / "hubs" / "from-dagster"
+    assert res.output_for_node("site_hubs") == str(folder)
+    assert len(pd.read_parquet(folder / "hub_sites.parquet")) == 2
