@@ -159,6 +159,7 @@ def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path) -> pd.DataF
             g = schools.read_gias(schools.locate(raw))
         except FileNotFoundError as exc:
             raise HubsError(f"--candidates schools: no GIAS file in {raw}/schools/") from exc
+        g = g[g[["easting", "northing"]].notna().all(axis=1)]  # a few open schools have none
         return pd.DataFrame({"site_id": "URN " + g["urn"].astype(str),
                              "name": g.get("name", g["urn"]).astype(str),
                              "type": "school (" + g["phase"].astype(str) + ")",
