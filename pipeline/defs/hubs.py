@@ -18,6 +18,8 @@ class HubsConfig(dg.Config):
     demand: str = "dx-deciles:1-3"
     name: str | None = None
     scenario: str | None = None
+    travel_times: str | None = None  # CSV origin_lsoa21, site_id, minutes
+    max_minutes: float | None = None
 
 
 @dg.op(description="Pick the k sites that bring the most high-risk residents within reach "

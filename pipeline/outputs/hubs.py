@@ -44,6 +44,8 @@ class HubsRequest:
     demand: str = "dx-deciles:1-3"        # dx-deciles:A-B | dx-weighted | a numeric column
     name: str | None = None
     scenario: str | None = None
+    travel_times: str | None = None       # CSV origin_lsoa21, site_id, minutes (replaces radius)
+    max_minutes: float | None = None
     time_limit_seconds: float | None = None  # None: settings.yaml hubs.time_limit_seconds
 
 
@@ -135,6 +137,42 @@ def read_venues(path: Path, pcd: pd.DataFrame | None) -> pd.DataFrame:
                          "x": x.to_numpy(dtype="float64"), "y": y.to_numpy(dtype="float64")})
 
 
+def read_travel_times(path: Path, lsoas: pd.Series, sites: pd.Series, max_minutes: float):
+    """A user's travel-time matrix (origin_lsoa21, site_id, minutes) as the reach relation
+    (area LSOAs × sites, minutes within ``max_minutes``). Every area LSOA and every site must
+    appear: a matrix that misses some would silently treat them as out of reach."""
+    from scipy import sparse
+
+    from pipeline.method.siting import reach_from_minutes
+
+    if not path.exists():
+        raise HubsError(f"{path}: file not found")
+    df = pd.read_csv(path, dtype={"origin_lsoa21": str, "site_id": str})
+    missing = [c for c in ("origin_lsoa21", "site_id", "minutes") if c not in df]
+    if missing:
+        raise HubsError(f"{path}: missing column(s) {missing}; expected origin_lsoa21, site_id, "
+                        "minutes (from your routing tool)")
+    minutes = pd.to_numeric(df["minutes"], errors="coerce")
+    bad = minutes.isna() | (minutes < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise HubsError(f"{path}: column 'minutes': {df['minutes'].iloc[row]!r} at row "
+                        f"{row + 2}; expected a number of minutes, 0 or more")
+    for what, col, need in (("LSOA(s) of the area", "origin_lsoa21", lsoas),
+                            ("candidate site(s)", "site_id", sites)):
+        gone = sorted(set(need) - set(df[col]))
+        if gone:
+            raise HubsError(f"{path}: {len(gone)} {what} have no row, e.g. {gone[:3]}; the "
+                            "matrix must cover every origin and every site (use a large "
+                            "number of minutes for pairs out of reach)")
+    i = pd.Index(lsoas).get_indexer(df["origin_lsoa21"])
+    j = pd.Index(sites).get_indexer(df["site_id"])
+    keep = (i >= 0) & (j >= 0)
+    m = sparse.csr_matrix((np.maximum(minutes[keep].to_numpy(), 1e-9), (i[keep], j[keep])),
+                          shape=(len(lsoas), len(sites)))
+    return reach_from_minutes(m, max_minutes)
+
+
 def _postcodes(raw: Path) -> pd.DataFrame | None:
     """The raw folder's ONS Postcode Directory (postcode, easting, northing), or None."""
     from pipeline.sources import postcodes
@@ -181,6 +219,8 @@ def plan(req: HubsRequest) -> dict:
         raise HubsError(f"--k {req.k}: the number of hubs must be at least 1")
     if req.radius_km <= 0:
         raise HubsError(f"--radius-km {req.radius_km}: the reach must be a positive distance")
+    if req.travel_times and not (req.max_minutes and req.max_minutes > 0):
+        raise HubsError("--travel-times needs --max-minutes, a positive number of minutes")
     release = release_folder(req.scenario)
     with connect(release=release) as conn:
         meta = metadata(conn)
@@ -197,7 +237,8 @@ def plan(req: HubsRequest) -> dict:
     radius = req.radius_km * 1000.0
     raw = paths().raw
     sites = _candidates(req, gdf, raw)
-    far = ~_near(sites, gdf, radius)
+    far = (np.zeros(len(sites), dtype=bool) if req.travel_times  # the matrix says who
+           else ~_near(sites, gdf, radius))
     if req.candidates not in ("lsoa", "schools") and far.any():
         row = int(np.flatnonzero(far)[0])
         raise HubsError(f"{req.candidates}: row {row + 2} (site {sites['site_id'].iloc[row]!r}) "
@@ -219,7 +260,11 @@ def plan(req: HubsRequest) -> dict:
     if req.k > len(sites):
         raise HubsError(f"--k {req.k}: only {len(sites)} candidate sites in or near {name}; "
                         "lower --k or widen --candidates")
-    reach = reach_within(gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), radius)
+    if req.travel_times:
+        reach = read_travel_times(Path(req.travel_times), gdf["lsoa21_code"], sites["site_id"],
+                                  float(req.max_minutes))
+    else:
+        reach = reach_within(gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), radius)
     model = CoverageModel(reach, gdf["demand"].to_numpy(), sites["existing"].to_numpy(),
                           req.time_limit_seconds or time_limit())
     curve = model.curve(req.k)
@@ -247,6 +292,18 @@ def plan(req: HubsRequest) -> dict:
         "dx_decile": gdf["dx_decile"], "demand": gdf["demand"].round(1),
         "nearest_site_id": chosen["site_id"].to_numpy()[near],
         "distance_m": dist.round(0), "covered": best.covered})
+    if req.travel_times:  # the nearest chosen site in minutes, where the matrix has a pair
+        sub = reach[:, order].tocsr()
+        best_j = np.full(len(gdf), -1)
+        best_min = np.full(len(gdf), np.nan)
+        for r in range(sub.shape[0]):
+            row = sub.getrow(r)
+            if row.nnz:
+                k = int(np.argmin(row.data))
+                best_j[r], best_min[r] = row.indices[k], row.data[k]
+        hub_coverage["nearest_site_id"] = np.where(
+            best_j >= 0, chosen["site_id"].to_numpy()[np.maximum(best_j, 0)], None)
+        hub_coverage["minutes"] = np.round(best_min, 1)
     prev = [0.0] + [s.covered_demand for s in curve[:-1]]
     hub_curve = pd.DataFrame({
         "k": [len(s.chosen) for s in curve],
@@ -258,8 +315,10 @@ def plan(req: HubsRequest) -> dict:
         "mip_gap": [s.mip_gap for s in curve]})
     return {"hub_sites": hub_sites, "hub_coverage": hub_coverage, "hub_curve": hub_curve,
             "area": name, "areas": gdf, "definition": definition, "total": total,
-            "reach": f"straight-line distance up to {req.radius_km:g} km (British National "
-                     "Grid), from each LSOA's representative point",
+            "reach": (f"travel time up to {req.max_minutes:g} minutes, from the user's matrix "
+                      f"{req.travel_times}" if req.travel_times else
+                      f"straight-line distance up to {req.radius_km:g} km (British National "
+                      "Grid), from each LSOA's representative point"),
             "meta": meta, "request": req}
 
 

@@ -154,3 +154,47 @@ def test_the_dagster_job_sites_hubs_from_run_config(demo_build):
     folder = demo_build.marts / "hubs" / "from-dagster"
     assert res.output_for_node("site_hubs") == str(folder)
     assert len(pd.read_parquet(folder / "hub_sites.parquet")) == 2
+
+
+def _matrix(demo_build, tmp_path, drop_origin=False, drop_site=False) -> str:
+    """Minutes at 15 km/h between every demo LSOA point (as the user's routing tool would
+    give them): 8 minutes = 2 km."""
+    from scipy.spatial import distance_matrix
+
+    from pipeline.outputs.hubs import HubsRequest, plan
+
+    with dedi_env(demo_build):
+        gdf = plan(HubsRequest(area=DEMO_ICB, k=1, radius_km=2))["areas"]
+    xy, codes = gdf[["x", "y"]].to_numpy(), gdf["lsoa21_code"].to_numpy()
+    minutes = distance_matrix(xy, xy) / 250.0
+    o, s = np.meshgrid(np.arange(len(codes)), np.arange(len(codes)), indexing="ij")
+    df = pd.DataFrame({"origin_lsoa21": codes[o.ravel()], "site_id": codes[s.ravel()],
+                       "minutes": minutes.ravel().round(3)})
+    if drop_origin:
+        df = df[df["origin_lsoa21"] != codes[5]]
+    if drop_site:
+        df = df[df["site_id"] != codes[7]]
+    f = tmp_path / "minutes.csv"
+    df.to_csv(f, index=False)
+    return str(f)
+
+
+def test_a_travel_time_matrix_replaces_the_radius(demo_build, tmp_path):
+    by_km = _hubs(demo_build, area=DEMO_ICB, k=3, radius_km=2, name="km")
+    by_min = _hubs(demo_build, area=DEMO_ICB, k=3, travel_times=_matrix(demo_build, tmp_path),
+                   max_minutes=8.0, name="minutes")
+    a = pd.read_parquet(by_km / "hub_curve.parquet")["covered_demand"]
+    b = pd.read_parquet(by_min / "hub_curve.parquet")["covered_demand"]
+    assert b.tolist() == pytest.approx(a.tolist(), abs=1)  # 8 min at 15 km/h = 2 km
+    cover = pd.read_parquet(by_min / "hub_coverage.parquet")
+    assert cover.loc[cover["covered"], "minutes"].max() <= 8.0
+    assert "travel time up to 8 minutes" in (by_min / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("drop", "expect"), [
+    ({"drop_origin": True}, r"1 LSOA\(s\) of the area have no row"),
+    ({"drop_site": True}, r"1 candidate site\(s\) have no row")])
+def test_a_matrix_that_misses_lsoas_or_sites_is_refused(demo_build, tmp_path, drop, expect):
+    f = _matrix(demo_build, tmp_path, **drop)
+    with pytest.raises(HubsError, match=expect):
+        _hubs(demo_build, area=DEMO_ICB, k=3, travel_times=f, max_minutes=8.0, name="bad")
