@@ -172,7 +172,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 def _cmd_explore(args: argparse.Namespace) -> int:
     from pipeline.outputs.explorer.page import write_explorer
 
-    out = write_explorer(args.scenario, args.area, Path(args.out) if args.out else None)
+    out = write_explorer(args.scenario, args.area, Path(args.out) if args.out else None,
+                         args.hubs)
     print(f"explorer written: {out.resolve()}")
     if args.open:
         import webbrowser
@@ -379,6 +380,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--area", help="embed only this region, ICB or LTLA's map (code); ranks stay "
                    "national")
     e.add_argument("--out", help="output HTML (default <marts>/explorer/index.html)")
+    e.add_argument("--hubs", metavar="NAME", help="show the sites of `dedi hubs --name NAME` on "
+                   "the map")
     e.add_argument("--open", action="store_true", help="open it in the default browser")
     rp = add("report", _cmd_report)
     rp.add_argument("--icb", nargs="+", metavar="CODE", help="ICB 2024 code(s), e.g. E54000008")

@@ -198,3 +198,19 @@ def test_a_matrix_that_misses_lsoas_or_sites_is_refused(demo_build, tmp_path, dr
     f = _matrix(demo_build, tmp_path, **drop)
     with pytest.raises(HubsError, match=expect):
         _hubs(demo_build, area=DEMO_ICB, k=3, travel_times=f, max_minutes=8.0, name="bad")
+
+
+def test_the_explorer_shows_a_siting_on_its_map(demo_build, browser):
+    from pipeline.outputs.explorer.page import write_explorer
+
+    _hubs(demo_build, area=DEMO_ICB, k=3, radius_km=2, name="overlay")
+    with dedi_env(demo_build):
+        path = write_explorer(hubs="overlay", out=demo_build.marts / "explorer" / "hubs.html")
+        with pytest.raises(LookupError, match="no hub siting named 'nope'"):
+            write_explorer(hubs="nope")
+    with visit(browser, path, "area=icb24:E54009901") as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        assert v.errors == []
+        assert 'siting "overlay"' in v.page.locator("#hubs-note").inner_text()
+        png = screenshot(v, "explorer_hubs_overlay")
+    assert non_blank(png) > 0.2

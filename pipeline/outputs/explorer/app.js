@@ -72,7 +72,8 @@
       const lab = ["< 5%", "5–25%", "25–50%", "50–75%", "75–95%", "≥ 95%"];
       P_COLOURS.forEach((c, i) => items.push([c, lab[i]]));
     }
-    $("legend").innerHTML = `<span class="title">${esc(title)}</span>` + items.map(([c, l]) => `<span><span class="sw" style="background:${c}"></span> ${esc(l)}</span>`).join(" ") + `<span style="margin-left:8px"><span class="sw" style="background:#cccccc"></span> no value</span>`;
+    const hubs = data.hubs ? `<span id="hubs-note" style="margin-left:8px"><span class="sw" style="background:#ff2d55;border-radius:50%"></span> ${data.hubs.sites.length} hubs of siting "${esc(data.hubs.name)}" (numbered in order; black: already open)</span>` : "";
+    $("legend").innerHTML = `<span class="title">${esc(title)}</span>` + items.map(([c, l]) => `<span><span class="sw" style="background:${c}"></span> ${esc(l)}</span>`).join(" ") + `<span style="margin-left:8px"><span class="sw" style="background:#cccccc"></span> no value</span>` + hubs;
   }
 
   // ---- geometry ----
@@ -126,6 +127,22 @@
     if (state.selected >= 0 && shapeOf[state.selected] >= 0 && inArea(state.selected)) {
       ctx.lineWidth = 2.5 * dpr / s; ctx.strokeStyle = "#ff2d55"; ctx.stroke(shapes[shapeOf[state.selected]].path);
     }
+    drawHubs(dpr, s);
+  }
+  // the sites of a `dedi hubs` run (dedi explore --hubs NAME), numbered in order of choice
+  function drawHubs(dpr, s) {
+    if (!data.hubs) return;
+    data.hubs.sites.forEach((h) => {
+      const x = h.lon * kx, y = h.lat, r = 7 * dpr / s;
+      ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
+      ctx.fillStyle = h.existing ? "#111111" : "#ff2d55"; ctx.fill();
+      ctx.lineWidth = 1.5 * dpr / s; ctx.strokeStyle = "#ffffff"; ctx.stroke();
+      ctx.save(); ctx.setTransform(1, 0, 0, 1, 0, 0);  // the number in screen pixels
+      ctx.fillStyle = "#ffffff"; ctx.font = `bold ${Math.round(9 * dpr)}px sans-serif`;
+      ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      ctx.fillText(String(h.order_chosen), s * x + view.tx, view.ty - s * y);
+      ctx.restore();
+    });
   }
   function shapeAt(evt) {
     if (!view) return -1;

@@ -216,13 +216,30 @@ def _jsonable(v: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(v)}")
 
 
+def hub_sites(scenario: str | None, name: str) -> dict[str, Any]:
+    """The sites of ``dedi hubs --name NAME`` (``<marts>/hubs/NAME/hub_sites.parquet``) for
+    the explorer's map."""
+    root = marts_dir(scenario) / "hubs"
+    f = root / name / "hub_sites.parquet"
+    if not f.exists():
+        made = sorted(p.name for p in root.glob("*") if not p.name.startswith(".")) if \
+            root.exists() else []
+        raise LookupError(f"no hub siting named {name!r} in {root} (made: {made or 'none'}); "
+                          "run `dedi hubs --name NAME` first")
+    sites = pd.read_parquet(f)
+    return {"name": name, "sites": sites[["order_chosen", "site_id", "name", "type", "lon",
+                                          "lat", "existing"]].to_dict(orient="records")}
+
+
 def write_explorer(scenario: str | None = None, area: str | None = None,
-                   out: Path | None = None) -> Path:
-    """Write the explorer for the published marts (or a scenario); returns its path."""
+                   out: Path | None = None, hubs: str | None = None) -> Path:
+    """Write the explorer for the published marts (or a scenario), with the sites of a hub
+    siting on the map when ``hubs`` names one; returns its path."""
     release = release_folder(scenario)  # `current` resolved once: one release throughout
     with connect(release=release) as conn:
         r = recompute(conn)
     data = payload(r, release, area)
+    data["hubs"] = hub_sites(scenario, hubs) if hubs else None
     out = out or marts_dir(scenario) / "explorer" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
