@@ -413,7 +413,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--radius-km", type=float, default=2.0, help="straight-line reach in km "
                    "(default 2)")
     h.add_argument("--candidates", default="lsoa", help="lsoa (every LSOA's point, default), "
-                   "schools (open GIAS schools), or a venues CSV: site_id, name, type and "
+                   "gp (open GP practices, placed with the ONS Postcode Directory), schools "
+                   "(open GIAS schools), or a venues CSV: site_id, name, type and "
                    "easting/northing, lat/lon or postcode")
     h.add_argument("--existing", help="a venues CSV of hubs already open (always chosen)")
     h.add_argument("--demand", default="dx-deciles:1-3", help="dx-deciles:A-B (residents of "

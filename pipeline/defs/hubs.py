@@ -13,7 +13,7 @@ class HubsConfig(dg.Config):
     area: str = "england"         # icb24:CODE, ltla24:CODE, region:CODE or england
     k: int = 10                   # hubs, existing ones included
     radius_km: float = 2.0        # straight-line reach
-    candidates: str = "lsoa"      # lsoa | schools | a venues CSV path
+    candidates: str = "lsoa"      # lsoa | gp | schools | a venues CSV path
     existing: str | None = None   # a venues CSV of hubs already open
     demand: str = "dx-deciles:1-3"
     name: str | None = None

@@ -39,7 +39,7 @@ class HubsRequest:
     area: str = "england"
     k: int = 10
     radius_km: float = 2.0
-    candidates: str = "lsoa"              # lsoa | schools | FILE (a venues CSV)
+    candidates: str = "lsoa"              # lsoa | gp | schools | FILE (a venues CSV)
     existing: str | None = None           # a venues CSV of sites already open
     demand: str = "dx-deciles:1-3"        # dx-deciles:A-B | dx-weighted | a numeric column
     name: str | None = None
@@ -120,9 +120,7 @@ def read_venues(path: Path, pcd: pd.DataFrame | None) -> pd.DataFrame:
         if pcd is None:
             raise HubsError(f"{path}: venues located by postcode need the ONS Postcode "
                             "Directory in <raw>/geography/ (ONSPD*.zip or NSPL*.csv)")
-        t = df["postcode"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-        key = t.str[:-3] + " " + t.str[-3:]  # the ONS pcds form, as the directory is staged
-        at = pcd.set_index("postcode").reindex(key)
+        at = pcd.set_index("postcode").reindex(_pcds(df["postcode"]))
         x, y = pd.Series(at["easting"].to_numpy()), pd.Series(at["northing"].to_numpy())
     else:
         raise HubsError(f"{path}: expected easting/northing, lat/lon or postcode columns")
@@ -185,8 +183,38 @@ def _postcodes(raw: Path) -> pd.DataFrame | None:
         return con.execute("SELECT postcode, easting, northing FROM pcd").df()
 
 
+def _pcds(postcode: pd.Series) -> pd.Series:
+    """Postcodes in the ONS ``pcds`` form (upper case, one inner space), as staged."""
+    t = postcode.astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    return t.str[:-3] + " " + t.str[-3:]
+
+
 def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path) -> pd.DataFrame:
-    """The candidate sites: every area LSOA's point, open schools (GIAS), or a venues file."""
+    """The candidate sites: every area LSOA's point, open GP practices (epraccur, placed with
+    the ONS Postcode Directory), open schools (GIAS), or a venues file."""
+    if req.candidates == "gp":
+        from pipeline.sources import gp
+
+        try:
+            practices = gp.read_epraccur(gp.locate_epraccur(raw))
+        except FileNotFoundError as exc:
+            raise HubsError(f"--candidates gp: no epraccur file in {raw}/gp/") from exc
+        pcd = _postcodes(raw)
+        if pcd is None:
+            raise HubsError(f"--candidates gp: GP practices are placed by postcode, and {raw}/"
+                            "geography/ holds no ONS Postcode Directory (ONSPD*.zip or "
+                            "NSPL*.csv): add it, or use --candidates lsoa, schools or a file")
+        open_ = practices[practices["status_code"].eq("A")]
+        at = pcd.set_index("postcode").reindex(_pcds(open_["postcode"]))
+        out = pd.DataFrame({"site_id": open_["practice_code"].to_numpy(),
+                            "name": open_["practice_name"].to_numpy(), "type": "GP practice",
+                            "x": at["easting"].to_numpy(), "y": at["northing"].to_numpy()})
+        placed = out.dropna(subset=["x", "y"]).reset_index(drop=True)
+        if placed.empty:
+            raise HubsError(f"{gp.locate_epraccur(raw)}: none of the {len(open_)} open GP "
+                            "practices has a postcode the ONS Postcode Directory holds; use a "
+                            "current epraccur and ONSPD, or --candidates lsoa, schools or a file")
+        return placed
     if req.candidates == "lsoa":
         return pd.DataFrame({"site_id": area["lsoa21_code"], "name": area["lsoa21_name"],
                              "type": "LSOA point", "x": area["x"], "y": area["y"]})
@@ -239,7 +267,7 @@ def plan(req: HubsRequest) -> dict:
     sites = _candidates(req, gdf, raw)
     far = (np.zeros(len(sites), dtype=bool) if req.travel_times  # the matrix says who
            else ~_near(sites, gdf, radius))
-    if req.candidates not in ("lsoa", "schools") and far.any():
+    if req.candidates not in ("lsoa", "schools", "gp") and far.any():
         row = int(np.flatnonzero(far)[0])
         raise HubsError(f"{req.candidates}: row {row + 2} (site {sites['site_id'].iloc[row]!r}) "
                         f"lies more than {req.radius_km:g} km from every LSOA of {name}; "

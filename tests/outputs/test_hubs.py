@@ -214,3 +214,12 @@ def test_the_explorer_shows_a_siting_on_its_map(demo_build, browser):
         assert 'siting "overlay"' in v.page.locator("#hubs-note").inner_text()
         png = screenshot(v, "explorer_hubs_overlay")
     assert non_blank(png) > 0.2
+
+
+def test_gp_practices_as_candidates_need_the_postcode_directory(demo_build, real_build):
+    # the demo's epraccur has no postcodes; the real shared data has no ONSPD: one line each
+    with pytest.raises(HubsError, match=r"epraccur_synthshire\.parquet: none of the 22 open GP "
+                       r"practices has a postcode"):
+        _hubs(demo_build, area=DEMO_ICB, k=3, radius_km=2, candidates="gp", name="gp")
+    with pytest.raises(HubsError, match=r"holds no ONS Postcode Directory"):
+        _hubs(real_build, area="icb24:E54000008", k=3, radius_km=2, candidates="gp")
