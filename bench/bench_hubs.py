@@ -32,23 +32,10 @@ def one(case: str, engine: str) -> dict:
     from pipeline.outputs import hubs
 
     area, candidates, k, curve = CASES[case]
-    req = hubs.HubsRequest(area=area, k=k, radius_km=2, candidates=candidates)
-    # the instance as dedi hubs builds it (demand, points, candidates), outside the timing
-    release = hubs.release_folder(None)
-    import geopandas as gpd
-
-    with hubs.connect(release=release) as conn:
-        lsoa = conn.execute("SELECT * FROM lsoa_index ORDER BY lsoa21_code").df()
-    shapes = gpd.read_parquet(release / "lsoa_index.geoparquet", columns=["lsoa21_code",
-                                                                          "geometry"])
-    _, mask = hubs.parse_area(area, lsoa)
-    w, _ = hubs.demand_weights(req.demand, lsoa)
-    gdf = gpd.GeoDataFrame(lsoa[mask].merge(shapes, on="lsoa21_code"), crs=shapes.crs
-                           ).to_crs(hubs.BNG)
-    pts = gdf.geometry.representative_point()
-    gdf["x"], gdf["y"] = pts.x.to_numpy(), pts.y.to_numpy()
-    sites = hubs._candidates(req, gdf, hubs.paths().raw)
-    xy, sxy, weights = gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), w[mask]
+    # the instance exactly as dedi hubs builds it (demand, points, candidates, reach), untimed
+    inst = hubs.instance(hubs.HubsRequest(area=area, k=k, radius_km=2, candidates=candidates))
+    xy = inst.areas[["x", "y"]].to_numpy()
+    sxy, weights = inst.sites[["x", "y"]].to_numpy(), inst.areas["demand"].to_numpy()
     t0 = time.perf_counter()
     if engine == "dedi":
         model = CoverageModel(reach_within(xy, sxy, 2000.0), weights, time_limit=120)

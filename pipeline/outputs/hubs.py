@@ -14,18 +14,22 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from pipeline.config import paths, settings
 from pipeline.errors import HubsError
 from pipeline.method.siting import CoverageModel, nearest_chosen, order_of_choice, reach_within
 from pipeline.outputs.warehouse import connect, marts_dir, metadata, release_folder
+from pipeline.sources.connectivity import pcds
 
 GEOGRAPHIES = {"icb24": "icb24_code", "ltla24": "ltla24_code", "region": "region_code"}
 VENUE_COLUMNS = ("site_id", "name", "type")
@@ -120,7 +124,7 @@ def read_venues(path: Path, pcd: pd.DataFrame | None) -> pd.DataFrame:
         if pcd is None:
             raise HubsError(f"{path}: venues located by postcode need the ONS Postcode "
                             "Directory in <raw>/geography/ (ONSPD*.zip or NSPL*.csv)")
-        at = pcd.set_index("postcode").reindex(_pcds(df["postcode"]))
+        at = pcd.set_index("postcode").reindex(pcds(df["postcode"]))
         x, y = pd.Series(at["easting"].to_numpy()), pd.Series(at["northing"].to_numpy())
     else:
         raise HubsError(f"{path}: expected easting/northing, lat/lon or postcode columns")
@@ -183,13 +187,8 @@ def _postcodes(raw: Path) -> pd.DataFrame | None:
         return con.execute("SELECT postcode, easting, northing FROM pcd").df()
 
 
-def _pcds(postcode: pd.Series) -> pd.Series:
-    """Postcodes in the ONS ``pcds`` form (upper case, one inner space), as staged."""
-    t = postcode.astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    return t.str[:-3] + " " + t.str[-3:]
-
-
-def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path) -> pd.DataFrame:
+def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path,
+                postcodes: Callable[[], pd.DataFrame | None]) -> pd.DataFrame:
     """The candidate sites: every area LSOA's point, open GP practices (epraccur, placed with
     the ONS Postcode Directory), open schools (GIAS), or a venues file."""
     if req.candidates == "gp":
@@ -199,13 +198,13 @@ def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path) -> pd.DataF
             practices = gp.read_epraccur(gp.locate_epraccur(raw))
         except FileNotFoundError as exc:
             raise HubsError(f"--candidates gp: no epraccur file in {raw}/gp/") from exc
-        pcd = _postcodes(raw)
+        pcd = postcodes()
         if pcd is None:
             raise HubsError(f"--candidates gp: GP practices are placed by postcode, and {raw}/"
                             "geography/ holds no ONS Postcode Directory (ONSPD*.zip or "
                             "NSPL*.csv): add it, or use --candidates lsoa, schools or a file")
         open_ = practices[practices["status_code"].eq("A")]
-        at = pcd.set_index("postcode").reindex(_pcds(open_["postcode"]))
+        at = pcd.set_index("postcode").reindex(pcds(open_["postcode"]))
         out = pd.DataFrame({"site_id": open_["practice_code"].to_numpy(),
                             "name": open_["practice_name"].to_numpy(), "type": "GP practice",
                             "x": at["easting"].to_numpy(), "y": at["northing"].to_numpy()})
@@ -230,7 +229,7 @@ def _candidates(req: HubsRequest, area: gpd.GeoDataFrame, raw: Path) -> pd.DataF
                              "name": g.get("name", g["urn"]).astype(str),
                              "type": "school (" + g["phase"].astype(str) + ")",
                              "x": g["easting"], "y": g["northing"]})
-    return read_venues(Path(req.candidates), _postcodes(raw))
+    return read_venues(Path(req.candidates), postcodes())
 
 
 def _near(sites: pd.DataFrame, area: gpd.GeoDataFrame, radius_m: float) -> np.ndarray:
@@ -241,8 +240,22 @@ def _near(sites: pd.DataFrame, area: gpd.GeoDataFrame, radius_m: float) -> np.nd
     return d <= radius_m
 
 
-def plan(req: HubsRequest) -> dict:
-    """Solve the request; returns the three tables and what the report needs."""
+@dataclass
+class Instance:
+    """A request's covering problem: the area's LSOAs (points in BNG metres, ``demand``), the
+    candidate sites (existing first), the reach relation and what the report says of them."""
+
+    name: str
+    areas: gpd.GeoDataFrame
+    sites: pd.DataFrame
+    reach: sparse.csr_matrix
+    definition: str
+    meta: dict
+
+
+def instance(req: HubsRequest) -> Instance:
+    """Read the release and the candidate files and build the request's instance; one line
+    (:class:`HubsError`) for every input it cannot use."""
     if req.k <= 0:
         raise HubsError(f"--k {req.k}: the number of hubs must be at least 1")
     if req.radius_km <= 0:
@@ -264,7 +277,8 @@ def plan(req: HubsRequest) -> dict:
     gdf["demand"] = weights[mask]
     radius = req.radius_km * 1000.0
     raw = paths().raw
-    sites = _candidates(req, gdf, raw)
+    postcodes = cache(lambda: _postcodes(raw))  # the ONSPD staged once, and only if needed
+    sites = _candidates(req, gdf, raw, postcodes)
     far = (np.zeros(len(sites), dtype=bool) if req.travel_times  # the matrix says who
            else ~_near(sites, gdf, radius))
     if req.candidates not in ("lsoa", "schools", "gp") and far.any():
@@ -275,12 +289,13 @@ def plan(req: HubsRequest) -> dict:
     sites = sites[~far].reset_index(drop=True)
     sites["existing"] = False
     if req.existing:
-        old = read_venues(Path(req.existing), _postcodes(raw))
+        old = read_venues(Path(req.existing), postcodes())
         if len(old) > req.k:
             raise HubsError(f"{req.existing}: {len(old)} existing hubs, more than --k {req.k}; "
                             "raise --k to the existing hubs plus the new ones")
-        if (~_near(old, gdf, radius)).any():
-            row = int(np.flatnonzero(~_near(old, gdf, radius))[0])
+        outside = ~_near(old, gdf, radius)
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0])
             raise HubsError(f"{req.existing}: row {row + 2} lies more than {req.radius_km:g} km "
                             f"from every LSOA of {name}")
         sites = pd.concat([old.assign(existing=True), sites[~sites["site_id"].isin(
@@ -293,6 +308,13 @@ def plan(req: HubsRequest) -> dict:
                                   float(req.max_minutes))
     else:
         reach = reach_within(gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), radius)
+    return Instance(name, gdf, sites, reach, definition, meta)
+
+
+def plan(req: HubsRequest) -> dict:
+    """Solve the request; returns the three tables and what the report needs."""
+    inst = instance(req)
+    gdf, sites, reach = inst.areas, inst.sites, inst.reach
     model = CoverageModel(reach, gdf["demand"].to_numpy(), sites["existing"].to_numpy(),
                           req.time_limit_seconds or time_limit())
     curve = model.curve(req.k)
@@ -321,17 +343,16 @@ def plan(req: HubsRequest) -> dict:
         "nearest_site_id": chosen["site_id"].to_numpy()[near],
         "distance_m": dist.round(0), "covered": best.covered})
     if req.travel_times:  # the nearest chosen site in minutes, where the matrix has a pair
-        sub = reach[:, order].tocsr()
-        best_j = np.full(len(gdf), -1)
-        best_min = np.full(len(gdf), np.nan)
-        for r in range(sub.shape[0]):
-            row = sub.getrow(r)
-            if row.nnz:
-                k = int(np.argmin(row.data))
-                best_j[r], best_min[r] = row.indices[k], row.data[k]
-        hub_coverage["nearest_site_id"] = np.where(
-            best_j >= 0, chosen["site_id"].to_numpy()[np.maximum(best_j, 0)], None)
-        hub_coverage["minutes"] = np.round(best_min, 1)
+        sub = reach[:, order].tocoo()
+        first = np.lexsort((sub.data, sub.row))  # each row's pairs, fewest minutes first
+        rows, at = np.unique(sub.row[first], return_index=True)
+        best = first[at]
+        site = np.full(len(gdf), None, dtype=object)
+        site[rows] = chosen["site_id"].to_numpy()[sub.col[best]]
+        minutes = np.full(len(gdf), np.nan)
+        minutes[rows] = sub.data[best]
+        hub_coverage["nearest_site_id"] = site
+        hub_coverage["minutes"] = np.round(minutes, 1)
     prev = [0.0] + [s.covered_demand for s in curve[:-1]]
     hub_curve = pd.DataFrame({
         "k": [len(s.chosen) for s in curve],
@@ -342,12 +363,12 @@ def plan(req: HubsRequest) -> dict:
         "proven_optimal": [s.optimal for s in curve],
         "mip_gap": [s.mip_gap for s in curve]})
     return {"hub_sites": hub_sites, "hub_coverage": hub_coverage, "hub_curve": hub_curve,
-            "area": name, "areas": gdf, "definition": definition, "total": total,
+            "area": inst.name, "areas": gdf, "definition": inst.definition, "total": total,
             "reach": (f"travel time up to {req.max_minutes:g} minutes, from the user's matrix "
                       f"{req.travel_times}" if req.travel_times else
                       f"straight-line distance up to {req.radius_km:g} km (British National "
                       "Grid), from each LSOA's representative point"),
-            "meta": meta, "request": req}
+            "meta": inst.meta, "request": req}
 
 
 def write_hubs(req: HubsRequest) -> Path:

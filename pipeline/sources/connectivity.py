@@ -63,6 +63,13 @@ FETCH = [
 ]
 
 
+def pcds(postcode: pd.Series) -> pd.Series:
+    """:func:`sql_postcode` for a pandas column: the ONS ``pcds`` form (upper case, one inner
+    space before the last three characters), as every postcode table is staged."""
+    t = postcode.astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    return t.str[:-3] + " " + t.str[-3:]
+
+
 def sql_postcode(expr: str) -> str:
     """SQL normalising a postcode to the ONS ``pcds`` form: upper case, one inner space.
 

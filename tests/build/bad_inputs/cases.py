@@ -175,36 +175,33 @@ def bins_by_unknown_postcode(raw: Path) -> None:
                   "dedi_synthetic": df["dedi_synthetic"]}).to_csv(raw / BINS, index=False)
 
 
-def with_lsoa11_lookup_and_codes(raw: Path) -> None:
-    """A 2011 -> 2021 lookup (as a real build has) and a local file in 2011 codes."""
-    codes = pd.read_csv(raw / PUPIL, dtype=str)["lsoa21_code"]
-    old = [f"E0100{i:04d}" for i in range(len(codes))]
+def lsoa11_lookup(raw: Path, new: pd.Series) -> list[str]:
+    """A 2011 -> 2021 lookup (as a real build has, marked a demo file) giving each LSOA 2021
+    code of ``new`` an LSOA 2011 code no LSOA 2021 has; returns those 2011 codes."""
     import json
 
+    old = [f"E0100{i:04d}" for i in range(len(new))]
     name = "lookup_lsoa11_lsoa21_ltla22.parquet"
-    pd.DataFrame({"LSOA11CD": old, "LSOA21CD": codes, "CHGIND": "U", "LAD22CD": "E06009902",
-                  "dedi_synthetic": True}).to_parquet(raw / "geography" / name, index=False)
+    pd.DataFrame({"LSOA11CD": old, "LSOA21CD": new.to_numpy(), "CHGIND": "U",
+                  "LAD22CD": "E06009902", "dedi_synthetic": True}).to_parquet(
+        raw / "geography" / name, index=False)
     prov_path = raw / "geography" / "provenance.json"
     prov = json.loads(prov_path.read_text())
     prov["files"][name] = {"synthetic": True, "source": "bad-input fixture"}
     prov_path.write_text(json.dumps(prov))
+    return old
+
+
+def with_lsoa11_lookup_and_codes(raw: Path) -> None:
+    """A 2011 -> 2021 lookup and a local file in 2011 codes."""
+    old = lsoa11_lookup(raw, pd.read_csv(raw / PUPIL, dtype=str)["lsoa21_code"])
     csv_edit(PUPIL, lambda df: df.assign(lsoa21_code=old))(raw)
 
 
 def file7_in_lsoa11_codes(raw: Path) -> None:
     """File 7 keyed by LSOA 2011 codes (as IoD 2019 is), beside a 2011 -> 2021 lookup."""
-    import json
-
     df = pd.read_csv(raw / F7, dtype=str, keep_default_na=False)
-    new = df["LSOA code (2021)"]
-    old = [f"E0100{i:04d}" for i in range(len(new))]
-    name = "lookup_lsoa11_lsoa21_ltla22.parquet"
-    pd.DataFrame({"LSOA11CD": old, "LSOA21CD": new, "CHGIND": "U", "LAD22CD": "E06009902",
-                  "dedi_synthetic": True}).to_parquet(raw / "geography" / name, index=False)
-    prov_path = raw / "geography" / "provenance.json"
-    prov = json.loads(prov_path.read_text())
-    prov["files"][name] = {"synthetic": True, "source": "bad-input fixture"}
-    prov_path.write_text(json.dumps(prov))
+    old = lsoa11_lookup(raw, df["LSOA code (2021)"])
     df.assign(**{"LSOA code (2021)": old}).to_csv(raw / F7, index=False)
 
 
