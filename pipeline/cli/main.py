@@ -226,7 +226,7 @@ def _cmd_hubs(args: argparse.Namespace) -> int:
     req = HubsRequest(area=args.area, k=args.k, radius_km=args.radius_km,
                       candidates=args.candidates, existing=args.existing, demand=args.demand,
                       name=args.name, scenario=args.scenario, travel_times=args.travel_times,
-                      max_minutes=args.max_minutes)
+                      max_minutes=args.max_minutes, objective=args.objective)
     folder = write_hubs(req)
     curve = json.loads((folder / "hub_curve.json").read_text(encoding="utf-8"))
     last = curve[-1]
@@ -423,6 +423,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--travel-times", help="a travel-time matrix from your routing tool (CSV: "
                    "origin_lsoa21, site_id, minutes) instead of straight-line reach")
     h.add_argument("--max-minutes", type=float, help="the reach in minutes with --travel-times")
+    h.add_argument("--objective", choices=["coverage", "distance"], default="coverage",
+                   help="coverage: the most demand within reach (maximal covering, default); "
+                   "distance: the least demand-weighted distance to the nearest hub (p-median)")
     h.add_argument("--name", help="output folder under <marts>/hubs/ (default from the options)")
     scenario(h)
     c = add("compare-scenarios", _cmd_compare)

@@ -40,7 +40,7 @@ SETTINGS: dict[str, Any] = {
     "duckdb": {ANY: _LEAF},  # any DuckDB configuration option, passed through
     "suppression": _leaves("min_count"),
     "checks": _leaves("imd_reproduction_max_mean_abs_diff"),
-    "hubs": _leaves("time_limit_seconds"),
+    "hubs": _leaves("time_limit_seconds", "median_max_pairs"),
     "evaluate": {**_leaves("comparisons_per_unit", "match_decile", "match_geography",
                            "bootstrap_draws", "level", "max_pre_periods", "max_post_periods",
                            "min_clusters", "seed"),

@@ -20,6 +20,7 @@ class HubsConfig(dg.Config):
     scenario: str | None = None
     travel_times: str | None = None  # CSV origin_lsoa21, site_id, minutes
     max_minutes: float | None = None
+    objective: str = "coverage"   # coverage (maximal covering) | distance (p-median)
 
 
 @dg.op(description="Pick the k sites that bring the most high-risk residents within reach "

@@ -27,13 +27,23 @@ from scipy import sparse
 
 from pipeline.config import paths, settings
 from pipeline.errors import HubsError
-from pipeline.method.siting import CoverageModel, nearest_chosen, order_of_choice, reach_within
+from pipeline.method.siting import (
+    CoverageModel,
+    MedianModel,
+    distances_all,
+    nearest_chosen,
+    nearest_of,
+    order_of_choice,
+    reach_from_minutes,
+    reach_within,
+)
 from pipeline.outputs.warehouse import connect, marts_dir, metadata, release_folder
 from pipeline.sources.connectivity import pcds
 
 GEOGRAPHIES = {"icb24": "icb24_code", "ltla24": "ltla24_code", "region": "region_code"}
 VENUE_COLUMNS = ("site_id", "name", "type")
 BNG = "EPSG:27700"
+OBJECTIVES = ("coverage", "distance")
 
 
 @dataclass
@@ -51,6 +61,7 @@ class HubsRequest:
     travel_times: str | None = None       # CSV origin_lsoa21, site_id, minutes (replaces radius)
     max_minutes: float | None = None
     time_limit_seconds: float | None = None  # None: settings.yaml hubs.time_limit_seconds
+    objective: str = "coverage"           # coverage (MCLP) | distance (p-median)
 
 
 def parse_area(area: str, lsoa: pd.DataFrame) -> tuple[str, np.ndarray]:
@@ -139,14 +150,10 @@ def read_venues(path: Path, pcd: pd.DataFrame | None) -> pd.DataFrame:
                          "x": x.to_numpy(dtype="float64"), "y": y.to_numpy(dtype="float64")})
 
 
-def read_travel_times(path: Path, lsoas: pd.Series, sites: pd.Series, max_minutes: float):
-    """A user's travel-time matrix (origin_lsoa21, site_id, minutes) as the reach relation
-    (area LSOAs × sites, minutes within ``max_minutes``). Every area LSOA and every site must
+def read_travel_times(path: Path, lsoas: pd.Series, sites: pd.Series) -> sparse.csr_matrix:
+    """A user's travel-time matrix (origin_lsoa21, site_id, minutes) as area LSOAs × sites in
+    minutes; pairs absent from the file are absent. Every area LSOA and every site must
     appear: a matrix that misses some would silently treat them as out of reach."""
-    from scipy import sparse
-
-    from pipeline.method.siting import reach_from_minutes
-
     if not path.exists():
         raise HubsError(f"{path}: file not found")
     df = pd.read_csv(path, dtype={"origin_lsoa21": str, "site_id": str})
@@ -170,9 +177,8 @@ def read_travel_times(path: Path, lsoas: pd.Series, sites: pd.Series, max_minute
     i = pd.Index(lsoas).get_indexer(df["origin_lsoa21"])
     j = pd.Index(sites).get_indexer(df["site_id"])
     keep = (i >= 0) & (j >= 0)
-    m = sparse.csr_matrix((np.maximum(minutes[keep].to_numpy(), 1e-9), (i[keep], j[keep])),
-                          shape=(len(lsoas), len(sites)))
-    return reach_from_minutes(m, max_minutes)
+    return sparse.csr_matrix((np.maximum(minutes[keep].to_numpy(), 1e-9), (i[keep], j[keep])),
+                             shape=(len(lsoas), len(sites)))
 
 
 def _postcodes(raw: Path) -> pd.DataFrame | None:
@@ -243,12 +249,15 @@ def _near(sites: pd.DataFrame, area: gpd.GeoDataFrame, radius_m: float) -> np.nd
 @dataclass
 class Instance:
     """A request's covering problem: the area's LSOAs (points in BNG metres, ``demand``), the
-    candidate sites (existing first), the reach relation and what the report says of them."""
+    candidate sites (existing first), the reach relation, the costs of serving (minutes of a
+    travel-time matrix, or every straight-line distance for the p-median; else None) and what
+    the report says of them."""
 
     name: str
     areas: gpd.GeoDataFrame
     sites: pd.DataFrame
     reach: sparse.csr_matrix
+    cost: sparse.csr_matrix | None
     definition: str
     meta: dict
 
@@ -260,6 +269,9 @@ def instance(req: HubsRequest) -> Instance:
         raise HubsError(f"--k {req.k}: the number of hubs must be at least 1")
     if req.radius_km <= 0:
         raise HubsError(f"--radius-km {req.radius_km}: the reach must be a positive distance")
+    if req.objective not in OBJECTIVES:
+        raise HubsError(f"--objective {req.objective!r}: expected coverage (the most demand "
+                        "within reach) or distance (the least demand-weighted distance)")
     if req.travel_times and not (req.max_minutes and req.max_minutes > 0):
         raise HubsError("--travel-times needs --max-minutes, a positive number of minutes")
     release = release_folder(req.scenario)
@@ -303,24 +315,41 @@ def instance(req: HubsRequest) -> Instance:
     if req.k > len(sites):
         raise HubsError(f"--k {req.k}: only {len(sites)} candidate sites in or near {name}; "
                         "lower --k or widen --candidates")
+    xy, site_xy = gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy()
     if req.travel_times:
-        reach = read_travel_times(Path(req.travel_times), gdf["lsoa21_code"], sites["site_id"],
-                                  float(req.max_minutes))
+        cost = read_travel_times(Path(req.travel_times), gdf["lsoa21_code"], sites["site_id"])
+        reach = reach_from_minutes(cost, float(req.max_minutes))
     else:
-        reach = reach_within(gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy(), radius)
-    return Instance(name, gdf, sites, reach, definition, meta)
+        reach, cost = reach_within(xy, site_xy, radius), None
+        if req.objective == "distance":
+            most = int(settings()["hubs"]["median_max_pairs"])
+            if len(xy) * len(site_xy) > most:
+                raise HubsError(f"--objective distance: {len(xy):,} LSOAs x {len(site_xy):,} "
+                                f"sites is more than settings.yaml hubs.median_max_pairs "
+                                f"({most:,}) pairs; choose a smaller --area or fewer "
+                                "--candidates, or use --objective coverage")
+            cost = distances_all(xy, site_xy)
+    return Instance(name, gdf, sites, reach, cost, definition, meta)
 
 
 def plan(req: HubsRequest) -> dict:
     """Solve the request; returns the three tables and what the report needs."""
     inst = instance(req)
     gdf, sites, reach = inst.areas, inst.sites, inst.reach
-    model = CoverageModel(reach, gdf["demand"].to_numpy(), sites["existing"].to_numpy(),
-                          req.time_limit_seconds or time_limit())
+    weights, existing = gdf["demand"].to_numpy(dtype="float64"), sites["existing"].to_numpy()
+    limit = req.time_limit_seconds or time_limit()
+    if req.objective == "distance":
+        within = float(req.max_minutes) if req.travel_times else req.radius_km * 1000.0
+        try:
+            model = MedianModel(inst.cost, weights, within, existing, limit)
+        except ValueError as err:  # only a travel-time matrix can leave an LSOA unserved
+            raise HubsError(f"{req.travel_times}: {err}; every LSOA with demand needs at "
+                            "least one site in the matrix") from None
+    else:
+        model = CoverageModel(reach, weights, existing, limit)
     curve = model.curve(req.k)
     best = curve[-1]
-    order, added = order_of_choice(best.chosen, model.reach, model.weights,
-                                   sites["existing"].to_numpy())
+    order, added = order_of_choice(best.chosen, reach, weights, existing)
     total = float(gdf["demand"].sum())
     chosen = sites.iloc[order].reset_index(drop=True)
     ll = gpd.GeoSeries(gpd.points_from_xy(chosen["x"], chosen["y"]), crs=BNG).to_crs(4326)
@@ -343,23 +372,31 @@ def plan(req: HubsRequest) -> dict:
         "nearest_site_id": chosen["site_id"].to_numpy()[near],
         "distance_m": dist.round(0), "covered": best.covered})
     if req.travel_times:  # the nearest chosen site in minutes, where the matrix has a pair
-        sub = reach[:, order].tocoo()
-        first = np.lexsort((sub.data, sub.row))  # each row's pairs, fewest minutes first
-        rows, at = np.unique(sub.row[first], return_index=True)
-        best = first[at]
+        at, minutes = nearest_of(inst.cost[:, order])
         site = np.full(len(gdf), None, dtype=object)
-        site[rows] = chosen["site_id"].to_numpy()[sub.col[best]]
-        minutes = np.full(len(gdf), np.nan)
-        minutes[rows] = sub.data[best]
+        site[at >= 0] = chosen["site_id"].to_numpy()[at[at >= 0]]
         hub_coverage["nearest_site_id"] = site
-        hub_coverage["minutes"] = np.round(minutes, 1)
+        hub_coverage["minutes"] = np.round(np.where(np.isfinite(minutes), minutes, np.nan), 1)
     prev = [0.0] + [s.covered_demand for s in curve[:-1]]
+
+    def mean_distance(s) -> float:
+        """Demand-weighted mean distance (m) or minutes to the nearest chosen site."""
+        if inst.cost is not None:
+            d = nearest_of(inst.cost[:, s.chosen])[1]
+        else:
+            d = nearest_chosen(gdf[["x", "y"]].to_numpy(), sites[["x", "y"]].to_numpy()[
+                s.chosen])[1]
+        ok = np.isfinite(d) & (weights > 0)
+        return float((weights[ok] * d[ok]).sum() / weights[ok].sum()) if ok.any() else np.nan
+
     hub_curve = pd.DataFrame({
         "k": [len(s.chosen) for s in curve],
         "covered_demand": [round(s.covered_demand, 1) for s in curve],
         "covered_share": [s.covered_demand / total if total else 0.0 for s in curve],
         "marginal_gain": [round(s.covered_demand - p, 1) for s, p in zip(curve, prev,
                                                                          strict=True)],
+        ("mean_minutes" if req.travel_times else "mean_distance_m"):
+            [round(mean_distance(s), 1) for s in curve],
         "proven_optimal": [s.optimal for s in curve],
         "mip_gap": [s.mip_gap for s in curve]})
     return {"hub_sites": hub_sites, "hub_coverage": hub_coverage, "hub_curve": hub_curve,

@@ -85,6 +85,7 @@ def test_existing_hubs_are_always_chosen(demo_build, tmp_path):
     ({"candidates": "VENUES_UNKNOWN_POSTCODE"}, r"row 3 \(site 'V2'\): unknown postcode 'ZZ9 9ZZ'"),
     ({"candidates": "VENUES_FAR"}, r"row 2 \(site 'FAR'\) lies more than 2 km from every LSOA"),
     ({"existing": "VENUES_MANY", "k": 2}, r"3 existing hubs, more than --k 2"),
+    ({"objective": "closest"}, r"--objective 'closest': expected coverage"),
 ])
 def test_bad_input_is_one_line_and_publishes_nothing(demo_build, tmp_path, kw, expect):
     from tests.build.bad_inputs.cases import ONSPD
@@ -141,6 +142,28 @@ def test_a_real_icb_covers_what_spopt_covers(real_build):
     assert curve["covered_demand"].iloc[-1] == pytest.approx(
         float(gdf["demand"].to_numpy()[covered].sum()), abs=0.5)
     print(json.dumps({"covered_share": float(curve["covered_share"].iloc[-1])}))
+
+
+def test_the_distance_objective_sites_hubs_nearest_the_demand(demo_build, browser):
+    """--objective distance (the p-median) on the demo ICB: a mean distance no coverage
+    solution beats, published beside the coverage columns, and said in the report."""
+    cover = _hubs(demo_build, area=DEMO_ICB, k=4, radius_km=2, name="cover")
+    near = _hubs(demo_build, area=DEMO_ICB, k=4, radius_km=2, objective="distance",
+                 name="near")
+    a, b = (pd.read_parquet(f / "hub_curve.parquet") for f in (cover, near))
+    assert b["proven_optimal"].all() and b["k"].tolist() == [1, 2, 3, 4]
+    assert (b["mean_distance_m"] <= a["mean_distance_m"] + 1e-6).all()
+    assert (b["mean_distance_m"].diff().dropna() <= 1e-6).all()  # more hubs, never farther
+    assert (a["covered_demand"] >= b["covered_demand"]).all()
+    cov = pd.read_parquet(near / "hub_coverage.parquet")
+    w = cov["demand"]
+    assert (w * cov["distance_m"]).sum() / w.sum() == pytest.approx(b["mean_distance_m"].iloc[-1],
+                                                                    rel=1e-3)
+    page = near / "report.html"
+    with visit(browser, page, width=1200) as v:
+        screenshot(v, "hubs_distance_demo")
+        assert "mean distance to the nearest hub" in v.page.locator("#headline").inner_text()
+        assert "p-median" in v.page.content()
 
 
 def test_the_dagster_job_sites_hubs_from_run_config(demo_build):

@@ -64,11 +64,19 @@ def hubs_report(result: dict) -> str:
     headline = (f"{len(sites)} hub(s) bring {last['covered_demand']:,.0f} of "
                 f"{result['total']:,.0f} ({100 * last['covered_share']:.1f}%) of the demand in "
                 f"{result['area']} within reach.")
+    median = req.objective == "distance"
+    unit = "mean_minutes" if "mean_minutes" in curve else "mean_distance_m"
+    if median:
+        mean = (f"{last[unit]:,.1f} minutes" if unit == "mean_minutes" else
+                f"{last[unit] / 1000:,.2f} km")
+        headline = (f"{len(sites)} hub(s) chosen to be nearest the demand in {result['area']}:"
+                    f" its mean distance to the nearest hub is {mean}, and "
+                    f"{100 * last['covered_share']:.1f}% of it is within reach.")
     table = sites[["order_chosen", "site_id", "name", "type", "existing", "lsoa21_code",
                    "demand_added", "cumulative_demand"]].copy()
     table["existing"] = np.where(sites["existing"], "existing", "new")
     table["cumulative share (%)"] = (100 * sites["cumulative_share"]).round(1)
-    ctable = curve[["k", "covered_demand", "marginal_gain"]].copy()
+    ctable = curve[["k", "covered_demand", "marginal_gain", unit]].copy()
     ctable["covered share (%)"] = (100 * curve["covered_share"]).round(1)
     banner = ('<p class="banner" id="synthetic-banner">SYNTHETIC DEMO DATA - not real '
               'statistics</p>' if synthetic else "")
@@ -85,6 +93,12 @@ def hubs_report(result: dict) -> str:
         "SITES": html_table(table),
         "DEMAND": escape(result["definition"]),
         "REACH": escape(result["reach"]),
+        "PROBLEM": ("the p-median: the least demand-weighted distance to the nearest hub"
+                    if median else "the maximal covering location problem"),
+        "OBJECTIVE": ("The sites are chosen to make the demand-weighted distance to the nearest"
+                      " hub as small as possible for the number of hubs (--objective distance)"
+                      if median else "The sites are chosen to bring the most demand within "
+                      "reach for the number of hubs"),
         "OPTIMAL": "" if proven else escape(
             " - not proven optimal for every k: the solver's time limit was reached (MIP gap "
             f"up to {np.nanmax(curve['mip_gap']):.2%})"),
