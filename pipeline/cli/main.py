@@ -166,7 +166,7 @@ def _cmd_dev(args: argparse.Namespace) -> int:
 def _cmd_sql(args: argparse.Namespace) -> int:
     from pipeline.cli import sql as sql_cli
 
-    return sql_cli.main(args.query, args.scenario, args.csv, args.parquet)
+    return sql_cli.main(args.query, args.scenario, args.csv, args.parquet, args.max_rows)
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
@@ -375,6 +375,8 @@ def _parser() -> argparse.ArgumentParser:
     scenario(q)
     q.add_argument("--csv", metavar="FILE", help="write the result to a CSV file")
     q.add_argument("--parquet", metavar="FILE", help="write the result to a parquet file")
+    q.add_argument("--max-rows", type=int, metavar="N", help="rows to show on screen "
+                   "(default 40; 0 shows all); --csv and --parquet always write all")
     e = add("explore", _cmd_explore)
     scenario(e)
     e.add_argument("--area", help="embed only this region, ICB or LTLA's map (code); ranks stay "

@@ -7,23 +7,27 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.outputs.warehouse import connect
+from pipeline.outputs.warehouse import session
 
-READ_ONLY_HINT = ("the published warehouse is read-only, so writes are refused; keep your own "
-                  "tables in your own file: ATTACH 'mine.duckdb' AS mine; CREATE TABLE mine.t AS "
-                  "SELECT ...")
+MAX_ROWS = 40  # rows shown on screen unless --max-rows says otherwise; exports are never cut
+READ_ONLY_HINT = ("the published warehouse (attached as dedi) is read-only; keep your own "
+                  "tables in your own file, in this same session: ATTACH 'mine.duckdb' AS mine; "
+                  "CREATE TABLE mine.t AS SELECT ... FROM lsoa_index;")
 
 
-def _error_line(exc: duckdb.Error) -> str:
-    msg = str(exc).strip().splitlines()[0]
+def _error_text(exc: duckdb.Error) -> str:
+    """DuckDB's whole message (its "Did you mean", candidate columns and caret are the help),
+    with the way round a refused write."""
+    msg = str(exc).strip()
     if "read-only" in msg or "read only" in msg:
-        return READ_ONLY_HINT
+        return f"{msg.splitlines()[0]}\n  {READ_ONLY_HINT}"
     return msg
 
 
 def run_query(conn: duckdb.DuckDBPyConnection, query: str, csv: Path | None = None,
-              parquet: Path | None = None, max_rows: int = 40) -> int:
-    """Run one query: print the result (or export it); 0 ok, 1 on an SQL error."""
+              parquet: Path | None = None, max_rows: int = MAX_ROWS) -> int:
+    """Run one query: print up to ``max_rows`` rows (0: all) or export every row; 0 ok, 1 on
+    an SQL error."""
     try:
         rel = conn.sql(query)
         if rel is None:
@@ -36,14 +40,15 @@ def run_query(conn: duckdb.DuckDBPyConnection, query: str, csv: Path | None = No
             n = rel.shape[0]
             print(f"wrote {n:,} rows to {target}")
         else:
-            rel.show(max_rows=max_rows, max_width=200)
+            rows = max_rows if max_rows > 0 else max(rel.shape[0], 1)
+            rel.show(max_rows=rows, max_width=200)
     except duckdb.Error as exc:
-        print(f"dedi sql: {_error_line(exc)}", file=sys.stderr)
+        print(f"dedi sql: {_error_text(exc)}", file=sys.stderr)
         return 1
     return 0
 
 
-def repl(conn: duckdb.DuckDBPyConnection) -> int:
+def repl(conn: duckdb.DuckDBPyConnection, max_rows: int = MAX_ROWS) -> int:
     """A small interactive prompt: statements end with ';', .tables lists tables, .quit ends."""
     print("dedi sql (read-only). End statements with ';'. .tables lists tables, "
           "SELECT * FROM data_dictionary explains columns, .quit leaves.")
@@ -58,19 +63,21 @@ def repl(conn: duckdb.DuckDBPyConnection) -> int:
         if not buf and cmd in (".quit", ".exit", "\\q"):
             return 0
         if not buf and cmd == ".tables":
-            run_query(conn, "SELECT table_name, table_type FROM information_schema.tables "
-                      "ORDER BY 2, 1")
+            run_query(conn, "SELECT table_catalog AS database, table_name, table_type "
+                      "FROM information_schema.tables ORDER BY 1 DESC, 3, 2", max_rows=0)
             continue
         buf.append(line)
         if cmd.endswith(";"):
-            run_query(conn, "\n".join(buf))
+            run_query(conn, "\n".join(buf), max_rows=max_rows)
             buf = []
 
 
-def main(query: str | None, scenario: str | None, csv: str | None, parquet: str | None) -> int:
+def main(query: str | None, scenario: str | None, csv: str | None, parquet: str | None,
+         max_rows: int | None = None) -> int:
     """Entry of ``dedi sql``."""
-    with connect(scenario) as conn:
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    with session(scenario) as conn:
         if query is None:
-            return repl(conn)
+            return repl(conn, max_rows)
         return run_query(conn, query, Path(csv) if csv else None,
-                         Path(parquet) if parquet else None)
+                         Path(parquet) if parquet else None, max_rows)

@@ -47,6 +47,16 @@ def connect(scenario: str | None = None, base: Path | None = None,
     return duckdb.connect(str(_require(folder, scenario)), read_only=True)
 
 
+def session(scenario: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory session with the published warehouse attached read-only as ``dedi`` (and
+    in use), so a user can ``ATTACH 'mine.duckdb' AS mine`` and keep their own tables there."""
+    db = _require(marts_dir(scenario), scenario)
+    conn = duckdb.connect()
+    conn.execute(f"ATTACH '{db.as_posix()}' AS dedi (READ_ONLY)")
+    conn.execute("USE dedi")
+    return conn
+
+
 def metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """``build_metadata`` as a dict (values decoded from JSON)."""
     return {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM build_metadata"

@@ -35,7 +35,8 @@ def test_sql_is_read_only_and_exports(demo_build, capsys, tmp_path):
                       "DROP VIEW v_icb_lsoa"):
             assert main(["sql", write]) == 1
             err = capsys.readouterr().err
-            assert "read-only" in err and "Traceback" not in err and err.count("\n") == 1
+            assert "read-only" in err and "Traceback" not in err and err.count("\n") == 2
+            assert "ATTACH 'mine.duckdb' AS mine" in err
         assert (demo_build.marts / "current" / "dedi.duckdb").resolve().read_bytes() == before
         out = tmp_path / "top.csv"
         assert main(["sql", "SELECT * FROM v_icb_lsoa ORDER BY dedi_rank LIMIT 7",
@@ -48,6 +49,52 @@ def test_sql_is_read_only_and_exports(demo_build, capsys, tmp_path):
         with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as other:
             assert main(["sql", "SELECT 1"]) == 0
             assert other.execute("SELECT count(*) FROM lsoa_index").fetchone()[0] == 320
+
+
+def test_sql_read_only_advice_works(demo_build, capsys, tmp_path, monkeypatch):
+    """The refused write's advice, followed word for word, keeps a table in the user's file."""
+    from pipeline.cli.sql import READ_ONLY_HINT
+
+    monkeypatch.chdir(tmp_path)
+    advice = READ_ONLY_HINT.split("session: ")[1].replace("...", "lsoa21_code")
+    with dedi_env(demo_build):
+        assert main(["sql", f"{advice} SELECT count(*) AS n FROM mine.t"]) == 0
+    assert "320" in capsys.readouterr().out
+    with duckdb.connect(str(tmp_path / "mine.duckdb"), read_only=True) as mine:
+        assert mine.execute("SELECT count(*) FROM t").fetchone()[0] == 320
+
+
+def test_sql_keeps_duckdb_hints(demo_build, capsys):
+    """DuckDB's candidates, suggestions and caret reach the user, not just its first line."""
+    with dedi_env(demo_build):
+        assert main(["sql", "SELECT n_lsoas_with_value FROM coverage"]) == 1
+        err = capsys.readouterr().err
+        assert "Candidate bindings" in err and '"lsoas_with_value"' in err
+        assert main(["sql", "SELECT * FROM lsoa_indx"]) == 1
+        assert 'Did you mean "lsoa_index"' in capsys.readouterr().err
+        assert main(["sql", "SELEC 1"]) == 1
+        err = capsys.readouterr().err
+        assert "LINE 1: SELEC 1" in err and "^" in err and "Traceback" not in err
+
+
+def test_sql_max_rows(demo_build, capsys, tmp_path):
+    """40 rows on screen by default, --max-rows N or 0 for all; exports are never cut."""
+    q = "SELECT lsoa21_code FROM lsoa_index ORDER BY 1"
+    with dedi_env(demo_build):
+        codes = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"),
+                               read_only=True).execute(q).df()["lsoa21_code"]
+
+        def shown(*flags: str) -> int:
+            assert main(["sql", q, *flags]) == 0
+            out = capsys.readouterr().out
+            return sum(c in out for c in codes)
+
+        assert shown() == 40
+        assert shown("--max-rows", "100") == 100
+        assert shown("--max-rows", "0") == 320
+        out = tmp_path / "all.csv"
+        assert main(["sql", q, "--csv", str(out), "--max-rows", "5"]) == 0
+        assert len(pd.read_csv(out)) == 320
 
 
 def test_every_published_column_is_in_the_dictionary(demo_build):
