@@ -8,7 +8,7 @@
 --   int_dx_lsoa          DX and its sub-domains (pipeline/method/dx.py)
 --   int_dedi_lsoa        DEDI (pipeline/method/dx.py)
 --   int_dedi_uncertainty DEDI rank percentiles (pipeline/method/uncertainty.py)
---   lsoa_indicators      connectivity_source
+--   lsoa_indicators      connectivity_source, connectivity_units
 --   int_imd2019_lsoa21   IMD 2019 harmonised from LSOA 2011 (NULL when not supplied)
 -- Ranks: 1 = most deprived / most excluded. dedi_rank_change = imd_rank - dedi_rank
 -- (positive: more deprived once digital exclusion counts).
@@ -48,7 +48,8 @@ SELECT
     dx.dx_access_score, dx.dx_use_score,
     dx.dx_leading_route,          -- the route that contributes most to the LSOA's DX
     dx.dx_local_layer,            -- true where a local proxy reordered the LSOA within its LA
-    ind.connectivity_source       -- which connectivity source the LSOA's DX used
+    ind.connectivity_source,      -- which connectivity source the LSOA's DX used
+    ind.connectivity_units        -- what that source's connectivity_exclusion value holds
 FROM stg_iod2025 AS iod
 LEFT JOIN int_lsoa_geography AS geo ON geo.lsoa21_code = iod.lsoa21_code
 LEFT JOIN int_lsoa_population AS pop ON pop.lsoa21_code = iod.lsoa21_code

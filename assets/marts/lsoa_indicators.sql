@@ -15,6 +15,7 @@ SELECT
     -- speeds indicator, else the DERI component (see connectivity_source)
     con.connectivity_exclusion,
     con.connectivity_source,
+    con.connectivity_units,
     con.connectivity_imputed,
     -- NHS App: % of registered patients NOT registered for the NHS App
     100.0 * (1 - app.nhs_app_uptake) AS nhs_app_non_uptake_pct,

@@ -30,6 +30,12 @@ DERI_SOURCE = ("GMCA Digital Exclusion Risk Index v1.6 broadband component (from
                "Connected Nations May 2022 output-area data), LSOA 2011 harmonised to LSOA 2021")
 FILE8_SOURCE = ("IoD 2025 broadband download and upload speeds indicator (File 8, Barriers "
                 "domain)")
+# what connectivity_exclusion holds when each source is the primary one (fallbacks are mapped
+# onto the primary's scale, so an LSOA's units are its build's primary source's)
+UNITS = {OFCOM_SOURCE: "per cent of premises unable to receive 30 Mbit/s",
+         FILE8_SOURCE: "standardised score (IoD 2025 broadband indicator: mean 0, sd 1 over "
+                       "LSOAs; higher = slower)",
+         DERI_SOURCE: "score 0-10 (DERI broadband component; higher = worse)"}
 VINTAGES = {OFCOM_SOURCE: "unknown", FILE8_SOURCE: "IoD 2025 (Ofcom Connected Nations data)",
             DERI_SOURCE: "2022-05"}
 
@@ -117,6 +123,7 @@ def int_connectivity_lsoa(context: dg.AssetExecutionContext,
             "lsoa21_code": idx.to_numpy(), "connectivity_exclusion": value.to_numpy(),
             "connectivity_source": source.to_numpy(),
             "connectivity_vintage": source.map(vintages).to_numpy(),
+            "connectivity_units": np.where(value.notna(), UNITS[candidates[0][0]], None),
             "connectivity_imputed": imputed.to_numpy()})
         if "deri" in meta:  # DERI values of split/merged/complex LSOAs are harmonised
             h = meta["deri"].pop("harmonised_lsoa21")

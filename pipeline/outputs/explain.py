@@ -49,7 +49,7 @@ def explain(code: str, scenario: str | None = None) -> str:
     sources = pd.DataFrame(meta.get("sources", []))
     src_full = dict(zip(sources.get("staging_table", []), sources.get("file", []), strict=False))
     src = {t.split(":")[0]: f for t, f in src_full.items()}
-    from pipeline.release.dictionary import entry
+    from pipeline.release.dictionary import entry, units_of
 
     out = [f"DEDI audit trail for {code} ({row['lsoa21_name']}): {row['ltla24_name']}, "
            f"{row['icb24_name']}, {row['region_name']}",
@@ -68,7 +68,8 @@ def explain(code: str, scenario: str | None = None) -> str:
             la = row["ltla24_code"]
             files = src_full.get(f"stg_local_proxies:{la}/{k}", f"no {k} file from {la}")
         out.append(f"   {k:<26} {col:<34} = {_f(r.values[k].iloc[i], 3):>10}   "
-                   f"[{e.get('units', '')}]  from {files or e.get('source', '')}")
+                   f"[{units_of('lsoa_indicators', col, row)}]  from "
+                   f"{files or e.get('source', '')}")
     out.append("")
 
     method = spec["dx"]["normalisation"]

@@ -52,6 +52,14 @@ def entry(table: str, column: str) -> dict[str, str] | None:
     return None
 
 
+def units_of(table: str, column: str, row: Any = None) -> str:
+    """The units of a column, for one LSOA's ``row`` where they depend on its source
+    (``connectivity_exclusion`` holds what ``connectivity_units`` says)."""
+    if column == "connectivity_exclusion" and row is not None and row.get("connectivity_units"):
+        return str(row["connectivity_units"])
+    return str((entry(table, column) or {}).get("units", ""))
+
+
 def _vintage(source: str, sources: pd.DataFrame) -> str:
     """Vintages of the staging tables named in ``source`` (from the build's ``sources``)."""
     tables = [t.strip() for t in source.split(",") if re.match(r"^(stg|int)_\w+$", t.strip())]

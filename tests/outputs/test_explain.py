@@ -53,3 +53,16 @@ def test_printed_ranks_give_the_printed_normal_scores(demo_build, code):
     assert len(lines) >= 7 and any(w for _, _, w, _ in lines)
     for r, n, _, z in lines:
         assert abs(ndtri((float(r) - 0.5) / int(n)) - float(z)) < 1e-5, (r, n, z)
+
+
+@pytest.mark.real
+def test_real_connectivity_units_are_its_sources(real_build):
+    """On real England connectivity is the IoD File 8 standardised score, and explain says so
+    (not "per cent of premises")."""
+    from pipeline.outputs.explain import explain
+
+    with dedi_env(real_build):
+        text = explain("E01000001")
+    line = next(ln for ln in text.splitlines() if "connectivity_exclusion" in ln)
+    assert "[standardised score (IoD 2025 broadband indicator" in line
+    assert "per cent" not in line

@@ -191,3 +191,50 @@ def test_interactive_sql_prompt(demo_build):
     assert "v_icb_summary" in p.stdout and "VIEW" in p.stdout  # .tables lists views too
     assert "320" in p.stdout  # the two-line statement ran
     assert "read-only" in p.stderr and "Traceback" not in p.stderr
+
+
+# what each kind of unit allows: (units matching this regex, SQL condition on the column {c})
+UNIT_RULES = [
+    (r"^(per cent|percentile 0-100)", "{c} BETWEEN 0 AND 100"),
+    (r"^per 100 ", "{c} >= 0"),
+    (r"^(proportion|probability|fraction) 0-1$", "{c} BETWEEN 0 AND 1"),
+    (r"^(decile 1-10|1-10)$", "{c} BETWEEN 1 AND 10 AND {c} = round({c})"),
+    (r"^rank$", "{c} >= 1 AND {c} = round({c})"),
+    (r"^(rank \(may be fractional|mean rank)", "{c} >= 1"),
+    (r"^decile 1-10 \(may be fractional", "{c} BETWEEN 1 AND 10"),
+    (r"^(persons|count)$", "{c} >= 0"),
+    (r"^ONS code \(E01", "{c} LIKE 'E01%'"),
+    (r"^ONS code \(E54", "{c} LIKE 'E54%'"),
+    (r"^ONS code \(E12", "{c} LIKE 'E12%'"),
+    (r"^ONS code \(E06", "regexp_matches({c}, '^E0[6-9]')"),
+    (r"^year$", "{c} BETWEEN 2000 AND 2100"),
+]
+
+
+@pytest.mark.real
+def test_dictionary_units_hold_on_the_real_build(real_build):
+    """Every published value is what its dictionary unit says (a % lies in 0-100, a decile
+    in 1-10, a code has its prefix...), and connectivity says its units per LSOA."""
+    import re
+
+    from pipeline.release.dictionary import entry
+
+    wrong, checked = [], 0
+    with duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
+        for table, col in _published_columns(real_build.marts):
+            units = (entry(table, col) or {}).get("units", "")
+            for pattern, ok in UNIT_RULES:
+                if re.search(pattern, units):
+                    cond = ok.format(c=f'"{col}"')
+                    bad = conn.execute(f'SELECT count(*) FROM "{table}" WHERE NOT ({cond})'
+                                       ).fetchone()[0]
+                    checked += 1
+                    if bad:
+                        wrong.append(f"{table}.{col} [{units}]: {bad} rows")
+        units = conn.execute("SELECT connectivity_source, connectivity_units, "
+                             "min(connectivity_exclusion) < 0 FROM lsoa_indicators "
+                             "GROUP BY ALL").fetchall()
+    assert checked > 60, checked
+    assert wrong == [], "\n".join(wrong)
+    assert [(s.split(" (")[0], u.split(" (")[0], neg) for s, u, neg in units] == [
+        ("IoD 2025 broadband download and upload speeds indicator", "standardised score", True)]
