@@ -379,9 +379,10 @@ def _parser() -> argparse.ArgumentParser:
                    "(default 40; 0 shows all); --csv and --parquet always write all")
     e = add("explore", _cmd_explore)
     scenario(e)
-    e.add_argument("--area", help="embed only this region, ICB or LTLA's map (code); ranks stay "
-                   "national")
-    e.add_argument("--out", help="output HTML (default <marts>/explorer/index.html)")
+    e.add_argument("--area", help="one region, ICB or LTLA (code, e.g. E54000008): its own file "
+                   "that opens at it; ranks stay national")
+    e.add_argument("--out", help="output HTML (default <marts>/explorer/index.html, or "
+                   "<marts>/explorer/<level>-<code>.html with --area)")
     e.add_argument("--hubs", metavar="NAME", help="show the sites of `dedi hubs --name NAME` on "
                    "the map")
     e.add_argument("--open", action="store_true", help="open it in the default browser")

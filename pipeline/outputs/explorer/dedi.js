@@ -3,11 +3,28 @@
  * over LSOAs) so that the ranks equal the Python pipeline's for the same spec. */
 "use strict";
 const DEDI_METHOD = (() => {
-  function decode(b64, Type) {
+  // arrays arrive as "gz:" + base64 of their gzipped bytes (page.py _pack); inflate() turns
+  // every one of them into an ArrayBuffer with the browser's own DecompressionStream
+  async function unpack(b64) {
     const bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Type(bytes.buffer);
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer();
   }
+  async function inflate(data) {
+    const jobs = [];
+    const walk = (o) => {
+      for (const k of Object.keys(o)) {
+        const v = o[k];
+        if (typeof v === "string" && v.startsWith("gz:")) jobs.push(unpack(v.slice(3)).then((b) => { o[k] = b; }));
+        else if (v && typeof v === "object" && !Array.isArray(v)) walk(v);
+      }
+    };
+    walk(data);
+    await Promise.all(jobs);
+    return data;
+  }
+  function decode(buffer, Type) { return new Type(buffer); }
 
   // numpy's pairwise summation (loops_utils.h: blocks of 8, split at 128)
   function pairwiseSum(a, start, n) {
@@ -283,6 +300,6 @@ const DEDI_METHOD = (() => {
 
   const decile = (rank, n) => Math.ceil((rank * 10.0) / n);
 
-  return { decode, ndtri, standardise, transformSubdomain, leadingRoute, aggregate, layerLocal,
+  return { inflate, decode, ndtri, standardise, transformSubdomain, leadingRoute, aggregate, layerLocal,
            rankDescending, computeDX, computeDEDI, decile, pairwiseSum };
 })();

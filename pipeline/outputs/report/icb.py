@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from pipeline.outputs.explorer.page import LABELS
+from pipeline.outputs.labels import LABELS, absent_inputs
 from pipeline.outputs.maps import map_pngs, png_bytes, stamp
 from pipeline.outputs.report.html import escape, fill, html_table, image
 from pipeline.outputs.warehouse import connect, marts_dir, metadata, release_folder
@@ -114,7 +114,7 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
     vintages = "".join(f"<li>{escape(str(r.get('title') or r['staging_table']))}: "
                        f"{escape(str(r.get('vintage') or 'n/a'))} ({escape(str(r.get('publisher') or ''))})"
                        f"</li>" for r in sources.to_dict("records"))
-    absent = meta.get("absent_indicators", [])
+    absent = absent_inputs(conn, spec)
     ltla_table = ltla.assign(**{"DEDI 90% interval": ltla["rank_p05"].map(_rank) + "–"
                                 + ltla["rank_p95"].map(_rank)}).drop(columns=["rank_p05",
                                                                               "rank_p95"])
@@ -150,8 +150,8 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "LEAGUE_TABLE": html_table(ltla_table, "league"),
         "TOP20": html_table(table, "top20"),
         "NHS_NOTE": escape(nhs_note),
-        "ABSENT": (escape("Absent from this build, so not in DX: " + ", ".join(absent) + ".")
-                   if absent else "Every input of the spec was supplied."),
+        "ABSENT": ("Absent from this build, so not in DX: " + "; ".join(escape(a) for a in absent)
+                   + "." if absent else "Every input of the spec was supplied."),
         "SYNTHETIC_NOTE": ("<li><b>Every input of this build is synthetic</b> (the demo): "
                            "nothing here describes real places.</li>" if synthetic else
                            "<li>Every input of this build is real, official data.</li>"),
