@@ -96,6 +96,163 @@ def test_demo_explorer_click_search_and_area(demo_build, browser):
         assert v.errors == []
 
 
+def _area_names(dirs, icb):
+    with dedi_env(dirs), duckdb_conn(dirs) as conn:
+        return set(conn.execute("SELECT lsoa21_name FROM lsoa_index WHERE icb24_code = ?",
+                                [icb]).df()["lsoa21_name"])
+
+
+def duckdb_conn(dirs):
+    import duckdb
+
+    return duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True)
+
+
+def _league_names(v) -> list[str]:
+    return [t.strip() for t in v.page.locator("#league tbody tr td:nth-child(2)").all_inner_texts()]
+
+
+def test_area_explorer_has_its_own_file_and_opens_at_its_area(demo_build, browser):
+    """`dedi explore --area` writes explorer/<level>-<code>.html, leaves the England file as it
+    was, and opens at its area with tables of its area (no #area= needed)."""
+    england = _write(demo_build)
+    before = england.read_bytes()
+    path = _write(demo_build, area="E54009901")
+    assert path.name == "icb24-E54009901.html" and path.parent == england.parent
+    assert england.read_bytes() == before
+    names = _area_names(demo_build, "E54009901")
+    with visit(browser, path) as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        _check_page(v, path, "explorer_demo_area_E54009901")
+        assert v.page.locator("#level").input_value() == "icb24"
+        assert v.page.locator("#area").input_value() == "E54009901"
+        assert "england" not in v.page.locator("#level option").evaluate_all(
+            "os => os.map(o => o.value)")
+        title = v.page.locator("#league-title").text_content()
+        assert "England" not in title and "Synthshire" in title
+        league = _league_names(v)
+        assert len(league) == 20 and set(league) <= names
+        v.page.fill("#search", "Synthshire")  # the search finds LSOAs of the area only
+        hits = v.page.locator("#search-results li small").all_inner_texts()
+        assert hits and all(h in _area_codes(demo_build, "E54009901") for h in hits)
+
+
+def _area_codes(dirs, icb):
+    with duckdb_conn(dirs) as conn:
+        return set(conn.execute("SELECT lsoa21_code FROM lsoa_index WHERE icb24_code = ?",
+                                [icb]).df()["lsoa21_code"])
+
+
+def _screen_points(v, dirs):
+    """Where a point inside each LSOA is drawn now, in CSS pixels of the page."""
+    import geopandas as gpd
+    import shapely
+
+    g = gpd.read_parquet(dirs.marts / "current" / "lsoa_index.geoparquet")
+    p = shapely.point_on_surface(shapely.simplify(g.geometry.values, 2e-4,
+                                                  preserve_topology=True))
+    view = v.page.evaluate("window.DEDI_STATE.view")
+    box = v.page.locator("#map").bounding_box()
+    x = box["x"] + (view["s"] * shapely.get_x(p) * view["kx"] + view["tx"]) / view["dpr"]
+    y = box["y"] + (view["ty"] - view["s"] * shapely.get_y(p)) / view["dpr"]
+    return g["lsoa21_code"].to_numpy(), x, y
+
+
+def test_zoom_pan_and_click_after_zooming(demo_build, browser):
+    """Buttons, wheel, drag and keys move the map; a click after zooming selects the LSOA
+    under the pointer; a drag selects nothing."""
+    path = _write(demo_build)
+    with visit(browser, path) as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        zoom = lambda: v.page.evaluate("window.DEDI_STATE.view.zoom")  # noqa: E731
+        v.page.click("#zoom-in")
+        v.page.click("#zoom-in")
+        v.page.wait_for_function("window.DEDI_STATE.view.zoom === 4")
+        box = v.page.locator("#map").bounding_box()
+        v.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        v.page.mouse.wheel(0, -300)
+        v.page.wait_for_function("window.DEDI_STATE.view.zoom > 4")
+        assert zoom() > 4
+        # a drag pans and selects nothing
+        tx = v.page.evaluate("window.DEDI_STATE.view.tx")
+        v.page.mouse.down()
+        v.page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 30,
+                          steps=5)
+        v.page.mouse.up()
+        v.page.wait_for_function(f"window.DEDI_STATE.view.tx !== {tx}")
+        assert "Click an LSOA" in v.page.locator("#details").inner_text()
+        # a click on an LSOA drawn at this zoom selects it
+        codes, xs, ys = _screen_points(v, demo_build)
+        k = int(np.argmin(np.hypot(xs - box["x"] - box["width"] / 3, ys - box["y"] - 100)))
+        code, x, y = codes[k], xs[k], ys[k]
+        assert box["x"] < x < box["x"] + box["width"] and box["y"] < y < box["y"] + box["height"]
+        v.page.mouse.click(x, y)
+        assert code in v.page.locator("#details h2 + p").inner_text()
+        png = screenshot(v, "explorer_demo_zoomed")
+        assert non_blank(png) > 0.2
+        # keys: - zooms out, 0 back to the whole area
+        v.page.focus("#map")
+        before = zoom()
+        v.page.keyboard.press("-")
+        v.page.wait_for_function(f"window.DEDI_STATE.view.zoom < {before}")
+        v.page.keyboard.press("0")
+        v.page.wait_for_function("window.DEDI_STATE.view.zoom === 1")
+        assert v.errors == []
+
+
+def test_custom_weights_say_so_everywhere(demo_build, browser):
+    """After a slider move the header, the map title, the map itself and the tables say
+    "custom weights: not the published index", with the values; Reset takes it away."""
+    path = _write(demo_build)
+    with visit(browser, path) as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        assert not v.page.locator("#custom-banner").is_visible()
+        assert "published DEDI" in v.page.locator("#map-title").inner_text()
+        v.page.locator("#sl-w").fill("0.3")
+        v.page.wait_for_function("window.DEDI_STATE.weights.dx_weight === 0.3")
+        banner = v.page.locator("#custom-banner")
+        assert banner.is_visible()
+        assert "not the published index" in banner.inner_text() and "w = 0.3" in banner.inner_text()
+        assert v.page.locator("#view-pill").is_visible()
+        assert "custom weights: not the published index (w = 0.3)" in v.page.locator(
+            "#map-title").inner_text()
+        assert "custom weights" in v.page.locator("#league-title").text_content()
+        png = screenshot(v, "explorer_demo_custom_weights")
+        assert non_blank(png) > 0.2
+        v.page.click("#reset")
+        v.page.wait_for_function("window.DEDI_STATE.weights.dx_weight === 0.1")
+        assert not banner.is_visible()
+        assert "published DEDI" in v.page.locator("#map-title").inner_text()
+
+
+def test_csv_download_is_the_view(demo_build, browser, tmp_path):
+    """Download CSV gives the LSOAs of the area in view, the measure and the weights, with
+    the browser's ranks (Python's for those weights) and a custom-weights header."""
+    import pandas as pd
+
+    path = _write(demo_build)
+    w, subs, inds = 0.3, {"later_life": 0.1}, {"disability": 2.5}
+    published, scenario = _python_ranks(demo_build, w, subs, inds)
+    frag = _fragment(w, subs, inds, "&measure=dx_decile&area=icb24:E54009901")
+    with visit(browser, path, frag) as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        with v.page.expect_download() as dl:
+            v.page.click("#download")
+        out = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(out)
+    assert out.name == "dedi_E54009901_dx_decile_custom-weights.csv"
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# DEDI explorer export: custom weights: not the published index")
+    assert "w = 0.3" in text.splitlines()[0]
+    df = pd.read_csv(out, comment="#")
+    assert set(df["lsoa21_code"]) == _area_codes(demo_build, "E54009901")
+    assert (df["measure"] == "dx_decile").all() and (df["weights"] == "custom").all()
+    ranks = dict(zip(published.lsoa["lsoa21_code"], scenario.dedi_rank, strict=True))
+    assert all(ranks[c] == r for c, r in zip(df["lsoa21_code"], df["dedi_rank"], strict=True))
+    assert df["dedi_rank"].is_monotonic_increasing
+    assert (df["value"] == df["dx_decile"]).all()
+
+
 def test_area_must_exist(demo_build):
     with pytest.raises(LookupError, match="E99999999"):
         _write(demo_build, area="E99999999")
@@ -119,3 +276,24 @@ def test_real_explorer_ranks_match_python(real_build, browser, aggregation):
         assert np.array_equal(dedi, scenario.dedi_rank)
         assert (dedi != published.dedi_rank).mean() > 0.5
     assert png.stat().st_size > 50_000
+
+
+@pytest.mark.real
+def test_real_area_explorer_is_cheshire_and_merseyside(real_build, browser):
+    """The one-ICB file of real England opens at the ICB, lists its LSOAs only (no Tendring or
+    Blackpool beside a Cheshire and Merseyside map), and the England file stays <= 13 MB."""
+    england = _write(real_build)
+    assert england.stat().st_size <= 13_000_000
+    path = _write(real_build, area="E54000008")
+    names = _area_names(real_build, "E54000008")
+    with visit(browser, path) as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready", timeout=60_000)
+        _check_page(v, path, "explorer_real_area_E54000008")
+        assert "Cheshire and Merseyside" in v.page.locator("#league-title").text_content()
+        league = _league_names(v)
+        assert len(league) == 20 and set(league) <= names
+        assert not any(n.startswith(("Tendring", "Blackpool")) for n in league)
+        assert {"Liverpool", "Wirral"} <= set(v.page.evaluate("window.DEDI_STATE.labels"))
+        v.page.locator("#league tbody tr").first.click()  # connectivity's units, per source
+        units = v.page.locator("#details small.units").first.inner_text()
+        assert units.startswith("standardised score") and "per cent" not in units

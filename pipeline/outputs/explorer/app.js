@@ -153,6 +153,7 @@
     const tx0 = (canvas.width - s0 * (x1 - x0)) / 2 - s0 * x0, ty0 = (canvas.height + s0 * (y1 - y0)) / 2 + s0 * y0;
     const s = s0 * zoom.k, tx = tx0 * zoom.k + zoom.x, ty = ty0 * zoom.k + zoom.y;
     view = { s, tx, ty, dpr };
+    window.DEDI_STATE.view = { s, tx, ty, dpr, kx, zoom: zoom.k }; // where a lon/lat is drawn (for tests)
     // what is on screen, in projected units: shapes outside are skipped
     const sx0 = -tx / s, sx1 = (canvas.width - tx) / s, sy0 = (ty - canvas.height) / s, sy1 = ty / s;
     const onScreen = (b) => b[2] >= sx0 && b[0] <= sx1 && b[3] >= sy0 && b[1] <= sy1;
@@ -255,7 +256,7 @@
     if (px === undefined) { px = canvas.width / 2; py = canvas.height / 2; }
     zoom.x = px - (px - zoom.x) * r; zoom.y = py - (py - zoom.y) * r; zoom.k = k;
     if (k === 1) { zoom.x = 0; zoom.y = 0; }
-    redraw(); window.DEDI_STATE.zoom = zoom.k;
+    redraw();
   }
   function panBy(dx, dy) { zoom.x += dx; zoom.y += dy; redraw(); }
   function resetZoom() { zoom.k = 1; zoom.x = 0; zoom.y = 0; redraw(); }
