@@ -202,12 +202,13 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from pipeline.outputs.evaluate import run
+    from pipeline.outputs.report.html import p_value
 
     folder, row = run(Path(args.file), outcome=args.outcome, name=args.name,
                       scenario=args.scenario, seed=args.seed, n_boot=args.draws)
     lo, hi = row["ci_low"], row["ci_high"]
     pre = ("not testable (one pre-period)" if row["pretrend_p"] is None
-           else f"p = {row['pretrend_p']:.2f}")
+           else f"p = {p_value(row['pretrend_p'])}")
     print(f"{row['outcome_label']} ({row['unit_type']} units): effect {row['effect']:+.3f} "
           f"({lo:+.3f} to {hi:+.3f}, {row['level']:.0%} interval); "
           f"{row['treated_units']} intervention vs {row['comparison_units']} matched comparison "

@@ -24,7 +24,14 @@ from pipeline.method.dx import (
     resolve_structure,
     transform_domains,
 )
-from pipeline.method.spec import load_spec, parse_assignments, scenario_for, spec_hash, spec_rows
+from pipeline.method.spec import (
+    load_spec,
+    parse_assignments,
+    scenario_for,
+    spec_hash,
+    spec_rows,
+    tidy_floats,
+)
 from pipeline.method.uncertainty import dx_weight_range, run_monte_carlo
 
 GROUP = "index"
@@ -84,7 +91,8 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
         "local_layer_weight": st.local_weight, "min_indicators": st.min_indicators,
         "monte_carlo_dx_weight_range": list(dx_weight_range(
             spec["dedi"]["dx_weight"], spec["monte_carlo"].get("dx_weight_half_width", 0)))}
-    rows = pd.DataFrame(spec_rows(spec) + [{"key": f"resolved.{k}", "value": json.dumps(v)}
+    rows = pd.DataFrame(spec_rows(spec) + [{"key": f"resolved.{k}",
+                                            "value": json.dumps(tidy_floats(v))}
                                            for k, v in resolved.items()])
     with staging_db.get_connection() as conn:
         write_table(conn, "index_spec", rows)

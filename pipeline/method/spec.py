@@ -219,6 +219,17 @@ def spec_hash(spec: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
+def tidy_floats(node: Any) -> Any:
+    """Floats at 12 significant digits, so that a label reads 0.15, not 0.15000000000000002."""
+    if isinstance(node, float):
+        return float(f"{node:.12g}")
+    if isinstance(node, dict):
+        return {k: tidy_floats(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [tidy_floats(v) for v in node]
+    return node
+
+
 def spec_rows(spec: dict[str, Any]) -> list[dict[str, str]]:
     """The spec flattened to (key, value) rows for the ``index_spec`` mart."""
     rows: list[dict[str, str]] = []
@@ -228,7 +239,7 @@ def spec_rows(spec: dict[str, Any]) -> list[dict[str, str]]:
             for k, v in node.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
         else:
-            rows.append({"key": prefix, "value": json.dumps(node)})
+            rows.append({"key": prefix, "value": json.dumps(tidy_floats(node))})
 
     walk("", spec)
     rows.append({"key": "sha256", "value": json.dumps(spec_hash(spec))})

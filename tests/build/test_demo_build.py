@@ -264,3 +264,14 @@ def test_demo_imd_check_catches_a_wrong_weight(demo_build, tmp_path, monkeypatch
     assert not outcome.success
     assert any("imd_reproduction" in x and "mean_abs_diff" in x for x in outcome.failures)
     assert not (tmp_path / "marts" / "current").exists()
+
+
+def test_index_spec_labels_have_no_float_noise(demo_build):
+    """index_spec reads 0.15, not 0.15000000000000002 (w ± the Monte Carlo half width)."""
+    import re
+
+    with duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True) as conn:
+        rows = dict(conn.execute("SELECT key, value FROM index_spec").fetchall())
+    assert rows["resolved.monte_carlo_dx_weight_range"] == "[0.05, 0.15]"
+    noisy = {k: v for k, v in rows.items() if re.search(r"\d\.\d*(0{6,}|9{6,})\d", v)}
+    assert noisy == {}

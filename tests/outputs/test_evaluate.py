@@ -143,6 +143,44 @@ def test_evaluation_report_renders_offline(demo_evaluation):
     assert "descriptive comparison" in text and "Z99003" in text
     assert len(imgs) == 1 and imgs[0] > 400
     assert non_blank(shot) > 0.05
+    assert "-0.0" not in text and "p-value (normal approximation)\t< 0.001" in text
+
+
+@requires_chromium
+def test_evaluation_numbers_sit_under_their_headings(demo_evaluation):
+    """Every number of the event-study table is right-aligned under a right-aligned heading
+    of its own column (not spilling under the next one)."""
+    page = demo_evaluation / "report.html"
+    with chromium_browser() as browser, visit(browser, page, width=1200) as v:
+        table = v.page.locator("h2#chart ~ table").first
+        heads = table.locator("thead th").all()
+        cells = table.locator("tbody tr").first.locator("td").all()
+        assert [h.inner_text() for h in heads][:2] == ["period since start", "difference"]
+        for h, c in zip(heads, cells, strict=True):
+            hb, cb = h.bounding_box(), c.bounding_box()
+            assert abs(hb["x"] - cb["x"]) < 1 and abs(hb["width"] - cb["width"]) < 1
+            if c.get_attribute("class") == "num":  # same right edge of the text
+                assert h.evaluate("e => getComputedStyle(e).textAlign") == "right"
+
+
+def test_report_numbers_read_as_people_write_them():
+    from pipeline.outputs.report.evaluation import balance_note
+    from pipeline.outputs.report.html import cell_text, html_table, p_value
+
+    assert cell_text(-0.03) == "0.0" and cell_text(-0.06) == "-0.1"
+    assert p_value(0.0) == "< 0.001" and p_value(0.0123) == "0.012"
+    html = html_table(pd.DataFrame({"k": [-1], "label": ["2026-04"], "coef": [0.5]}))
+    assert '<th class="num">k</th><th class="">label</th><th class="num">coef</th>' in html
+    bal = pd.DataFrame({"covariate": ["baseline", "dx_decile"], "std_diff_before": [-0.7, 0.2],
+                        "std_diff_after": [-0.1, 0.3]})
+    matches = pd.DataFrame({"treated_unit": ["a", "a", "b", "b"],
+                            "control_unit": ["c", "d", "e", "f"],
+                            "match_level": ["geography+urban_rural+dx_decile"] * 2
+                            + ["geography"] * 2})
+    note = balance_note(bal, matches)
+    assert note.startswith("Matching made balance worse on dx_decile 0.20 before, 0.30 after")
+    assert "1 of 2 intervention units were matched in a coarser stratum" in note
+    assert balance_note(bal.iloc[:1], matches) == ""
 
 
 @pytest.mark.parametrize("content, message", [

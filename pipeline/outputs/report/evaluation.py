@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.method.evaluate import Evaluation
 from pipeline.outputs.maps import png_bytes, stamp
-from pipeline.outputs.report.html import escape, fill, html_table, image
+from pipeline.outputs.report.html import escape, fill, html_table, image, p_value
 
 TEMPLATE = Path(__file__).with_name("templates") / "evaluation.html"
 
@@ -46,7 +46,26 @@ def event_chart(ev: Evaluation, label: str, units: str, synthetic: bool) -> byte
 
 
 def _num(v: float | None, digits: int = 2) -> str:
-    return "–" if v is None or not np.isfinite(v) else f"{v:,.{digits}f}"
+    if v is None or not np.isfinite(v):
+        return "–"
+    return f"{v:,.{digits}f}" if round(v, digits) != 0 else f"{0:.{digits}f}"  # no "-0.00"
+
+
+def balance_note(balance: pd.DataFrame, matches: pd.DataFrame) -> str:
+    """Words for any covariate whose balance matching made worse, with why it can happen
+    (units matched in a coarser stratum do not hold that covariate exactly)."""
+    worse = balance[balance["std_diff_after"].abs() > balance["std_diff_before"].abs() + 5e-3]
+    if worse.empty:
+        return ""
+    levels = matches.groupby("treated_unit")["match_level"].first()
+    finest = max(levels, key=lambda lv: lv.count("+") + (lv != "none"))
+    coarse = int((levels != finest).sum())
+    items = "; ".join(f"{r.covariate} {_num(r.std_diff_before)} before, "
+                      f"{_num(r.std_diff_after)} after" for r in worse.itertuples())
+    return (f"Matching made balance worse on {items} (standardised differences). "
+            f"{coarse} of {len(levels)} intervention units were matched in a coarser stratum "
+            f"than {finest}, which does not hold every matching variable exactly; the estimate "
+            "compares groups that differ on it, so read it with that in mind.")
 
 
 def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
@@ -69,7 +88,7 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
         pretrend = (f"Before the start, the difference between the groups changed by "
                     f"{_num(row['pretrend_slope'], 3)} a period over "
                     f"{row['pretrend_periods'] + 1} pre-periods (slope of the pre-period "
-                    f"points; bootstrap p = {p:.2f}). " + (
+                    f"points; bootstrap p = {p_value(p)}). " + (
                         "The groups were already moving apart before the start; the estimate "
                         "is likely biased." if p < 0.05 else
                         "No evidence that the groups were moving apart before the start "
@@ -93,7 +112,7 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
         "value": [f"{row['treated_units']:,}", f"{row['comparison_units']:,}",
                   f"{row['outcome_label']} ({row['outcome_units']})",
                   f"{row['first_period']} to {row['last_period']}",
-                  f"{row['clusters']:,} ({row['cluster_by']})", _num(row["p_value"], 3)]})
+                  f"{row['clusters']:,} ({row['cluster_by']})", p_value(row["p_value"])]})
     es = ev.event_study.rename(columns={"k": "period since start", "period_label": "period",
                                         "coef": "difference", "lo": "low", "hi": "high",
                                         "n_treated": "units"})
@@ -137,7 +156,9 @@ def evaluation_html(row: dict, ev: Evaluation, prep, synthetic: bool) -> str:
                         "units that had no intervention, on the outcome before the start, "
                         "within the same geography, rurality and decile. Standardised "
                         "differences near 0 after matching mean the groups started alike."),
-        "BALANCE": html_table(bal.round(3)),
+        "BALANCE": html_table(bal.round(3)) + (f'<p class="warn" id="balance-note">'
+                                               f'{escape(note)}</p>' if (note := balance_note(
+                                                   ev.balance, ev.matches)) else ""),
         "MATCHES": html_table(matches.head(200), "top20"),
         "DROPPED": dropped,
         "STATEMENT": escape(row["statement"]),

@@ -19,8 +19,12 @@ def image(data: bytes, alt: str) -> str:
 
 
 def html_table(df: pd.DataFrame, cls: str = "") -> str:
-    """``df`` as an HTML table; numbers right-aligned (class ``num``)."""
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    """``df`` as an HTML table; numbers and the headings over them right-aligned (class
+    ``num``), so that a number sits under its own heading."""
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+               for c in df.columns]
+    head = "".join(f'<th class="{"num" if k else ""}">{escape(str(c))}</th>'
+                   for c, k in zip(df.columns, numeric, strict=True))
     body = "".join("<tr>" + "".join(
         f'<td class="{"num" if isinstance(v, int | float | np.number) else ""}">'
         f"{escape(cell_text(v))}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
@@ -32,10 +36,17 @@ def cell_text(v) -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "–"
     if isinstance(v, float | np.floating):
-        return f"{v:,.1f}"
+        return f"{v + 0.0:,.1f}" if round(v, 1) != 0 else "0.0"  # never "-0.0"
     if isinstance(v, int | np.integer):
         return f"{v:,}"
     return str(v)
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as people read it: "< 0.001" rather than "0.000"."""
+    if p is None or not np.isfinite(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def fill(template: Path, parts: dict[str, object]) -> str:

@@ -38,3 +38,11 @@ def test_every_relative_link_in_the_readme_and_docs_resolves():
             if "://" not in target and not (doc.parent / target).exists():
                 broken.append(f"{doc.name}: {target}")
     assert not broken, broken
+
+
+def test_method_sections_are_numbered_once_each_in_order():
+    import re
+
+    text = (ROOT / "docs" / "method.md").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"^## (\d+)\. ", text, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
