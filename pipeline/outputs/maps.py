@@ -85,21 +85,27 @@ def choropleth(ax, gdf: gpd.GeoDataFrame, tolerance: float = 0.0, edge: bool = T
 
 
 def colour_by(ax, pc: PolyCollection, owner: np.ndarray, gdf: gpd.GeoDataFrame, column: str,
-              n_national: int, title_prefix: str = "", title_size: float = 10) -> None:
-    """Colour the polygons of :func:`choropleth` by ``column``, with its title and legend."""
+              n_national: int, title_prefix: str = "", title_size: float = 10,
+              legend_size: float = 7, legend_below: bool = False) -> None:
+    """Colour the polygons of :func:`choropleth` by ``column``, with its title and legend
+    (beside the map, or below it in columns)."""
     title, kind = MAPS[column]
     colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
     pc.set_facecolor(colours[owner])
     ax.set_title(title_prefix + title + (" (1 = most deprived)" if kind == "decile" else
                                          " (IMD rank - DEDI rank)"), fontsize=title_size)
-    ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7,
-              frameon=False, title="LSOAs", title_fontsize=7)
+    if ax.get_legend():
+        ax.get_legend().remove()
+    where = ({"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "ncol": 5 if kind == "decile"
+              else 2} if legend_below else {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)})
+    ax.legend(handles=legend, fontsize=legend_size, frameon=False, title="LSOAs",
+              title_fontsize=legend_size, handlelength=1.2, columnspacing=0.8, **where)
 
 
 def map_pngs(gdf: gpd.GeoDataFrame, columns: tuple[str, ...], n_national: int,
              synthetic: bool, figsize: tuple[float, float], dpi: int, edge: bool = True,
-             tolerance: float = 0.0, title_prefix: str = "", title_size: float = 10
-             ) -> dict[str, bytes]:
+             tolerance: float = 0.0, title_prefix: str = "", title_size: float = 10,
+             legend_size: float = 7, legend_below: bool = False) -> dict[str, bytes]:
     """One PNG per column of ``gdf``: the polygons are built and simplified once, then only
     recoloured for each map."""
     fig, ax = plt.subplots(figsize=figsize)
@@ -107,7 +113,8 @@ def map_pngs(gdf: gpd.GeoDataFrame, columns: tuple[str, ...], n_national: int,
     pc, owner = choropleth(ax, gdf, tolerance, edge)
     out = {}
     for col in columns:
-        colour_by(ax, pc, owner, gdf, col, n_national, title_prefix, title_size)
+        colour_by(ax, pc, owner, gdf, col, n_national, title_prefix, title_size, legend_size,
+                  legend_below)
         out[col] = png_bytes(fig, dpi=dpi, close=False)
     plt.close(fig)
     return out

@@ -53,8 +53,24 @@ def test_real_report_for_cheshire_and_merseyside(real_build, browser):
         text = v.page.locator("table.top20").inner_text()
         assert "Liverpool" in text or "Knowsley" in text
         caveats = v.page.locator(".caveats").inner_text()
-        assert "nhs_app_non_uptake_pct" in caveats  # absent inputs are named
+        # absent inputs are named as people name them, with the reason
+        assert "NHS App uptake: no file was supplied" in caveats
+        assert "Assisted bin collection: no local authority has supplied a file" in caveats
+        assert "nhs_app_non_uptake_pct" not in caveats
         assert "Census 2021" in caveats and "IoD 2025" in caveats  # vintages
+        # each input once, said to be what its file is and no more
+        items = v.page.locator(".caveats ul li").all_inner_texts()
+        assert len(items) == len(set(items))
+        assert sum("English Indices of Deprivation 2025, File 7:" in i for i in items) == 1
+        assert "File_7_IoD2025_reconstructed.csv" in caveats
+        assert "official data" not in v.page.inner_text("body")
+        # map legends readable: legend text of MAP_STYLE points, as shown on the page
+        from pipeline.outputs.report.icb import MAP_STYLE
+
+        text_px = MAP_STYLE["legend_size"] * MAP_STYLE["dpi"] / 72
+        for img in v.page.locator(".maps img").all():
+            shown, natural = img.evaluate("i => [i.clientWidth, i.naturalWidth]")
+            assert text_px * shown / natural >= 11, (shown, natural)
 
 
 def test_england_maps_are_published(demo_build):

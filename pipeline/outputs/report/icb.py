@@ -35,9 +35,26 @@ def _short_source(s: str | None) -> str:
     return s or "–"
 
 
+def _source_list(sources: pd.DataFrame) -> pd.DataFrame:
+    """Each input file once (a file staged into two tables is one input), with its title,
+    vintage and publisher."""
+    if sources.empty:
+        return pd.DataFrame(columns=["title", "vintage", "publisher", "file"])
+    s = sources.assign(title=sources["title"].fillna(sources["staging_table"]),
+                       vintage=sources["vintage"].fillna("n/a"),
+                       publisher=sources["publisher"].fillna(""),
+                       file=sources["file"].fillna("").map(lambda f: Path(f).name))
+    return s.drop_duplicates(["title", "vintage", "publisher", "file"])
+
+
+# the report's maps: legend text of legend_size points at dpi (18 px), about 12 px on screen
+# where the page shows a map at half its pixel width (two maps side by side)
+MAP_STYLE = {"figsize": (5.2, 5.6), "dpi": 110, "legend_size": 12.0, "title_size": 13.0}
+
+
 def _maps(gdf: gpd.GeoDataFrame, n: int, synthetic: bool) -> str:
     pngs = map_pngs(gdf, ("dedi_decile", "dx_decile", "dedi_rank_change"), n, synthetic,
-                    figsize=(5.2, 5.2), dpi=110)
+                    **MAP_STYLE, legend_below=True)
     return "".join(f'<figure>{image(png, col)}</figure>' for col, png in pngs.items())
 
 
@@ -111,9 +128,9 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
     entering = int(((lsoa["dedi_decile"] == 1) & (lsoa["imd_decile"] != 1)).sum())
     leaving = int(((lsoa["dedi_decile"] != 1) & (lsoa["imd_decile"] == 1)).sum())
     sources = pd.DataFrame(meta.get("sources", []))
-    vintages = "".join(f"<li>{escape(str(r.get('title') or r['staging_table']))}: "
-                       f"{escape(str(r.get('vintage') or 'n/a'))} ({escape(str(r.get('publisher') or ''))})"
-                       f"</li>" for r in sources.to_dict("records"))
+    vintages = "".join(f"<li>{escape(str(r['title']))}: {escape(str(r['vintage']))} "
+                       f"({escape(str(r['publisher']))}), file <code>{escape(r['file'])}</code>"
+                       f"</li>" for r in _source_list(sources).to_dict("records"))
     absent = absent_inputs(conn, spec)
     ltla_table = ltla.assign(**{"DEDI 90% interval": ltla["rank_p05"].map(_rank) + "–"
                                 + ltla["rank_p95"].map(_rank)}).drop(columns=["rank_p05",
@@ -154,7 +171,9 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
                    + "." if absent else "Every input of the spec was supplied."),
         "SYNTHETIC_NOTE": ("<li><b>Every input of this build is synthetic</b> (the demo): "
                            "nothing here describes real places.</li>" if synthetic else
-                           "<li>Every input of this build is real, official data.</li>"),
+                           "<li>No input of this build is synthetic: each is the file named "
+                           "under the vintages below, as it was supplied (the <code>sources"
+                           "</code> table says where each came from).</li>"),
         "VINTAGES": vintages,
         "ATTRIBUTION": escape(meta.get("attribution", "")),
         "N": f"{n:,}",
