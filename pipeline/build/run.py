@@ -7,14 +7,13 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.build.locks import pid_lock
+from pipeline.build.locks import BUSY, BuildLocked, build_lock, marts_lock  # noqa: F401
 from pipeline.build.tuning.dagster_internals import stale_assets
 from pipeline.build.tuning.side_process import SideProcess
 from pipeline.build.versions import (
@@ -27,7 +26,6 @@ from pipeline.build.versions import (
 )
 from pipeline.config import paths, settings
 from pipeline.errors import DATA_WARNING
-from pipeline.release.publish import PublishLocked, marts_lock
 
 
 class _ProgressHandler(logging.Handler):
@@ -98,22 +96,6 @@ class BuildOutcome:
     warnings: list[str] = field(default_factory=list)  # tolerated problems, one line each
 
 
-class BuildLocked(RuntimeError):
-    """Another build is using the same staging folder."""
-
-
-BUSY = (BuildLocked, PublishLocked)  # what a second concurrent build meets
-
-
-@contextmanager
-def build_lock(staging: Path) -> Iterator[None]:
-    """One build per staging folder at a time (an advisory lock, released if the process dies)."""
-    with pid_lock(staging / ".build.lock", lambda holder: BuildLocked(
-            f"another dedi build (pid {holder}) is using {staging}; wait for it to finish or "
-            "set DEDI_STAGING_DIR to another folder")):
-        yield
-
-
 def run_build(quiet: bool = False, index_config: dict | None = None,
               full: bool = False, profile: bool = False,
               side: SideProcess | None = None, replace_current: bool = False) -> BuildOutcome:
@@ -147,7 +129,8 @@ def run_build(quiet: bool = False, index_config: dict | None = None,
         return BuildOutcome(True, [], p.marts, up_to_date=True)  # Dagster need not load
     # one side process for every run of this build (``side``: one the caller started before
     # importing Dagster, so GX loaded there meanwhile), stopped when the build ends
-    with build_lock(p.staging), marts_lock(p.marts), \
+    live = not (index_config or {}).get("scenario")
+    with build_lock(p.staging), marts_lock(published_to(p, index_config or {}), live), \
             (nullcontext(side) if side else SideProcess()) as side:
         return _run(p, quiet, index_config or {}, full, profile, side,  # one build at a time
                     replace_current)

@@ -73,6 +73,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
         print(f"dedi build: {exc}", file=sys.stderr)
         return 2
     marts = p.marts_for(scenario)
+    from pipeline.build.locks import BUSY, refuse_if_busy
+
+    try:  # at once, before seconds of loading Dagster
+        refuse_if_busy(paths().staging, marts, live=not scenario)
+    except BUSY as exc:
+        print(f"dedi build: {exc}", file=sys.stderr)
+        return 3
     from pipeline.errors import CurrentGuardError
     from pipeline.release.publish import guard_current
 
@@ -99,7 +106,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from pipeline.build.tuning.side_process import SideProcess
 
     with SideProcess() as side:  # it loads GX on the other core while Dagster loads here
-        from pipeline.build.run import BUSY, run_build
+        from pipeline.build.run import run_build
 
         try:
             outcome = run_build(quiet=args.quiet, index_config=config, full=args.full,

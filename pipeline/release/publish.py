@@ -22,9 +22,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,39 +34,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.build.locks import pid_lock
+from pipeline.build.locks import PublishLocked, marts_lock  # noqa: F401  (re-exported)
 from pipeline.config import CURRENT, RELEASES
 from pipeline.errors import CurrentGuardError
 
 MANIFEST = "manifest.json"
-LOCK = ".publish.lock"
 SUPERSEDED = ".superseded"  # written into a release when current moves away from it
 GeoFrame = gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame]  # a frame, or makes one
-_HELD: set[str] = set()     # marts folders this process holds the lock of (re-entrant)
-
-
-class PublishLocked(RuntimeError):
-    """Another process is publishing to the same marts folder."""
-
-
-@contextmanager
-def marts_lock(marts_dir: Path) -> Iterator[None]:
-    """One publisher per marts folder (an advisory lock, released if the process dies).
-    Re-entrant within a process: a build holds it from start to publication."""
-    marts_dir.mkdir(parents=True, exist_ok=True)
-    key = str(marts_dir.resolve())
-    if key in _HELD:
-        yield
-        return
-    with pid_lock(marts_dir / LOCK, lambda holder: PublishLocked(
-            f"another dedi process (pid {holder}) is building or publishing to {marts_dir}; "
-            "wait for it to finish, or publish elsewhere (DEDI_MARTS_DIR, or --scenario for a "
-            "variant)")):
-        _HELD.add(key)
-        try:
-            yield
-        finally:
-            _HELD.discard(key)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, metadata: dict[str, Any]) -> None:
