@@ -142,24 +142,47 @@ def published_to(p, index_config: dict) -> Path:
 
 
 def _start_fresh(p) -> None:
-    """Empty staging: the database, its Dagster instance and the build state."""
-    import shutil
-
+    """Empty staging: the database and the build state (the Dagster instance keeps its run
+    history; :func:`_forget_partitions` drops the old raw folder's partitions)."""
     for f in (p.staging_db, p.staging_db.with_name(p.staging_db.name + ".wal"),
               p.staging / STATE_FILE):
         f.unlink(missing_ok=True)
-    shutil.rmtree(p.staging / "dagster", ignore_errors=True)
+
+
+def _forget_partitions(instance: dg.DagsterInstance) -> None:
+    """A fresh build keeps the instance's run history (the UI shows every build) but not the
+    dynamic partitions of another raw folder: this build adds its own."""
+    from pipeline.defs.local import LOCAL_PERIODS
+    from pipeline.defs.local_la import LOCAL_LAS
+
+    for name in (LOCAL_PERIODS.name, LOCAL_LAS.name):
+        for key in instance.get_dynamic_partitions(name):
+            instance.delete_dynamic_partition(name, key)
+
+
+def instance_home(staging: Path) -> Path:
+    """The one Dagster instance of a staging folder: ``<staging>/dagster``, used by ``dedi
+    build`` and by ``dedi dev`` (so the UI shows every build), with the project's
+    ``dagster.yaml`` (queued runs, one DEDI run at a time) copied in."""
+    from pipeline.config import PROJECT_ROOT
+
+    home = staging / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    template = (PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8")
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text(encoding="utf-8") != template:
+        target.write_text(template, encoding="utf-8")
+    return home
 
 
 def _instance(p) -> dg.DagsterInstance:
-    """``DAGSTER_HOME``'s instance when set, else a persistent one beside the staging
-    database (it holds the versions that make the next build incremental)."""
+    """``DAGSTER_HOME``'s instance when set, else the staging folder's (:func:`instance_home`;
+    it holds the versions that make the next build incremental)."""
     from pipeline.build.tuning.dagster_internals import build_instance_overrides
 
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    home = p.staging / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
+    home = instance_home(p.staging)
     return dg.DagsterInstance.local_temp(tempdir=str(home), overrides={
         "telemetry": {"enabled": False},
         **build_instance_overrides(home)})
@@ -303,6 +326,8 @@ def _run(p, quiet: bool, index_config: dict, full: bool, profile: bool,
         return BuildOutcome(success=False, failures=[str(exc)], marts_dir=p.marts)
     defs = build_definitions(side)
     instance = _instance(p)
+    if fresh:
+        _forget_partitions(instance)
     loggers = {"loggers": {"dedi_progress": {"config": {"quiet": quiet}}}}
     steps: dict[str, float] = {}
     done: list[str] = []

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.config import CURRENT, PROJECT_ROOT, paths
+from pipeline.config import CURRENT, paths
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -162,12 +162,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_dev(args: argparse.Namespace) -> int:
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT))
+    from pipeline.build.run import instance_home
+    from pipeline.cli.dev import run
+
     extra = [a for a in args.extra if a != "--"]
-    beside = Path(sys.executable).with_name("dagster")  # the venv's, even if not activated
-    exe = str(beside) if beside.exists() else "dagster"
-    os.execvp(exe, [exe, "dev", "-m", "pipeline.definitions", *extra])
-    return 0  # pragma: no cover
+    home = Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else \
+        instance_home(paths().staging)
+    return run(extra, home)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -298,7 +299,8 @@ COMMANDS = {
     "compare-scenarios": "list LSOAs and areas whose DEDI decile differs between two scenarios",
     "rollback": "point current back at the previous release (undo the last publication)",
     "docs": "regenerate docs/data_dictionary.md and the README asset table",
-    "dev": "open the Dagster UI (dagster dev) on these definitions",
+    "dev": "open the Dagster UI (dagster dev) on these definitions and the builds' instance; "
+           "every option is dagster dev's (-h HOST, -p PORT; --help)",
 }
 
 
@@ -335,8 +337,9 @@ def _parser() -> argparse.ArgumentParser:
                                  "adjusted Deprivation Index: build, query and explore it.")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
-    def add(name: str, func) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
+    def add(name: str, func, add_help: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name],
+                           add_help=add_help)
         p.set_defaults(func=func)
         return p
 
@@ -448,7 +451,7 @@ def _parser() -> argparse.ArgumentParser:
     scenario(rb)
     o = add("docs", _cmd_docs)
     scenario(o)
-    v = add("dev", _cmd_dev)
+    v = add("dev", _cmd_dev, add_help=False)  # -h is dagster dev's --host
     v.add_argument("extra", nargs=argparse.REMAINDER, help="passed on to dagster dev")
     return ap
 
