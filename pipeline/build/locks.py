@@ -79,6 +79,11 @@ def marts_lock(marts_dir: Path, live: bool = True) -> Iterator[None]:
 
 def refuse_if_busy(staging: Path, marts_dir: Path, live: bool = True) -> None:
     """Raise :data:`BUSY` now if another process holds the staging or marts folder (before a
-    build spends seconds loading Dagster); the build takes the locks for itself later."""
-    with build_lock(staging), marts_lock(marts_dir, live):
-        pass
+    build spends seconds loading Dagster); the build takes the locks for itself later. A
+    folder that does not exist is held by nobody, and is not created here."""
+    if staging.exists():
+        with build_lock(staging):
+            pass
+    if marts_dir.exists():
+        with marts_lock(marts_dir, live):
+            pass

@@ -12,7 +12,7 @@ import duckdb
 import geopandas as gpd
 import pandas as pd
 
-from pipeline.config import CURRENT, paths, settings
+from pipeline.config import CURRENT, paths, reader_marts, settings
 from pipeline.defs.validation import chart_path, validate_reference
 from pipeline.method.validation import calibration_chart
 from pipeline.release.dictionary import document
@@ -31,9 +31,10 @@ def _lookup(raw: Path) -> pd.DataFrame | None:
 
 def run_validate(args: argparse.Namespace) -> int:
     p = paths()
-    release = (p.marts / CURRENT).resolve()  # resolve once: one consistent release
+    marts = reader_marts()
+    release = (marts / CURRENT).resolve()  # resolve once: one consistent release
     if not (release / "dedi.duckdb").exists():
-        raise FileNotFoundError(f"no published marts in {p.marts}; run `dedi build` first")
+        raise FileNotFoundError(f"no published marts in {marts}; run `dedi build` first")
     ref = Reference(args.reference, args.column, args.name or "", args.code_column,
                     args.group_column, args.group_values, args.direction)
     manifest = json.loads((release / MANIFEST).read_text(encoding="utf-8"))
@@ -57,7 +58,7 @@ def run_validate(args: argparse.Namespace) -> int:
         chart = calibration_chart(result, chart_path(tmp, ref.name),
                                   f"Calibration against {ref.name}", manifest["data_status"])
         extra[f"validation_{chart.name}"] = chart
-        publish(p.marts, tables, metadata, geo=geo, keep=settings()["publish"]["keep_releases"],
+        publish(marts, tables, metadata, geo=geo, keep=settings()["publish"]["keep_releases"],
                 extra=extra, grace_seconds=settings()["publish"]["prune_grace_seconds"],
                 document=lambda conn: document(conn, tables["sources"], manifest["data_status"]))
     show = result[result["measure"] != "calibration_mean_reference"]
@@ -65,5 +66,5 @@ def run_validate(args: argparse.Namespace) -> int:
           f"{int(result['n_lsoas'].iloc[0]):,} LSOAs):")
     print(show.pivot(index="measure", columns="index", values="value")
           [["dx", "dedi", "imd"]].round(3).to_string())
-    print(f"published: table validation and validation_{chart.name} in {p.marts}")
+    print(f"published: table validation and validation_{chart.name} in {marts}")
     return 0

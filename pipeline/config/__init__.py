@@ -86,6 +86,19 @@ def current_db(marts: Path) -> Path:
 DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"  # written by `dedi demo` into the raw folder
 
 
+def reader_marts() -> Path:
+    """The marts folder that readers (sql, explore, report, explain, hubs, evaluate, validate)
+    open by default: ``DEDI_MARTS_DIR``; else the real marts once a real build has published
+    them; else the demo's (``make demo``)."""
+    if os.environ.get("DEDI_MARTS_DIR"):
+        return Path(os.environ["DEDI_MARTS_DIR"])
+    p = settings()["paths"]
+    for marts in (Path(p["marts_dir"]), Path(p["demo_marts_dir"])):
+        if current_db(marts).exists():
+            return marts
+    return paths().marts
+
+
 def paths() -> Paths:
     """Resolve paths: environment variables first, then ``settings.yaml``. A raw folder that
     holds the synthetic demo stages and publishes, by default, into folders of its own

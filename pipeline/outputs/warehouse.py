@@ -14,14 +14,14 @@ from typing import Any
 
 import duckdb
 
-from pipeline.config import CURRENT, current_db, is_live, paths, scenario_dir
+from pipeline.config import CURRENT, current_db, is_live, reader_marts, scenario_dir
 from pipeline.errors import WarehouseError  # noqa: F401  (re-exported)
 
 
 def marts_dir(scenario: str | None = None, base: Path | None = None) -> Path:
-    """The published marts folder: ``DEDI_MARTS_DIR``, or one of its ``scenarios/NAME``
-    (``current`` and ``None`` mean the live marts)."""
-    return scenario_dir(base or paths().marts, scenario)
+    """The published marts folder (:func:`~pipeline.config.reader_marts`), or one of its
+    ``scenarios/NAME`` (``current`` and ``None`` mean the live marts)."""
+    return scenario_dir(base or reader_marts(), scenario)
 
 
 def _require(folder: Path, scenario: str | None) -> Path:

@@ -3,6 +3,8 @@ maps published for slides."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.browser import non_blank, screenshot, visit
@@ -71,6 +73,63 @@ def test_real_report_for_cheshire_and_merseyside(real_build, browser):
         for img in v.page.locator(".maps img").all():
             shown, natural = img.evaluate("i => [i.clientWidth, i.naturalWidth]")
             assert text_px * shown / natural >= 11, (shown, natural)
+
+
+def _print_pages(html: Path, name: str) -> list[Path]:
+    """The browser's print-to-PDF of a page (headless Chromium), as PNG pages (pdftoppm)."""
+    import shutil
+    import subprocess
+
+    from tests.browser import CHROMIUM, FLAGS, SHOTS
+
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) not installed (.ci/run installs it)")
+    SHOTS.mkdir(exist_ok=True)
+    pdf = SHOTS / f"{name}.pdf"
+    subprocess.run([CHROMIUM, *FLAGS, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                    html.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    assert "594.96 x 841.92 pts (A4)" in info.stdout
+    for old in SHOTS.glob(f"{name}-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(SHOTS / name)], check=True)
+    return sorted(SHOTS.glob(f"{name}-*.png"))
+
+
+def _check_print(v, html: Path, name: str) -> list[Path]:
+    """A4 pages, none blank, and nothing cut off: every heading and cell of the page's
+    tables is in the PDF's text (a column off the page would be missing)."""
+    import re
+    import subprocess
+
+    from tests.browser import SHOTS
+
+    pages = _print_pages(html, name)
+    assert 2 <= len(pages) <= 8, len(pages)
+    for png in pages:
+        assert non_blank(png) > 0.01, f"{png} is a blank page"
+    text = subprocess.run(["pdftotext", "-layout", str(SHOTS / f"{name}.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    words = set(re.findall(r"[\w.%-]+", text))
+    cells = v.page.evaluate("""() => [...document.querySelectorAll('table.top20 tr')]
+        .map(r => [...r.children].map(c => c.innerText))""")
+    last = [row[-1] for row in cells]  # the right-most column: cut off first if too wide
+    missing = [t for t in last for w in re.findall(r"[\w.%-]+", t) if w not in words]
+    assert missing == [], missing
+    return pages
+
+
+def test_demo_report_prints_to_clean_a4_pages(demo_build, browser):
+    path = _report(demo_build, "E54009901")
+    with visit(browser, path) as v:
+        _check_print(v, path, "report_demo_print")
+
+
+@pytest.mark.real
+def test_real_report_prints_to_clean_a4_pages(real_build, browser):
+    path = _report(real_build, "E54000008")
+    with visit(browser, path) as v:
+        _check_print(v, path, "report_real_E54000008_print")
 
 
 def test_england_maps_are_published(demo_build):
