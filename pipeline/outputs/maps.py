@@ -33,7 +33,10 @@ MAPS = {  # column -> (title, kind)
     "dx_decile": ("Digital exclusion (DX) decile", "decile"),
     "dedi_rank_change": ("Rank shift, IMD 2025 to DEDI", "change"),
     "imd_decile": ("IMD 2025 decile", "decile"),
+    "imd_decile_change": ("IMD decile change, 2019 to 2025", "decile_change"),
 }
+# IMD decile 2025 - 2019: purple = towards the most deprived (as the explorer)
+DECILE_CHANGE = ["#542788", "#8073ac", "#d8daeb", "#f7f7f7", "#fee0b6", "#e08214", "#b35806"]
 
 
 def _polygons(geoms: np.ndarray, tolerance: float) -> tuple[list[np.ndarray], np.ndarray]:
@@ -58,6 +61,15 @@ def _colours(values: pd.Series, kind: str, n: int) -> tuple[np.ndarray, list[Pat
                                                               " least" if i == 9 else ""))
                   for i in range(10)]
         return cols, legend
+    if kind == "decile_change":
+        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        k = np.clip(np.round(np.nan_to_num(v)) + 3, 0, 6).astype(int)
+        cols = ListedColormap(DECILE_CHANGE)(k)
+        cols[np.isnan(v)] = (0.8, 0.8, 0.8, 1.0)
+        labels = ["-3 or more (more deprived)", "-2", "-1", "0", "+1", "+2", "+3 or more (less)"]
+        return cols, [*(Patch(color=c, label=lab) for c, lab in zip(DECILE_CHANGE, labels,
+                                                                     strict=True)),
+                      Patch(color=(0.8, 0.8, 0.8), label="not comparable")]
     breaks = [round(s * n) for s in CHANGE_SHARES]
     norm = BoundaryNorm([-np.inf, *breaks, np.inf], len(PUOR))
     cmap = ListedColormap(PUOR)
@@ -92,8 +104,9 @@ def colour_by(ax, pc: PolyCollection, owner: np.ndarray, gdf: gpd.GeoDataFrame, 
     title, kind = MAPS[column]
     colours, legend = _colours(gdf[column].reset_index(drop=True), kind, n_national)
     pc.set_facecolor(colours[owner])
-    ax.set_title(title_prefix + title + (" (1 = most deprived)" if kind == "decile" else
-                                         " (IMD rank - DEDI rank)"), fontsize=title_size)
+    ax.set_title(title_prefix + title + {"decile": " (1 = most deprived)", "change":
+                                         " (IMD rank - DEDI rank)"}.get(kind, ""),
+                 fontsize=title_size)
     if ax.get_legend():
         ax.get_legend().remove()
     where = ({"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "ncol": 5 if kind == "decile"

@@ -30,7 +30,7 @@ def _check(v, path, name):
     assert h2 == HEADINGS
     assert v.page.locator("table.top20 tbody tr").count() == 20
     assert v.page.locator("table.league tbody tr").count() >= 1
-    assert v.page.locator("img").count() == 4  # three maps and the league chart
+    assert v.page.locator("img").count() == 5  # four maps and the league chart
     for img in v.page.locator("img").all():  # every figure decoded and drawn
         assert img.evaluate("i => i.complete && i.naturalWidth > 100")
     return png
@@ -52,6 +52,7 @@ def test_real_report_for_cheshire_and_merseyside(real_build, browser):
         _check(v, path, "report_real_E54000008")
         assert v.page.locator(".banner").count() == 0
         assert "Cheshire and Merseyside" in v.page.locator("h1").inner_text()
+        assert v.page.locator("img[alt='imd_decile_change']").count() == 1  # IoD 2019 -> 2025
         text = v.page.locator("table.top20").inner_text()
         assert "Liverpool" in text or "Knowsley" in text
         caveats = v.page.locator(".caveats").inner_text()

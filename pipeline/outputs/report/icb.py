@@ -53,7 +53,8 @@ MAP_STYLE = {"figsize": (5.2, 5.6), "dpi": 110, "legend_size": 12.0, "title_size
 
 
 def _maps(gdf: gpd.GeoDataFrame, n: int, synthetic: bool) -> str:
-    pngs = map_pngs(gdf, ("dedi_decile", "dx_decile", "dedi_rank_change"), n, synthetic,
+    pngs = map_pngs(gdf, ("dedi_decile", "dx_decile", "dedi_rank_change", "imd_decile_change"),
+                    n, synthetic,
                     **MAP_STYLE, legend_below=True)
     return "".join(f'<figure>{image(png, col)}</figure>' for col, png in pngs.items())
 
@@ -90,8 +91,12 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
     n = conn.execute("SELECT count(*) FROM lsoa_index").fetchone()[0]
     name = lsoa["icb24_name"].iloc[0]
     gdf = shapes if shapes is not None else _shapes(release)
+    change = conn.execute("SELECT lsoa21_code, imd_decile_change, comparable FROM "
+                          "lsoa_index_history WHERE vintage = 2025").df()
+    change["imd_decile_change"] = change["imd_decile_change"].where(change["comparable"])
     gdf = gdf.merge(lsoa[["lsoa21_code", "dedi_decile", "dx_decile", "dedi_rank_change"]],
-                    on="lsoa21_code")
+                    on="lsoa21_code").merge(change[["lsoa21_code", "imd_decile_change"]],
+                                            on="lsoa21_code", how="left")
     icbs = conn.execute("SELECT * FROM v_icb_summary").df()
     me = icbs[icbs["icb24_code"] == icb].iloc[0]
     ltla = conn.execute(
