@@ -1,6 +1,6 @@
 -- int_lsoa_geography: one row per England LSOA 2021 with the higher geographies it sits in.
 -- Inputs (staging tables, one per ONS lookup file):
---   stg_lsoa21_ltla24   LSOA 2021 -> ward 2024 -> local authority district (LTLA) 2024
+--   stg_lsoa21_ltla24   LSOA 2021 -> ward 2024 (ONS best fit) -> local authority district (LTLA) 2024
 --   stg_lsoa21_icb24    LSOA 2021 -> sub-ICB location -> integrated care board (ICB) 2024
 --   stg_ltla24_region   LTLA 2024 -> region
 --   stg_lsoa21_ruc21    2021 Rural-Urban Classification (optional: NULL when not supplied)
@@ -8,6 +8,8 @@
 SELECT
     l.lsoa21_code,
     l.lsoa21_name,
+    l.ward24_code,
+    l.ward24_name,
     l.ltla24_code,
     l.ltla24_name,
     i.sicbl24_code,

@@ -3,7 +3,7 @@
 -- with its Monte Carlo uncertainty, plus geographies and population.
 -- Inputs:
 --   stg_iod2025          IoD 2025 File 7 (official scores, ranks, deciles)
---   int_lsoa_geography   LTLA 2024, ICB 2024 and region of each LSOA
+--   int_lsoa_geography   ward 2024, LTLA 2024, ICB 2024 and region of each LSOA
 --   int_lsoa_population  population denominator (File 7 mid-2022, else Census 2021)
 --   int_dx_lsoa          DX and its sub-domains (pipeline/method/dx.py)
 --   int_dedi_lsoa        DEDI (pipeline/method/dx.py)
@@ -15,6 +15,8 @@
 SELECT
     iod.lsoa21_code,
     iod.lsoa21_name,
+    geo.ward24_code,
+    geo.ward24_name,
     geo.ltla24_code,
     geo.ltla24_name,
     geo.icb24_code,

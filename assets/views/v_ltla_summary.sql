@@ -1,10 +1,6 @@
 -- Local authorities (LTLA 2024) side by side on the IMD and DEDI, with the DEDI Monte Carlo interval.
-SELECT d.area_code AS ltla24_code, d.area_name AS ltla24_name, d.population, d.lsoa_count,
-       m.average_score_rank AS imd_average_score_rank,
-       d.average_score_rank AS dedi_average_score_rank,
-       d.average_score_rank_p05 AS dedi_rank_p05, d.average_score_rank_p95 AS dedi_rank_p95,
-       m.proportion_most_deprived_10pct AS imd_share_most_deprived_10pct,
-       d.proportion_most_deprived_10pct AS dedi_share_most_deprived_10pct, d.data_status
-FROM area_summary d
-JOIN area_summary m ON m.geography = d.geography AND m.area_code = d.area_code AND m.index = 'imd'
-WHERE d.geography = 'ltla24' AND d.index = 'dedi'
+SELECT area_code AS ltla24_code, area_name AS ltla24_name, population, lsoa_count,
+       imd_average_score_rank, dedi_average_score_rank, dedi_rank_p05, dedi_rank_p95,
+       imd_share_most_deprived_10pct, dedi_share_most_deprived_10pct, data_status
+FROM v_area_imd_dedi
+WHERE geography = 'ltla24'

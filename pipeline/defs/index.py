@@ -107,10 +107,14 @@ def index_spec(context: dg.AssetExecutionContext, config: IndexRunConfig,
                                           "resolved": dg.MetadataValue.json(resolved)})
 
 
+# each area-summary geography's column in int_dx_frame (the Monte Carlo's area intervals)
+FRAME_AREAS = {"ward24": "_ward", "ltla24": "_ltla", "icb24": "_icb", "region": "_region"}
+
+
 def _lsoa_frame(conn, indicators: bool = True) -> pd.DataFrame:
     """Each LSOA's areas and population (view ``int_dx_frame``), with every lsoa_indicators
     column if ``indicators``."""
-    columns = "*" if indicators else "lsoa21_code, _ltla, _icb, _region, _population"
+    columns = "*" if indicators else f"lsoa21_code, {', '.join(FRAME_AREAS.values())}, _population"
     return conn.execute(f"SELECT {columns} FROM int_dx_frame").df().set_index("lsoa21_code")
 
 
@@ -206,8 +210,7 @@ def int_dedi_uncertainty(staging_db: DuckDBResource) -> dg.MaterializeResult:
     mc = run_monte_carlo(
         oriented, st, weights.to_numpy(), transform_domains(ranks, iod_cfg["exponential_constant"]),
         iod_cfg["domain_weights"], float(spec["dedi"]["dx_weight"]), spec["monte_carlo"],
-        {"ltla24": df["_ltla"].to_numpy(), "icb24": df["_icb"].to_numpy(),
-         "region": df["_region"].to_numpy()},
+        {g: df[FRAME_AREAS[g]].to_numpy() for g in settings()["area_summary"]["geographies"]},
         df["_population"].to_numpy(dtype="float64"), df["_ltla"].to_numpy(),
         iod_cfg["exponential_constant"], aggregation=spec["dx"].get("aggregation", "linear"))
     seconds = time.perf_counter() - t0

@@ -41,13 +41,14 @@ MART_TABLES = ("lsoa_index", "area_summary", "lsoa_indicators", "coverage",
                "indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes",
                "validation", "quarantine", "lsoa_index_history", "area_summary_history",
                "iod_method_changes", "nhs_app_uptake_history", "nhs_app_practice_history",
-               "gp_practice_profile", "local_proxy_history")
+               "gp_practice_profile", "gp_practice_catchment", "local_proxy_history")
 LICENCE = ("Open Government Licence v3.0 (the inputs are OGL); DEDI's own outputs are published "
            "under the same terms, with the attribution below")
 # Bump when a published column is renamed or removed (adding columns keeps the version).
 SCHEMA_VERSION = "1.1"
-GEOGRAPHIES = {"ltla24": ("ltla24_code", "ltla24_name"), "icb24": ("icb24_code", "icb24_name"),
-               "region": ("region_code", "region_name")}
+GEOGRAPHIES = {"ward24": ("ward24_code", "ward24_name"), "ltla24": ("ltla24_code", "ltla24_name"),
+               "icb24": ("icb24_code", "icb24_name"), "region": ("region_code", "region_name")}
+PRACTICE = "gp_practice"  # area_summary's geography of GP practices (int_gp_practice_lsoa)
 
 
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
@@ -96,27 +97,40 @@ def lsoa_sets_consistent(staging_db: DuckDBResource) -> dg.AssetCheckResult:
 lsoa_index_expectations = gx_check(lsoa_index, "lsoa_index")
 
 
-def build_area_summary(lsoa: pd.DataFrame, index: str = "imd") -> pd.DataFrame:
-    """Long-form area summaries of one index over every configured geography."""
+def summary_options() -> dict[str, Any]:
+    """The IoD area-summary constants of settings.yaml as :func:`summarise`'s arguments."""
     cfg = settings()["area_summary"]
-    extent_kw = {"full_upto": cfg["extent_full_weight_upto_percentile"],
-                 "slide_from": tuple(cfg["extent_slide_from"]),
-                 "slide_to": tuple(cfg["extent_slide_to"])}
+    return {"local_share": cfg["local_concentration_population_share"],
+            "full_upto": cfg["extent_full_weight_upto_percentile"],
+            "slide_from": tuple(cfg["extent_slide_from"]),
+            "slide_to": tuple(cfg["extent_slide_to"])}
+
+
+def _named(s: pd.DataFrame, names: pd.DataFrame, geography: str) -> pd.DataFrame:
+    """Summaries ``s`` with each area's name (``names``: code, name) and its geography."""
+    code, name = names.columns
+    names = names.drop_duplicates(code).rename(columns={code: "area_code", name: "area_name"})
+    return s.merge(names, on="area_code", how="left").assign(geography=geography)
+
+
+def build_area_summary(lsoa: pd.DataFrame, index: str = "imd",
+                       practices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long-form area summaries of one index over every configured geography and, where
+    ``practices`` (int_gp_practice_lsoa) has rows, over GP practices, each LSOA weighted by
+    the practice's patients there (the share in the most deprived 10% is of patients)."""
+    opts = summary_options()
     d = lsoa.rename(columns={f"{index}_score": "score", f"{index}_rank": "rank"})
-    frames = []
-    for geog in cfg["geographies"]:
-        code, name = GEOGRAPHIES[geog]
-        s = summarise(d, code, n=len(d), local_share=cfg["local_concentration_population_share"],
-                      **extent_kw)
-        names = lsoa[[code, name]].drop_duplicates(code).rename(
-            columns={code: "area_code", name: "area_name"})
-        s = s.merge(names, on="area_code", how="left")
-        s.insert(0, "geography", geog)
-        s.insert(3, "index", index)
-        frames.append(s)
+    frames = [_named(summarise(d, code, n=len(d), **opts), lsoa[[code, name]], geog)
+              for geog, (code, name) in ((g, GEOGRAPHIES[g])
+                                         for g in settings()["area_summary"]["geographies"])]
+    if practices is not None and len(practices):
+        p = practices.merge(d[["lsoa21_code", "score", "rank"]], on="lsoa21_code")
+        s = summarise(p.rename(columns={"patients": "population"}), "practice_code", n=len(d),
+                      share_by="population", **opts)
+        frames.append(_named(s, practices[["practice_code", "practice_name"]], PRACTICE))
     cols = ["geography", "area_code", "area_name", "index", "population", "lsoa_count",
             *MEASURES, *[f"{m}_rank" for m in MEASURES]]
-    return pd.concat(frames, ignore_index=True)[cols]
+    return pd.concat(frames, ignore_index=True).assign(index=index)[cols]
 
 
 nhs_app_uptake_history = sql_model_asset(
@@ -132,6 +146,10 @@ local_proxy_history = sql_model_asset(
     "local_proxy_history", GROUP, ["int_local_proxy_rates"],
     "Local proxies per LSOA for every period a file carries (small counts suppressed)",
     {"periods": "SELECT count(DISTINCT period) FROM local_proxy_history"})
+gp_practice_catchment = sql_model_asset(
+    "gp_practice_catchment", GROUP, ["int_gp_practice_lsoa"],
+    "The England LSOAs where each GP practice's patients live (practice code, name, LSOA; no "
+    "counts)", {"practices": "SELECT count(DISTINCT practice_code) FROM gp_practice_catchment"})
 gp_practice_profile = sql_model_asset(
     "gp_practice_profile", GROUP, [lsoa_index, "stg_gp_patients_lsoa", "int_lsoa_geography"],
     "Where each GP practice's patients live: ICB, region, rural share, patient-weighted DX and "
@@ -173,21 +191,15 @@ def area_summary_history(hist: pd.DataFrame) -> pd.DataFrame:
     """IoD area summaries of the IMD for each vintage (rank-based measures: the shared IoD
     2019 copy has no scores): average rank, extent, share in the most deprived 10%, each with
     its rank among areas, and the change of the area's rank since 2019."""
-    cfg = settings()["area_summary"]
-    extent_kw = {"full_upto": cfg["extent_full_weight_upto_percentile"],
-                 "slide_from": tuple(cfg["extent_slide_from"]),
-                 "slide_to": tuple(cfg["extent_slide_to"])}
+    opts = summary_options()
     frames = []
     for vintage, d in hist.dropna(subset=["imd_rank"]).groupby("vintage"):
         n = float(d["lsoas_ranked"].iloc[0])
-        for geog in cfg["geographies"]:
+        for geog in settings()["area_summary"]["geographies"]:
             code, name = GEOGRAPHIES[geog]
             s = summarise(d.assign(score=n - d["imd_rank"], rank=d["imd_rank"]), code, n=n,
-                          local_share=cfg["local_concentration_population_share"], **extent_kw)
-            names = d[[code, name]].drop_duplicates(code).rename(
-                columns={code: "area_code", name: "area_name"})
-            frames.append(s.merge(names, on="area_code").assign(geography=geog,
-                                                                 vintage=int(vintage)))
+                          **opts)
+            frames.append(_named(s, d[[code, name]], geog).assign(vintage=int(vintage)))
     cols = ["geography", "area_code", "area_name", "vintage", "population", "lsoa_count",
             "average_rank", "extent", "proportion_most_deprived_10pct", "average_rank_rank",
             "extent_rank", "proportion_most_deprived_10pct_rank"]
@@ -207,9 +219,11 @@ dedi_decile1_changes = sql_model_asset(
                                 "WHERE change LIKE 'enters%'"})
 
 
-@dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"}, deps=[lsoa_index],
+@dg.asset(group_name=GROUP, kinds={"duckdb", "pandas"},
+          deps=[lsoa_index, "int_dedi_uncertainty", "int_gp_practice_lsoa"],
           description="Official IoD area summaries (average score, average rank, extent, local "
-          "concentration, proportion in most deprived 10%) for LTLA 2024, ICB 2024 and region.")
+          "concentration, proportion in most deprived 10%) for ward 2024, LTLA 2024, ICB 2024, "
+          "region and, where patients by LSOA are supplied, GP practices (patient-weighted).")
 def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
     threshold = settings()["suppression"]["min_count"]
     with staging_db.get_connection() as conn:
@@ -217,8 +231,9 @@ def area_summary(staging_db: DuckDBResource) -> dg.MaterializeResult:
         # population cannot be recovered by subtracting the others from its area's total
         lsoa = published_population(read_table(conn, "lsoa_index"), threshold)
         unc = read_table(conn, "int_dedi_area_uncertainty")
-        out = pd.concat([build_area_summary(lsoa, index) for index in ("imd", "dx", "dedi")],
-                        ignore_index=True)
+        practices = read_table(conn, "int_gp_practice_lsoa")
+        out = pd.concat([build_area_summary(lsoa, index, practices)
+                         for index in ("imd", "dx", "dedi")], ignore_index=True)
         unc = unc.assign(index="dedi")[["geography", "area_code", "index",
                                         "average_score_rank_p05", "average_score_rank_p95"]]
         out = out.merge(unc, on=["geography", "area_code", "index"], how="left")
@@ -274,7 +289,7 @@ class PublishConfig(dg.Config):
                            "lsoa_indicators", "indicator_diagnostics", "int_dedi_uncertainty",
                            "index_spec", "validation", "england_maps", "lsoa_index_history",
                            "nhs_app_uptake_history", "nhs_app_practice_history",
-                           "gp_practice_profile", "local_proxy_history"],
+                           "gp_practice_profile", "gp_practice_catchment", "local_proxy_history"],
                      description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet "
                      "and lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking "
                      "checks pass.")])

@@ -115,6 +115,13 @@ int_nhs_app_uptake_lsoa_monthly = sql_model_asset(
         settings()["indicators"]["nhs_app"]["min_registered_patients"])})
 
 
+int_gp_practice_lsoa = sql_model_asset(
+    "int_gp_practice_lsoa", GROUP, [stg_gp_patients_lsoa, stg_gp_practices, "int_lsoa_geography"],
+    "Patients of each GP practice by England LSOA 2021, practices with a small count of "
+    "patients left out (what practice summaries and catchments are made of)",
+    {"practices": "SELECT count(DISTINCT practice_code) FROM int_gp_practice_lsoa"})
+
+
 @dg.asset(group_name=GROUP, kinds={"duckdb", "sql"},
           deps=[int_nhs_app_uptake_lsoa_monthly, stg_nhs_app_practice],
           description="NHS App uptake per LSOA 2021 in the latest month "

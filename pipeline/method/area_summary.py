@@ -1,8 +1,11 @@
-"""Official IoD area-summary measures for higher geographies (LTLA, ICB, region).
+"""Official IoD area-summary measures for higher geographies (ward, LTLA, ICB, region) and
+for GP practices.
 
 All measures take LSOA-level ``rank`` (1 = most deprived of N nationally), ``score`` and
 ``population`` plus the area code, and are population weighted as in the IoD technical report.
-Summary ranks are 1 = most deprived area.
+A GP practice is the set of LSOAs where its patients live, each weighted by the practice's
+patients there (``population``), so one LSOA may appear under many practices.
+Summary ranks are 1 = most deprived area; measures equal to ``TIE_DECIMALS`` decimals tie.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import pandas as pd
 
 MEASURES = ["average_score", "average_rank", "extent", "local_concentration",
             "proportion_most_deprived_10pct"]
+# Two areas whose measure agrees to this many decimals tie (a one-LSOA ward's extent w·p/p
+# differs from another's w in the last bits only).
+TIE_DECIMALS = 10
 
 
 def invert_rank(rank: pd.Series | np.ndarray, n: int) -> np.ndarray:
@@ -48,14 +54,18 @@ def local_concentration_one(inv_rank: np.ndarray, population: np.ndarray,
 
 
 def summarise(lsoa: pd.DataFrame, area_col: str, n: int | None = None,
-              local_share: float = 0.10, **extent_kw) -> pd.DataFrame:
+              local_share: float = 0.10, share_by: str = "lsoas", **extent_kw) -> pd.DataFrame:
     """Area summaries of one index for one geography.
 
     ``lsoa`` has columns ``area_col``, ``score``, ``rank``, ``population``. ``n`` is the
-    national LSOA count (defaults to ``len(lsoa)``). Returns one row per area with the five
-    measures, ``population``, ``lsoa_count`` and the ``<measure>_rank`` of each (1 = most
-    deprived).
+    national LSOA count (defaults to ``len(lsoa)``). ``share_by``: the proportion in the most
+    deprived 10% is a share of the area's LSOAs (``lsoas``, the IoD's) or of its population
+    (``population``: a GP practice's patients, whose LSOAs hold very different numbers of
+    them). Returns one row per area with the five measures, ``population``, ``lsoa_count`` and
+    the ``<measure>_rank`` of each (1 = most deprived).
     """
+    if share_by not in ("lsoas", "population"):
+        raise ValueError(f"share_by must be 'lsoas' or 'population', not {share_by!r}")
     n = n or len(lsoa)
     d = lsoa[[area_col, "score", "rank", "population"]].copy()
     d["population"] = d["population"].astype("float64")
@@ -64,6 +74,7 @@ def summarise(lsoa: pd.DataFrame, area_col: str, n: int | None = None,
     d["w_inv_rank"] = d["inv_rank"] * d["population"]
     d["w_extent"] = extent_weight(d["rank"], n, **extent_kw) * d["population"]
     d["in_top10"] = (d["rank"] <= n / 10).astype("float64")
+    d["w_top10"] = d["in_top10"] * d["population"]
     g = d.groupby(area_col, sort=True)
     pop = g["population"].sum()
     out = pd.DataFrame({
@@ -75,8 +86,15 @@ def summarise(lsoa: pd.DataFrame, area_col: str, n: int | None = None,
         "local_concentration": g[["inv_rank", "population"]].apply(
             lambda x: local_concentration_one(x["inv_rank"].to_numpy(),
                                               x["population"].to_numpy(), local_share)),
-        "proportion_most_deprived_10pct": g["in_top10"].mean(),
+        "proportion_most_deprived_10pct": (g["in_top10"].mean() if share_by == "lsoas"
+                                           else g["w_top10"].sum() / pop),
     })
     for m in MEASURES:
-        out[f"{m}_rank"] = out[m].rank(ascending=False, method="min").astype("int64")
+        out[f"{m}_rank"] = rank_areas(out[m])
     return out.reset_index().rename(columns={area_col: "area_code"})
+
+
+def rank_areas(measure: pd.Series) -> pd.Series:
+    """Rank areas on one measure, 1 = highest (most deprived), ties (to ``TIE_DECIMALS``
+    decimals) sharing the lowest rank."""
+    return measure.round(TIE_DECIMALS).rank(ascending=False, method="min").astype("int64")

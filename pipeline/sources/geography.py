@@ -19,7 +19,7 @@ from pipeline.sources.common import (
     map_headers,
     read_table,
 )
-from pipeline.sources.guards import LAT, LON, check_one_value
+from pipeline.sources.guards import LAT, LON, check_filled, check_one_value
 
 TOPIC = "geography"
 ARCGIS = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
@@ -115,12 +115,15 @@ def _england(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 
 def read_lsoa_ltla(path: Path) -> pd.DataFrame:
-    """LSOA21 -> ward24 -> LTLA24 (best fit), England rows only."""
+    """LSOA21 -> ward24 -> LTLA24 (best fit), England rows only: every LSOA has a ward and an
+    LTLA (area summaries are made of both)."""
     df = map_headers(read_table(path), LSOA_LTLA_MAP,
-                     ["lsoa21_code", "lsoa21_name", "ltla24_code", "ltla24_name"], path)
+                     ["lsoa21_code", "lsoa21_name", "ward24_code", "ward24_name", "ltla24_code",
+                      "ltla24_name"], path)
+    eng = df[df["lsoa21_code"].astype(str).str.startswith("E")]  # file rows kept for messages
+    check_filled(eng, ["ward24_code", "ltla24_code"], path, "lsoa21_code")
     for key, value in (("ltla24_code", "ltla24_name"), ("ward24_code", "ward24_name")):
-        if key in df and value in df:
-            check_one_value(df, key, value, path)
+        check_one_value(eng, key, value, path)
     return _england(df, path)
 
 

@@ -193,6 +193,16 @@ def check_unique(df: pd.DataFrame, keys: list[str], path: Path | str) -> None:
              "remove the duplicated rows (DEDI will not guess which one is right)")
 
 
+def check_filled(df: pd.DataFrame, columns: list[str], path: Path | str, key: str) -> None:
+    """Every row has a value in each of ``columns`` (a blank area code would drop its
+    ``key`` out of every summary without a word)."""
+    for c in columns:
+        blank = df[c].isna() | (df[c].astype(str).str.strip() == "")
+        if blank.any():
+            fail(path, c, blank, df[key], f"a value in every row (these are the {key} "
+                 "values of the blank rows)", "fill them from the official lookup")
+
+
 def check_one_value(df: pd.DataFrame, key: str, value: str, path: Path | str) -> None:
     """Every ``key`` has one ``value`` (e.g. one name per LTLA code): two rows of a key that
     disagree are refused by name, never one of them kept silently."""

@@ -137,6 +137,36 @@ def test_area_explorer_has_its_own_file_and_opens_at_its_area(demo_build, browse
         assert hits and all(h in _area_codes(demo_build, "E54009901") for h in hits)
 
 
+@pytest.mark.parametrize("level", ["ward24", "gp_practice"])
+def test_ward_and_gp_practice_levels_show_their_lsoas(demo_build, browser, level):
+    """A ward is its LSOAs (ONS best fit); a GP practice the LSOAs where its patients live
+    (gp_practice_catchment): the league table and the map hold those LSOAs only."""
+    path = _write(demo_build)
+    with duckdb_conn(demo_build) as conn:
+        sql = ("SELECT ward24_code AS code, ward24_name AS name, lsoa21_name FROM lsoa_index"
+               if level == "ward24" else
+               "SELECT c.practice_code AS code, c.practice_name AS name, i.lsoa21_name FROM "
+               "gp_practice_catchment c JOIN lsoa_index i USING (lsoa21_code)")
+        members = conn.execute(sql).df()
+        # the most deprived area of the level by published DEDI average score
+        code = conn.execute("SELECT area_code FROM area_summary WHERE geography = ? AND "
+                            "index = 'dedi' ORDER BY average_score_rank LIMIT 1",
+                            [level]).fetchone()[0]
+    mine = members[members["code"] == code]
+    with visit(browser, path, f"area={level}:{code}") as v:
+        v.page.wait_for_function("window.DEDI_STATE && window.DEDI_STATE.ready")
+        screenshot(v, f"explorer_demo_{level}")
+        assert v.page.locator("#level").input_value() == level
+        assert v.page.locator("#area").input_value() == code
+        options = v.page.locator("#area option").evaluate_all("os => os.map(o => o.value)")
+        assert set(options) == set(members["code"])
+        league = _league_names(v)
+        assert league and set(league) <= set(mine["lsoa21_name"])
+        assert len(league) == min(20, len(mine))
+        assert mine["name"].iloc[0] in v.page.locator("#league-title").text_content()
+        assert v.errors == []
+
+
 def _area_codes(dirs, icb):
     with duckdb_conn(dirs) as conn:
         return set(conn.execute("SELECT lsoa21_code FROM lsoa_index WHERE icb24_code = ?",

@@ -17,6 +17,17 @@
     geoOf: Object.fromEntries(Object.entries(data.geo).map(([g, v]) => [g, M.decode(v.of, Int32Array)])),
   };
   arrays.ltlaOf = arrays.geoOf.ltla24;
+  // GP practices: each practice's catchment (the LSOAs where its patients live) as positions
+  const PRACTICES = data.practices ? { codes: data.practices.codes, names: data.practices.names, offset: M.decode(data.practices.offset, Int32Array), lsoas: M.decode(data.practices.lsoas, Int32Array) } : null;
+  let catchment = { code: null, mask: null };
+  function practiceMask(code) { // 1 for the LSOAs of the practice's catchment, cached per practice
+    if (catchment.code !== code) {
+      const mask = new Uint8Array(n), k = PRACTICES ? PRACTICES.codes.indexOf(code) : -1;
+      if (k >= 0) for (let j = PRACTICES.offset[k]; j < PRACTICES.offset[k + 1]; j++) mask[PRACTICES.lsoas[j]] = 1;
+      catchment = { code, mask };
+    }
+    return catchment.mask;
+  }
   const connectivityLabels = data.connectivity_source.labels;
   const connectivityOf = M.decode(data.connectivity_source.of, Int32Array);
   const unitsLabels = data.connectivity_units.labels, unitsOf = M.decode(data.connectivity_units.of, Int32Array);
@@ -136,6 +147,7 @@
   function inArea(i) {
     if (AREA && !present.has(i)) return false; // a one-area file holds its area only
     if (state.level === "england" || !state.area) return true;
+    if (state.level === "gp_practice") return practiceMask(state.area)[i] === 1;
     const g = data.geo[state.level];
     return g.codes[arrays.geoOf[state.level][i]] === state.area;
   }
@@ -298,7 +310,7 @@
     const lead = M.leadingRoute(result.dx.subdomains, result.dx.subWeights, i);
     const route = lead ? `<dt>Leading route into digital exclusion</dt><dd id="leading-route">${esc(lead.replace("_", " "))}: the largest part of this LSOA's DX (${state.weights.aggregation} aggregation of the routes)</dd>` : "";
     const doms = DOMAINS.map((d) => `<dt>${esc(LABEL[d] || d)}</dt><dd>rank ${arrays.ranks[d][i].toLocaleString()} · decile ${M.decile(arrays.ranks[d][i], n)}</dd>`).join("");
-    el.innerHTML = `<h2>${esc(data.names[i])}</h2><p class="hint">${esc(data.codes[i])} · ${esc(geo("ltla24"))} · ${esc(geo("icb24"))} · ${esc(geo("region"))} · data status: <b>${esc(data.meta.data_status)}</b></p>
+    el.innerHTML = `<h2>${esc(data.names[i])}</h2><p class="hint">${esc(data.codes[i])} · ward ${esc(geo("ward24"))} · ${esc(geo("ltla24"))} · ${esc(geo("icb24"))} · ${esc(geo("region"))} · data status: <b>${esc(data.meta.data_status)}</b></p>
       <dl><dt>DEDI rank (these weights)</dt><dd>${result.dedi.rank[i].toLocaleString()} · decile ${M.decile(result.dedi.rank[i], n)}</dd>
       <dt>DEDI rank (published)</dt><dd>${arrays.pub.dedi_rank[i].toLocaleString()} (90% interval ${arrays.pub.p05[i].toLocaleString()}–${arrays.pub.p95[i].toLocaleString()})</dd>
       <dt>P(most deprived decile)</dt><dd>${fmt(100 * arrays.pub.p_decile1[i], 0)}%</dd>
@@ -325,23 +337,29 @@
   $("ltla-table").addEventListener("click", (e) => { const tr = e.target.closest("tr[data-ltla]"); if (tr) { state.level = "ltla24"; state.area = tr.dataset.ltla; syncArea(); resetZoom(); update(); } });
   function areaName() {
     if (state.level === "england" || !state.area) return "England";
-    const g = data.geo[state.level], k = g.codes.indexOf(state.area);
+    const g = state.level === "gp_practice" ? PRACTICES : data.geo[state.level], k = g.codes.indexOf(state.area);
     return k >= 0 ? g.names[k] : state.area;
   }
 
   // ---- controls ----
   if (AREA) { // a one-area file: no England, and levels below the area only
-    const order = ["region", "icb24", "ltla24"], own = order.indexOf(AREA.level);
-    [...$("level").options].forEach((o) => { if (o.value === "england" || order.indexOf(o.value) < own) o.remove(); });
+    const order = ["region", "icb24", "ltla24", "ward24"], own = order.indexOf(AREA.level);
+    [...$("level").options].forEach((o) => { const at = order.indexOf(o.value); if (o.value === "england" || (at >= 0 && at < own)) o.remove(); });
   }
+  if (!PRACTICES) $("level").querySelector("option[value=gp_practice]").remove();
   function syncArea() {
     $("level").value = state.level;
     const sel = $("area");
     if (state.level === "england") { sel.innerHTML = "<option value=''>England</option>"; sel.disabled = true; state.area = ""; return; }
     sel.disabled = false;
-    const g = data.geo[state.level], of = arrays.geoOf[state.level], seen = new Set();
-    for (let i = 0; i < n; i++) if (present.has(i)) seen.add(of[i]);
-    const opts = [...seen].map((k) => [g.codes[k], g.names[k]]).filter(([c]) => c).sort((a, b) => a[1].localeCompare(b[1]));
+    let opts;
+    if (state.level === "gp_practice") opts = PRACTICES.codes.map((c, k) => [c, PRACTICES.names[k]]); // those of the file's LSOAs (page.py)
+    else {
+      const g = data.geo[state.level], of = arrays.geoOf[state.level], seen = new Set();
+      for (let i = 0; i < n; i++) if (present.has(i)) seen.add(of[i]);
+      opts = [...seen].map((k) => [g.codes[k], g.names[k]]);
+    }
+    opts = opts.filter(([c]) => c).sort((a, b) => a[1].localeCompare(b[1]));
     if (!opts.some(([c]) => c === state.area)) state.area = opts.length ? opts[0][0] : "";
     sel.innerHTML = opts.map(([c, nm]) => `<option value="${esc(c)}">${esc(nm)} (${esc(c)})</option>`).join("");
     sel.value = state.area;
@@ -426,7 +444,7 @@
       if (k === "w" || k.startsWith("sd.") || k.startsWith("in.")) { if (Number.isFinite(x) && x >= 0) setWeight(k, x); }
       else if (k === "measure") state.measure = v;
       else if (k === "agg" && (v === "exponential" || v === "linear")) state.weights.aggregation = v;
-      else if (k === "area") { const [lvl, code] = v.split(":"); if (data.geo[lvl] && (!AREA || lvl !== "england")) { state.level = lvl; state.area = code; } }
+      else if (k === "area") { const [lvl, code] = v.split(":"); if ((data.geo[lvl] || (lvl === "gp_practice" && PRACTICES)) && (!AREA || lvl !== "england")) { state.level = lvl; state.area = code; } }
       else if (k === "lsoa") state.selected = data.codes.indexOf(v);
     }
     if (state.weights.dx_weight >= 1) state.weights.dx_weight = published.dx_weight;

@@ -35,8 +35,9 @@ ASSETS = Path(__file__).parent
 QUANTUM = 1e-4          # degrees (~7-11 m): coordinates are stored as integers of this
 SIMPLIFY = 2e-4         # degrees (~15-20 m): Douglas-Peucker tolerance for the web
 OUTLINE_SIMPLIFY = 5e-4  # degrees (~35-55 m): LTLA and ICB outlines drawn over the LSOAs
-LEVELS = ("ltla24", "icb24", "region")
+LEVELS = ("ward24", "ltla24", "icb24", "region")
 MAX_POSTCODES = 400_000  # postcode search is embedded up to this many live postcodes
+MAX_CATCHMENT_PAIRS = 400_000  # GP practice catchments are embedded up to this many pairs
 
 
 
@@ -132,6 +133,29 @@ def _postcodes(lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, int] | None:
                     strict=True))
 
 
+def _practices(catchment: pd.DataFrame | None, lsoa: pd.DataFrame,
+               keep: np.ndarray) -> dict[str, Any] | None:
+    """GP practices whose patients live in the kept LSOAs, each with the positions of every
+    LSOA of its catchment (``gp_practice_catchment``), for the explorer's GP practice level;
+    None without a catchment, or with more pairs than the page should carry."""
+    if catchment is None or catchment.empty:
+        return None
+    pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"])
+    kept = set(lsoa["lsoa21_code"][keep])
+    c = catchment[catchment["lsoa21_code"].isin(pos.index)]
+    c = c[c["practice_code"].isin(c.loc[c["lsoa21_code"].isin(kept), "practice_code"])]
+    if len(c) > MAX_CATCHMENT_PAIRS:
+        print(f"dedi explore: {len(c):,} GP practice-LSOA pairs is too many to embed; the GP "
+              "practice level is off (use --area for a region, ICB or LTLA)", file=sys.stderr)
+        return None
+    c = c.sort_values(["practice_code", "lsoa21_code"])
+    first = c.drop_duplicates("practice_code")
+    sizes = c.groupby("practice_code", sort=True).size().to_numpy()
+    return {"codes": first["practice_code"].tolist(), "names": first["practice_name"].tolist(),
+            "offset": _pack(np.concatenate([[0], np.cumsum(sizes)]), "<i4"),
+            "lsoas": _pack(pos[c["lsoa21_code"]].to_numpy(), "<i4")}
+
+
 def area_of(lsoa: pd.DataFrame, area: str) -> tuple[str, str, str]:
     """``--area`` (``E54000008`` or ``icb24:E54000008``) as (level, code, name)."""
     level, _, code = area.rpartition(":")
@@ -139,7 +163,7 @@ def area_of(lsoa: pd.DataFrame, area: str) -> tuple[str, str, str]:
         hit = lsoa.loc[lsoa.get(f"{g}_code", pd.Series(dtype=str)) == code]
         if len(hit):
             return g, code, str(hit[f"{g}_name"].iloc[0])
-    raise LookupError(f"--area {area}: no LSOA has this LTLA, ICB or region code "
+    raise LookupError(f"--area {area}: no LSOA has this ward, LTLA, ICB or region code "
                       "(e.g. E54000008 for an ICB)")
 
 
@@ -150,9 +174,11 @@ def explorer_path(scenario: str | None, area: str | None, level: str | None = No
 
 
 def payload(r: Recomputed, release: Path, area: str | None = None,
-            change: pd.Series | None = None, absent: list[str] | None = None) -> dict[str, Any]:
+            change: pd.Series | None = None, absent: list[str] | None = None,
+            catchment: pd.DataFrame | None = None) -> dict[str, Any]:
     """Everything the page needs, JSON-serialisable (arrays packed by :func:`_pack`);
-    ``change`` is each LSOA's IMD decile change 2019 -> 2025 (NaN where not comparable)."""
+    ``change`` is each LSOA's IMD decile change 2019 -> 2025 (NaN where not comparable);
+    ``catchment``: the published ``gp_practice_catchment`` (the GP practice level)."""
     lsoa, meta, spec = r.lsoa, r.meta, r.spec
     n = len(lsoa)
     keep = np.ones(n, dtype=bool)
@@ -219,6 +245,7 @@ def payload(r: Recomputed, release: Path, area: str | None = None,
         "connectivity_units": {"labels": units, "of": units_idx},
         "geometry": _geometry(release, lsoa, keep, geo),
         "postcodes": _postcodes(lsoa, keep),
+        "practices": _practices(catchment, lsoa, keep),
     }
 
 
@@ -277,9 +304,11 @@ def write_explorer(scenario: str | None = None, area: str | None = None,
         change = conn.execute("SELECT lsoa21_code, imd_decile_change, comparable "
                               "FROM lsoa_index_history WHERE vintage = 2025").df()
         absent = absent_inputs(conn, r.spec)
+        catchment = conn.execute("SELECT practice_code, practice_name, lsoa21_code "
+                                 "FROM gp_practice_catchment").df()
     change = change.set_index("lsoa21_code")
     data = payload(r, release, area, change["imd_decile_change"].where(change["comparable"]),
-                   absent)
+                   absent, catchment)
     data["hubs"] = hub_sites(scenario, hubs) if hubs else None
     where = data["meta"]["area"]
     out = out or explorer_path(scenario, where and where["code"], where and where["level"])

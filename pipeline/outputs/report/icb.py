@@ -1,7 +1,8 @@
 """``dedi report``: one static, offline HTML page per ICB, good to email.
 
 Maps (DEDI decile, DX decile, rank shift), an LTLA league table with the Monte Carlo
-intervals as error bars, the 20 highest-need LSOAs, a plain-English guide and the caveats.
+intervals as error bars, the highest-need wards and GP practices, the 20 highest-need LSOAs,
+a plain-English guide and the caveats.
 Figures are matplotlib PNGs inlined as data URIs; there is no script and no external request.
 """
 
@@ -77,6 +78,45 @@ def _league_chart(ltla: pd.DataFrame, n_ltla: int, synthetic: bool) -> bytes:
     return png_bytes(fig)
 
 
+PLACES = 15  # wards and GP practices listed per ICB
+PLACE_COLUMNS = {"dedi_average_score_rank": "DEDI rank", "dedi_rank_p05": "p05",
+                 "dedi_rank_p95": "p95", "imd_average_score_rank": "IMD rank",
+                 "dedi_share_most_deprived_10pct": "dedi_share",
+                 "imd_share_most_deprived_10pct": "imd_share", "lsoa_count": "LSOAs"}
+
+
+def _places(conn, view: str, icb: str, names: dict[str, str],
+            share: str) -> tuple[pd.DataFrame, int]:
+    """The ICB's ``PLACES`` highest-need areas of a summary view (wards, GP practices) by
+    DEDI average-score rank, as the report's table; with the number of such areas in England."""
+    d = conn.execute(f"SELECT * FROM {view} WHERE icb24_code = ? "
+                     "ORDER BY dedi_average_score_rank LIMIT ?", [icb, PLACES]).df()
+    total = conn.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+    t = d[[*names, *[c for c in PLACE_COLUMNS if c in d]]].rename(
+        columns={**names, **PLACE_COLUMNS})
+    if "p05" in t:
+        t.insert(t.columns.get_loc("p05"), "DEDI 90% interval",
+                 t["p05"].map(_rank) + "–" + t["p95"].map(_rank))
+        t = t.drop(columns=["p05", "p95"])
+    t[f"% {share} in DEDI decile 1"] = (100 * t.pop("dedi_share")).round(1)
+    t[f"% {share} in IMD decile 1"] = (100 * t.pop("imd_share")).round(1)
+    return t, total
+
+
+def _practice_note(conn, shown: int) -> str:
+    """Why the GP practice table is empty, in words, or how to read it."""
+    if shown:
+        return ("Each practice is the LSOAs where its registered patients live, each weighted "
+                "by its patients there; shares are of patients. Practices are listed under "
+                "the ICB where most of their patients live; they have no Monte Carlo interval.")
+    supplied = conn.execute("SELECT count(*) FROM sources WHERE staging_table = "
+                            "'stg_gp_patients_lsoa'").fetchone()[0]
+    return ("No GP practice is summarised in this build: no file of patients registered at a GP "
+            "practice by LSOA (NHS Digital) was supplied." if not supplied else
+            "No GP practice in this ICB has enough patients in England LSOAs to be summarised "
+            "(small counts are not published).")
+
+
 def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None = None) -> str:
     """The report page for one ICB from a read-only connection to the published marts
     (``shapes``: the release's LSOA boundaries, read once by the caller for many ICBs)."""
@@ -107,6 +147,11 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "FROM v_ltla_summary WHERE ltla24_code IN (SELECT DISTINCT ltla24_code FROM lsoa_index "
         "WHERE icb24_code = ?) ORDER BY dedi_rank", [icb]).df()
     n_ltla = conn.execute("SELECT count(*) FROM v_ltla_summary").fetchone()[0]
+    wards, n_wards = _places(conn, "v_ward_summary", icb,
+                             {"ward24_name": "ward", "ltla24_name": "LTLA"}, "LSOAs")
+    practices, n_practices = _places(conn, "v_gp_practice_summary", icb,
+                                     {"practice_name": "GP practice", "practice_code": "code"},
+                                     "patients")
     spec = meta.get("index_spec") or {}
     used = meta.get("dx_indicators_used", [])
     cfg = spec.get("dx", {}).get("indicators", {})
@@ -171,6 +216,10 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "LEAGUE_CHART": image(_league_chart(ltla, n_ltla, synthetic), "LTLA league table"),
         "LEAGUE_TABLE": html_table(ltla_table, "league"),
         "TOP20": html_table(table, "top20"),
+        "WARDS": html_table(wards, "places"), "N_WARDS": f"{n_wards:,}",
+        "PLACES": str(PLACES), "N_PRACTICES": f"{n_practices:,}",
+        "PRACTICES": html_table(practices, "places") if len(practices) else "",
+        "PRACTICE_NOTE": escape(_practice_note(conn, len(practices))),
         "NHS_NOTE": escape(nhs_note),
         "ABSENT": ("Absent from this build, so not in DX: " + "; ".join(escape(a) for a in absent)
                    + "." if absent else "Every input of the spec was supplied."),

@@ -48,6 +48,8 @@ def test_all_assets_checks_schedule_and_sensor():
             "stg_local_la",
             # the England maps' outlines, simplified once per boundary file
             "int_lsoa21_map_shapes",
+            # GP practices as areas: their patients by LSOA and published catchments
+            "int_gp_practice_lsoa", "gp_practice_catchment",
             *(f"raw_{t}" for t in ("iod", "geography", "census2021", "connectivity", "gp",
                                    "nhs_app", "schools", "local"))} == keys
     checks = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
