@@ -73,7 +73,7 @@ def load(raw: Path) -> pd.DataFrame:
              *DOMAINS]].sort_values("lsoa")
 
     ltla = pd.read_parquet(raw / "geography" / "lookup_lsoa21_ward24_ltla24.parquet")
-    ltla = ltla.drop_duplicates("lsoa21_code")[["lsoa21_code", "ltla24_code"]]
+    ltla = ltla.drop_duplicates("lsoa21_code")[["lsoa21_code", "ward24_code", "ltla24_code"]]
     icb = pd.read_parquet(raw / "geography" / "lookup_lsoa21_icb24.parquet")
     df = (df.merge(ltla.rename(columns={"lsoa21_code": "lsoa"}), on="lsoa", how="left")
             .merge(icb[["lsoa21_code", "icb24_code"]].rename(columns={"lsoa21_code": "lsoa"}),
@@ -245,8 +245,8 @@ def summaries(df: pd.DataFrame, index: pd.DataFrame, area: str) -> pd.DataFrame:
         "extent": g["p_extent_w"].sum() / pop,
         "local_concentration": g[["inv_rank", "population"]].apply(local_concentration),
         "proportion_most_deprived_10pct": g["top10"].mean()})
-    for m in list(out.columns[2:]):
-        out[f"{m}_rank"] = out[m].rank(ascending=False, method="min").astype(int)
+    for m in list(out.columns[2:]):  # equal to 10 decimals is a tie (docs/method.md)
+        out[f"{m}_rank"] = out[m].round(10).rank(ascending=False, method="min").astype(int)
     return out.rename_axis("area_code").reset_index()
 
 
@@ -266,7 +266,8 @@ def run(raw: Path, spec_path: Path = ROOT / "pipeline" / "config" / "index_spec.
     published = pd.DataFrame({"score": df["imd_score"], "rank": df["imd_rank"]})
     parts = []
     for name, index in (("imd", published), ("dx", x), ("dedi", d)):
-        for geography, col in (("ltla24", "ltla24_code"), ("icb24", "icb24_code")):
+        for geography, col in (("ward24", "ward24_code"), ("ltla24", "ltla24_code"),
+                               ("icb24", "icb24_code")):
             parts.append(summaries(df, index, col).assign(geography=geography, index=name))
     return {"lsoa": lsoa, "area_summary": pd.concat(parts, ignore_index=True),
             "imd_max_abs_diff": float((i["score"] - df["imd_score"]).abs().max())}

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def run(staging: str, draws: int | None = None) -> dict:
-    """Time ``run_monte_carlo`` on the inputs the build's ``int_dedi_uncertainty`` reads."""
+def run(staging: str, draws: int | None = None, geographies: list[str] | None = None) -> dict:
+    """Time ``run_monte_carlo`` on the inputs the build's ``int_dedi_uncertainty`` reads, with
+    the area intervals of ``geographies`` (default: settings.yaml area_summary.geographies)."""
     import resource
     import time
 
@@ -41,6 +42,7 @@ def run(staging: str, draws: int | None = None) -> dict:
     geo = con.execute("SELECT g.*, p.population FROM int_lsoa_geography g JOIN "
                       "int_lsoa_population p USING (lsoa21_code) ORDER BY lsoa21_code").df()
     cfg = settings()["iod"]
+    geographies = geographies or settings()["area_summary"]["geographies"]
     w = cfg["domain_weights"]
     st = resolve_structure(spec, set(weights.index))
     if draws:
@@ -50,11 +52,12 @@ def run(staging: str, draws: int | None = None) -> dict:
     run_monte_carlo(oriented.set_index("lsoa21_code")[st.indicators], st,
                     weights.loc[st.indicators].to_numpy(), transform_domains(ranks), w,
                     float(spec["dedi"]["dx_weight"]), spec["monte_carlo"],
-                    {g: geo[f"{g}_code"].to_numpy() for g in ("ltla24", "icb24", "region")},
+                    {g: geo[f"{g}_code"].to_numpy() for g in geographies},
                     geo["population"].to_numpy(dtype="float64"), geo["ltla24_code"].to_numpy(),
                     cfg["exponential_constant"])
     return {"seconds": time.perf_counter() - t0, "lsoas": len(iod),
             "draws": spec["monte_carlo"]["draws"], "indicators": len(st.indicators),
+            "geographies": geographies,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -64,9 +67,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--staging", help="time on this built staging folder (prints JSON)")
     ap.add_argument("--draws", type=int, help="draws instead of the spec's")
+    ap.add_argument("--geographies", nargs="+", help="area intervals of these geographies "
+                    "instead of settings.yaml's (e.g. ltla24 icb24 region)")
     args = ap.parse_args()
     if args.staging:
-        print(json.dumps(run(args.staging, args.draws)))
+        print(json.dumps(run(args.staging, args.draws, args.geographies)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DEDI_STAGING_DIR": f"{tmp}/staging", "DEDI_MARTS_DIR": f"{tmp}/m",

@@ -114,6 +114,15 @@ def sql_code_version(sql_file: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def with_folder(code: str, folder: Path) -> str:
+    """``code`` extended by the SQL files of ``folder`` (the views a publication creates: a
+    changed view republishes without recomputing what the marts are made of)."""
+    h = hashlib.sha256(code.encode())
+    for f in sorted(folder.glob("*.sql")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def inputs(raw: Path, index_config: dict) -> dict:
     """Everything a build's result depends on, as versions."""
     sql = hashlib.sha256()

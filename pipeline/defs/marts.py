@@ -292,7 +292,9 @@ class PublishConfig(dg.Config):
                            "gp_practice_profile", "gp_practice_catchment", "local_proxy_history"],
                      description="Publishes dedi.duckdb, lsoa_index.parquet, area_summary.parquet "
                      "and lsoa_index.geoparquet to DEDI_MARTS_DIR atomically, after all blocking "
-                     "checks pass.")])
+                     "checks pass.",
+                     # the views it creates in dedi.duckdb: a changed view republishes
+                     metadata={"dedi/also_versions": "assets/views"})])
 def published_marts(context: dg.AssetExecutionContext, config: PublishConfig,
                     dedi_paths: DediPaths, staging_db: DuckDBResource,
                     side: SideProcessResource) -> Iterator[dg.MaterializeResult]:

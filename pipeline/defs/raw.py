@@ -16,7 +16,13 @@ import warnings
 
 import dagster as dg
 
-from pipeline.build.versions import TOPICS, folder_version, python_code_version, sql_code_version
+from pipeline.build.versions import (
+    TOPICS,
+    folder_version,
+    python_code_version,
+    sql_code_version,
+    with_folder,
+)
 from pipeline.config import PROJECT_ROOT, paths
 
 # staging asset -> the raw topic folder it reads (a test checks every raw reader is here)
@@ -57,12 +63,14 @@ RAW_ASSETS = [_raw_asset(t) for t in TOPICS]
 
 def versioned(assets: list) -> list:
     """``assets`` with a code version each (an SQL model asset's from its ``.sql`` file, any
-    other's from the package) and, for an unpartitioned raw reader, its raw topic as a
-    dependency."""
+    other's from the package, plus the SQL files of the folder its ``dedi/also_versions``
+    names) and, for an unpartitioned raw reader, its raw topic as a dependency."""
     def one(spec: dg.AssetSpec) -> dg.AssetSpec:
         name = spec.key.to_user_string()
         sql = spec.metadata.get("dedi/sql_model")
         code = sql_code_version(PROJECT_ROOT / sql) if sql else python_code_version()
+        if spec.metadata.get("dedi/also_versions"):
+            code = with_folder(code, PROJECT_ROOT / spec.metadata["dedi/also_versions"])
         deps = list(spec.deps)
         if name in READS and spec.partitions_def is None:  # partitions version their own files
             deps.append(dg.AssetDep(f"raw_{READS[name]}"))

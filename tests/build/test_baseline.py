@@ -20,7 +20,8 @@ def both(real_build):
     res = baseline_pandas.run(SHARED)
     con = duckdb.connect(str(real_build.marts / "current" / "dedi.duckdb"), read_only=True)
     lsoa = con.execute("SELECT * FROM lsoa_index ORDER BY lsoa21_code").df()
-    areas = con.execute("SELECT * FROM area_summary WHERE geography IN ('ltla24', 'icb24')").df()
+    areas = con.execute("SELECT * FROM area_summary WHERE geography IN ('ward24', 'ltla24', "
+                        "'icb24')").df()
     con.close()
     return res, lsoa, areas
 

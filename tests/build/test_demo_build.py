@@ -35,7 +35,8 @@ def test_demo_marts_follow_the_public_contract(demo_build):
     assert len(lsoa) == 320 and lsoa["lsoa21_code"].is_unique
     assert sorted(lsoa["imd_rank"]) == list(range(1, 321))
     imd = summ[summ["index"] == "imd"]
-    assert imd.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1}
+    assert imd.groupby("geography").size().to_dict() == {"icb24": 1, "ltla24": 4, "region": 1,
+                                                         "ward24": 28, "gp_practice": 22}
     # parquet copies are identical to the DuckDB tables
     pd.testing.assert_frame_equal(pd.read_parquet(demo_build.marts / "current" / "lsoa_index.parquet"), lsoa,
                                   check_dtype=False)
@@ -206,7 +207,11 @@ def test_demo_index_marts(demo_build):
     summ = con.execute("SELECT index, geography, count(*) n, count(average_score_rank_p05) p "
                        "FROM area_summary GROUP BY ALL").df()
     assert set(summ["index"]) == {"imd", "dx", "dedi"}
-    assert (summ.loc[summ["index"] == "dedi", "p"] == summ.loc[summ["index"] == "dedi", "n"]).all()
+    assert set(summ["geography"]) == {"ward24", "ltla24", "icb24", "region", "gp_practice"}
+    dedi = summ[summ["index"] == "dedi"].set_index("geography")
+    # nested areas carry their Monte Carlo interval; overlapping GP practices do not
+    assert (dedi["p"] == dedi["n"]).drop("gp_practice").all()
+    assert dedi.loc["gp_practice", "p"] == 0
     tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     assert {"indicator_diagnostics", "sensitivity", "index_spec", "dedi_decile1_changes"} <= tables
     meta = dict(con.execute("SELECT key, value FROM build_metadata").fetchall())
@@ -275,3 +280,32 @@ def test_index_spec_labels_have_no_float_noise(demo_build):
     assert rows["resolved.monte_carlo_dx_weight_range"] == "[0.05, 0.15]"
     noisy = {k: v for k, v in rows.items() if re.search(r"\d\.\d*(0{6,}|9{6,})\d", v)}
     assert noisy == {}
+
+
+def test_demo_gp_practice_summary_weighs_lsoas_by_its_patients(demo_build):
+    """A practice's summary, by hand from the raw patients-by-LSOA file and the published LSOA
+    scores: patient-weighted average score, share of patients in the most deprived 10%."""
+    from pipeline.sources.gp import read_patients_by_lsoa
+
+    pat = read_patients_by_lsoa(demo_build.raw / "gp" / "gp-reg-pat-prac-lsoa-all.csv")
+    con = duckdb.connect(str(demo_build.marts / "current" / "dedi.duckdb"), read_only=True)
+    lsoa = con.execute("SELECT lsoa21_code, dedi_score, dedi_rank FROM lsoa_index").df()
+    summ = con.execute("SELECT * FROM area_summary WHERE geography = 'gp_practice' AND "
+                       "index = 'dedi'").df().set_index("area_code")
+    views = con.execute("SELECT * FROM v_gp_practice_summary").df().set_index("practice_code")
+    d = pat.merge(lsoa, left_on="lsoa_code", right_on="lsoa21_code")
+    d = d[d["patients"] > 0]
+    assert set(summ.index) == set(d["practice_code"]) and len(summ) > 10
+    for code, g in d.groupby("practice_code"):
+        row, w = summ.loc[code], g["patients"]
+        assert row["population"] == w.sum()
+        assert row["lsoa_count"] == len(g)
+        assert row["average_score"] == pytest.approx((g["dedi_score"] * w).sum() / w.sum())
+        top = g["dedi_rank"] <= len(lsoa) / 10
+        assert row["proportion_most_deprived_10pct"] == pytest.approx(w[top].sum() / w.sum())
+    assert views.loc[summ.index, "dedi_average_score_rank"].tolist() == \
+        summ["average_score_rank"].tolist()
+    names = dict(con.execute("SELECT DISTINCT practice_code, practice_name FROM "
+                             "gp_practice_catchment").fetchall())
+    assert summ["area_name"].to_dict() == {k: names[k] for k in summ.index}
+    assert "patients" not in con.execute("SELECT * FROM gp_practice_catchment").df().columns

@@ -12,7 +12,8 @@ from pipeline.method.disclosure import published_population, suppress_small_coun
 
 ATTACK = """
     SELECT a.geography, a.area_code, any_value(a.population) - sum(l.population) AS recovered
-    FROM area_summary a JOIN lsoa l ON l.ltla24_code = a.area_code AND a.geography = 'ltla24'
+    FROM area_summary a JOIN lsoa l ON l.ward24_code = a.area_code AND a.geography = 'ward24'
+        OR l.ltla24_code = a.area_code AND a.geography = 'ltla24'
         OR l.icb24_code = a.area_code AND a.geography = 'icb24'
         OR l.region_code = a.area_code AND a.geography = 'region'
     WHERE a.index = 'imd' GROUP BY a.geography, a.area_code"""
@@ -29,6 +30,8 @@ def _lsoas(n: int = 40) -> pd.DataFrame:
     rng = np.random.default_rng(3)
     return pd.DataFrame({
         "lsoa21_code": [f"E01{i:06d}" for i in range(n)],
+        "ward24_code": [f"E0500000{i % 8}" for i in range(n)],  # two wards in each LA
+        "ward24_name": [f"Ward {i % 8}" for i in range(n)],
         "ltla24_code": [f"E0600000{i % 4}" for i in range(n)],
         "ltla24_name": [f"LA {i % 4}" for i in range(n)],
         "icb24_code": "E54000001", "icb24_name": "ICB", "region_code": "E12000001",
@@ -45,7 +48,7 @@ def test_differencing_recovers_nothing():
     area = suppress_small_counts(area, ["population"], threshold)  # as published_marts does
     assert pd.isna(published_lsoa.loc[7, "population"])
     rec = _attack(published_lsoa, area)
-    assert len(rec) == 6
+    assert len(rec) == 8 + 4 + 1 + 1  # wards, LTLAs, ICB, region
     hits = rec[(rec["recovered"].abs() >= 1) & (rec["recovered"].abs() < threshold)]
     assert hits.empty, f"differencing recovers a suppressed count: {hits}"
     # the old way (area totals from true populations) was open to the attack
@@ -59,7 +62,8 @@ def test_published_area_totals_are_sums_of_published_lsoas(demo_build):
         lsoa = c.execute("SELECT * FROM lsoa_index").df()
         area = c.execute("SELECT * FROM area_summary").df()
     rec = _attack(lsoa, area)
-    assert len(rec) == 6 and (rec["recovered"].abs() < 1e-6).all()
+    n_areas = lsoa[["ward24_code", "ltla24_code", "icb24_code", "region_code"]].nunique().sum()
+    assert len(rec) == n_areas > 30 and (rec["recovered"].abs() < 1e-6).all()
 
 
 def test_rates_with_public_inputs_recover_nothing(demo_build, tmp_path):

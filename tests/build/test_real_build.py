@@ -61,7 +61,8 @@ def test_imd_reproduced_from_published_domain_ranks(marts):
 def test_area_summary_counts(marts):
     counts = dict(marts.execute("SELECT geography, count(*) FROM area_summary WHERE index = 'imd' "
                                 "GROUP BY 1").fetchall())
-    assert counts == {"ltla24": 296, "icb24": 42, "region": 9}
+    # every ward of England's LSOAs (ONS best fit); no GP practice without patients by LSOA
+    assert counts == {"ward24": 6784, "ltla24": 296, "icb24": 42, "region": 9}
 
 
 def test_area_summary_invariants(marts):
@@ -164,7 +165,7 @@ def test_index_covers_england(marts):
                                 "GROUP BY 1").fetchall())
     for idx in ("imd", "dx", "dedi"):
         assert counts[f"{idx}/ltla24"] == 296 and counts[f"{idx}/icb24"] == 42
-        assert counts[f"{idx}/region"] == 9
+        assert counts[f"{idx}/region"] == 9 and counts[f"{idx}/ward24"] == 6784
     enters, leaves = marts.execute(
         "SELECT count(*) FILTER (change LIKE 'enters%'), count(*) FILTER (change LIKE 'leaves%') "
         "FROM dedi_decile1_changes").fetchone()

@@ -4,6 +4,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipeline.config import settings
 from pipeline.defs._staging import run_sql_model
 
 
@@ -89,3 +90,30 @@ def test_local_proxy_rates_use_census_denominator_when_absent():
                     "Census 2021 households"),
                    ("assisted_bin_collection", "E01000002", 0.0, "Census 2021 households"),
                    ("pupil_premium", "E01000001", 20.0, "supplied in file")]
+
+
+def test_gp_practice_lsoa_leaves_out_small_practices_and_other_lsoas():
+    """A practice is its patients in this build's England LSOAs; one whose total there is a
+    small count (1 to min_count - 1, settings.yaml: 10) is left out whole, rows of no patients
+    dropped."""
+    patients = pd.DataFrame({
+        "practice_code": ["A", "A", "A", "B", "B", "C", "D"],
+        "lsoa_code": ["E01000001", "E01000002", "W01000001", "E01000001", "W01000002",
+                      "E01000002", "E01000001"],
+        "patients": [80.0, 0.0, 500.0, 4.0, 900.0, 10.0, 12.0]})
+    ods = pd.DataFrame({"practice_code": ["A", "B", "C"],
+                        "practice_name": ["ALPHA SURGERY", "BETA", "GAMMA"]})
+    geo = pd.DataFrame({"lsoa21_code": ["E01000001", "E01000002"]})
+    con = _db(stg_gp_patients_lsoa=patients, stg_gp_practices=ods, int_lsoa_geography=geo)
+    assert settings()["suppression"]["min_count"] == 10  # what the model runner sets
+    run_sql_model(con, "int_gp_practice_lsoa")
+    run_sql_model(con, "gp_practice_catchment")
+    out = con.execute("SELECT * FROM int_gp_practice_lsoa").df()
+    # A: 80 in England (its 500 in Wales do not make it larger here); B: 4 in England, small;
+    # C: 10 = min_count, kept; D: 12, kept under its code (no epraccur row)
+    assert out.values.tolist() == [["A", "ALPHA SURGERY", "E01000001", 80.0],
+                                   ["C", "GAMMA", "E01000002", 10.0],
+                                   ["D", "D", "E01000001", 12.0]]
+    catchment = con.execute("SELECT * FROM gp_practice_catchment").df()
+    assert list(catchment.columns) == ["practice_code", "practice_name", "lsoa21_code"]
+    assert len(catchment) == 3

@@ -167,6 +167,20 @@ def test_ward_and_gp_practice_levels_show_their_lsoas(demo_build, browser, level
         assert v.errors == []
 
 
+def test_too_many_practice_lsoa_pairs_turn_the_practice_level_off(demo_build, monkeypatch,
+                                                                 capsys):
+    """Like the postcode search, the GP practice level is embedded up to a size; past it the
+    page says nothing of practices and the command says why in one line."""
+    from pipeline.outputs.explorer import page
+
+    path = _write(demo_build)
+    assert '"practices":{"codes":' in path.read_text(encoding="utf-8")
+    monkeypatch.setattr(page, "MAX_CATCHMENT_PAIRS", 100)
+    path = _write(demo_build)
+    assert '"practices":null' in path.read_text(encoding="utf-8")
+    assert "GP practice-LSOA pairs is too many to embed" in capsys.readouterr().err
+
+
 def _area_codes(dirs, icb):
     with duckdb_conn(dirs) as conn:
         return set(conn.execute("SELECT lsoa21_code FROM lsoa_index WHERE icb24_code = ?",

@@ -11,6 +11,7 @@ from tests.browser import non_blank, screenshot, visit
 from tests.conftest import dedi_env
 
 HEADINGS = ["In brief", "How to read this", "Maps", "Local authorities: league table",
+            "Wards: the 15 highest-need", "GP practices: the 15 highest-need",
             "The 20 highest-need LSOAs", "Caveats"]
 
 
@@ -30,6 +31,7 @@ def _check(v, path, name):
     assert h2 == HEADINGS
     assert v.page.locator("table.top20 tbody tr").count() == 20
     assert v.page.locator("table.league tbody tr").count() >= 1
+    assert v.page.locator("#wards + p + table.places tbody tr").count() == 15
     assert v.page.locator("img").count() == 5  # four maps and the league chart
     for img in v.page.locator("img").all():  # every figure decoded and drawn
         assert img.evaluate("i => i.complete && i.naturalWidth > 100")
@@ -43,6 +45,21 @@ def test_demo_report(demo_build, browser):
         _check(v, path, "report_demo")
         assert v.page.locator(".banner").is_visible()
         assert "synthetic" in v.page.locator(".caveats").inner_text().lower()
+        _check_places(v, demo_build, "E54009901")
+        practices = v.page.locator("#practices + p + table.places tbody tr")
+        assert practices.count() == 15  # the demo supplies patients by LSOA
+
+
+def _check_places(v, dirs, icb):
+    """The ward table: the ICB's wards in the order of the published v_ward_summary."""
+    import duckdb
+
+    with duckdb.connect(str(dirs.marts / "current" / "dedi.duckdb"), read_only=True) as c:
+        top = [r[0] for r in c.execute(
+            "SELECT ward24_name FROM v_ward_summary WHERE icb24_code = ? "
+            "ORDER BY dedi_average_score_rank LIMIT 15", [icb]).fetchall()]
+    shown = v.page.locator("#wards + p + table.places tbody tr td:first-child").all_inner_texts()
+    assert shown == top
 
 
 @pytest.mark.real
@@ -67,6 +84,11 @@ def test_real_report_for_cheshire_and_merseyside(real_build, browser):
         assert sum("English Indices of Deprivation 2025, File 7:" in i for i in items) == 1
         assert "File_7_IoD2025_reconstructed.csv" in caveats
         assert "official data" not in v.page.inner_text("body")
+        # wards from the ONS best-fit lookup; no practice without patients by LSOA, said why
+        _check_places(v, real_build, "E54000008")
+        assert v.page.locator("#practices + p + table").count() == 0
+        assert "no file of patients registered at a GP practice by LSOA" in \
+            v.page.locator("#practices + p").inner_text()
         # map legends readable: legend text of MAP_STYLE points, as shown on the page
         from pipeline.outputs.report.icb import MAP_STYLE
 

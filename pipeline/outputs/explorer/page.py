@@ -135,15 +135,14 @@ def _postcodes(lsoa: pd.DataFrame, keep: np.ndarray) -> dict[str, int] | None:
 
 def _practices(catchment: pd.DataFrame | None, lsoa: pd.DataFrame,
                keep: np.ndarray) -> dict[str, Any] | None:
-    """GP practices whose patients live in the kept LSOAs, each with the positions of every
-    LSOA of its catchment (``gp_practice_catchment``), for the explorer's GP practice level;
-    None without a catchment, or with more pairs than the page should carry."""
+    """GP practices whose patients live in the kept LSOAs, each with the positions of the kept
+    LSOAs of its catchment (``gp_practice_catchment``; the page draws no other), for the
+    explorer's GP practice level; None without a catchment, or with more pairs than the page
+    should carry."""
     if catchment is None or catchment.empty:
         return None
     pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"])
-    kept = set(lsoa["lsoa21_code"][keep])
-    c = catchment[catchment["lsoa21_code"].isin(pos.index)]
-    c = c[c["practice_code"].isin(c.loc[c["lsoa21_code"].isin(kept), "practice_code"])]
+    c = catchment[catchment["lsoa21_code"].isin(set(lsoa["lsoa21_code"][keep]))]
     if len(c) > MAX_CATCHMENT_PAIRS:
         print(f"dedi explore: {len(c):,} GP practice-LSOA pairs is too many to embed; the GP "
               "practice level is off (use --area for a region, ICB or LTLA)", file=sys.stderr)

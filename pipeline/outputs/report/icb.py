@@ -103,12 +103,14 @@ def _places(conn, view: str, icb: str, names: dict[str, str],
     return t, total
 
 
-def _practice_note(conn, shown: int) -> str:
-    """Why the GP practice table is empty, in words, or how to read it."""
+def _practice_note(conn, shown: int, total: int) -> str:
+    """How to read the GP practice table, or why it is empty, in words."""
     if shown:
-        return ("Each practice is the LSOAs where its registered patients live, each weighted "
-                "by its patients there; shares are of patients. Practices are listed under "
-                "the ICB where most of their patients live; they have no Monte Carlo interval.")
+        return (f"By the rank of the patient-weighted average DEDI score among England's "
+                f"{total:,} summarised practices (1 = most deprived). Each practice is the "
+                "LSOAs where its registered patients live, each weighted by its patients there; "
+                "shares are of patients. Practices are listed under the ICB where most of their "
+                "patients live; they have no Monte Carlo interval.")
     supplied = conn.execute("SELECT count(*) FROM sources WHERE staging_table = "
                             "'stg_gp_patients_lsoa'").fetchone()[0]
     return ("No GP practice is summarised in this build: no file of patients registered at a GP "
@@ -217,9 +219,9 @@ def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None =
         "LEAGUE_TABLE": html_table(ltla_table, "league"),
         "TOP20": html_table(table, "top20"),
         "WARDS": html_table(wards, "places"), "N_WARDS": f"{n_wards:,}",
-        "PLACES": str(PLACES), "N_PRACTICES": f"{n_practices:,}",
+        "PLACES": str(PLACES),
         "PRACTICES": html_table(practices, "places") if len(practices) else "",
-        "PRACTICE_NOTE": escape(_practice_note(conn, len(practices))),
+        "PRACTICE_NOTE": escape(_practice_note(conn, len(practices), n_practices)),
         "NHS_NOTE": escape(nhs_note),
         "ABSENT": ("Absent from this build, so not in DX: " + "; ".join(escape(a) for a in absent)
                    + "." if absent else "Every input of the spec was supplied."),

@@ -353,6 +353,14 @@ CASES = [
     Case("ltla_lookup_rows_dropped", "geography", pq_edit(LTLA, lambda df: df.iloc[3:]),
          r"lookup_lsoa21_ward24_ltla24\.parquet: 3 LSOA\(s\) of IoD File 7 have no row here"),
     Case("icb_lookup_duplicate_lsoa", "geography", pq_edit(ICB, dup_row(0)), r"duplicated"),
+    # wards are summarised: the lookup must carry them, and every England LSOA needs one
+    Case("ltla_lookup_without_wards", "geography", pq_edit(LTLA, drop_col("ward24")),
+         r"missing required column\(s\): '(WD24CD|ward24_code)'; '(WD24NM|ward24_name)'"),
+    Case("ltla_lookup_blank_ward", "geography", pq_edit(LTLA, cell("ward24_code", None, 2)),
+         r"column 'ward24_code': \['E01\d{6}'\] at file row\(s\) \[4\] \(1 in all\); expected a "
+         r"value in every row"),
+    Case("ltla_lookup_blank_ltla", "geography", pq_edit(LTLA, cell("ltla24_code", " ", 5)),
+         r"column 'ltla24_code': \['E01\d{6}'\] at file row\(s\) \[7\]"),
     # Census 2021
     Case("age65_negative", "census", pq_edit(AGE65, cell("aged_70_74", -3)),
          r"expected at least 0"),

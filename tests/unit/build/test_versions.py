@@ -139,3 +139,22 @@ def test_rollback(tmp_path, capsys):
     publish(tmp_path, _tables(4), {"run_id": "4"}, keep=3)  # building again moves on as usual
     assert json.loads((tmp_path / "current" / "manifest.json").read_text())["run_id"] == "4"
     assert os.readlink(tmp_path / "current").startswith("releases/")
+
+
+def test_a_changed_view_changes_the_publication_code_version_only(tmp_path):
+    """published_marts creates the views of assets/views: its code version covers them, so a
+    changed view republishes, while the assets that compute the marts keep theirs."""
+    from pipeline.build.versions import PROJECT_ROOT, python_code_version, with_folder
+    from pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    version = {k.to_user_string(): graph.get(k).code_version for k in graph.get_all_asset_keys()}
+    views = PROJECT_ROOT / "assets" / "views"
+    assert version["published_marts"] == with_folder(python_code_version(), views)
+    assert version["area_summary"] == version["int_dedi_uncertainty"] == python_code_version()
+    folder = tmp_path / "views"
+    shutil.copytree(views, folder)
+    before = with_folder("c0de", folder)
+    first = sorted(folder.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited\n")
+    assert with_folder("c0de", folder) != before

@@ -8,6 +8,7 @@ from pipeline.method.area_summary import (
     extent_weight,
     invert_rank,
     local_concentration_one,
+    rank_areas,
     summarise,
 )
 from pipeline.method.disclosure import suppress_small_counts
@@ -62,6 +63,35 @@ def test_summary_ranks_tie_to_the_minimum():
                        "population": [10, 10]})
     out = summarise(df, "area", n=2)
     assert out["average_score_rank"].tolist() == [1, 1]
+
+
+def test_measures_equal_to_ten_decimals_tie():
+    """One-LSOA areas of the same national percentile have the same extent; w * p / p differs
+    from w in the last bits, which must not break their tie."""
+    df = pd.DataFrame({"area": ["A", "B", "C"], "rank": [12, 12, 1], "score": [1.0, 1.0, 9.0],
+                       "population": [1000, 1010, 1000]})  # 0.95 - 0.9 / 19 = w; w * 1010 / 1010 != w
+    out = summarise(df, "area", n=100).set_index("area_code")
+    assert out.loc[["A", "B"], "extent_rank"].tolist() == [2, 2]
+    assert out.loc["C", "extent_rank"] == 1
+    # the rule itself: a difference past the tenth decimal ties, one at the ninth does not
+    ranks = rank_areas(pd.Series([0.5, 0.5 + 1e-12, 0.5 + 1e-9]))
+    assert ranks.tolist() == [2, 2, 1]
+
+
+def test_a_practice_counts_its_patients_not_its_lsoas():
+    """share_by='population': a GP practice's share in the most deprived 10% is of its patients
+    (10 of 1,000 live in its one decile-1 LSOA: 1%, not 1 of 2 LSOAs: 50%)."""
+    df = pd.DataFrame({"practice": ["P", "P"], "rank": [1, 15], "score": [40.0, 5.0],
+                       "population": [10, 990]})
+    by_patients = summarise(df, "practice", n=20, share_by="population").iloc[0]
+    by_lsoas = summarise(df, "practice", n=20).iloc[0]
+    assert by_patients["proportion_most_deprived_10pct"] == pytest.approx(0.01)
+    assert by_lsoas["proportion_most_deprived_10pct"] == pytest.approx(0.5)
+    # every other measure is the same population-weighted one
+    assert by_patients["average_score"] == pytest.approx((40 * 10 + 5 * 990) / 1000)
+    assert by_patients["extent"] == by_lsoas["extent"] == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="share_by"):
+        summarise(df, "practice", n=20, share_by="people")
 
 
 def test_suppress_small_counts():
