@@ -120,9 +120,10 @@ def build_area_summary(lsoa: pd.DataFrame, index: str = "imd",
     the practice's patients there (the share in the most deprived 10% is of patients)."""
     opts = summary_options()
     d = lsoa.rename(columns={f"{index}_score": "score", f"{index}_rank": "rank"})
-    frames = [_named(summarise(d, code, n=len(d), **opts), lsoa[[code, name]], geog)
-              for geog, (code, name) in ((g, GEOGRAPHIES[g])
-                                         for g in settings()["area_summary"]["geographies"])]
+    frames = []
+    for geog in settings()["area_summary"]["geographies"]:
+        code, name = GEOGRAPHIES[geog]
+        frames.append(_named(summarise(d, code, n=len(d), **opts), lsoa[[code, name]], geog))
     if practices is not None and len(practices):
         p = practices.merge(d[["lsoa21_code", "score", "rank"]], on="lsoa21_code")
         s = summarise(p.rename(columns={"patients": "population"}), "practice_code", n=len(d),

@@ -115,8 +115,8 @@ def _practice_note(conn, shown: int, total: int) -> str:
                             "'stg_gp_patients_lsoa'").fetchone()[0]
     return ("No GP practice is summarised in this build: no file of patients registered at a GP "
             "practice by LSOA (NHS Digital) was supplied." if not supplied else
-            "No GP practice in this ICB has enough patients in England LSOAs to be summarised "
-            "(small counts are not published).")
+            "No summarised GP practice has most of its patients in this ICB (a practice with a "
+            "small count of patients in England is not summarised).")
 
 
 def report_html(conn, icb: str, release: Path, shapes: gpd.GeoDataFrame | None = None) -> str:
