@@ -54,10 +54,10 @@ def test_history_has_both_vintages_and_accounts_for_every_lsoa(real_build):
     u = v19[v19["change_code"] == "U"].merge(f2019, left_on="lsoa21_code",
                                              right_on="lsoa11_code")
     assert (u["imd_rank"] == u["imd2019_rank"]).all()
-    # area summaries for both vintages: 296 LTLAs, 42 ICBs, 9 regions each
+    # area summaries for both vintages: 6,784 wards, 296 LTLAs, 42 ICBs, 9 regions each
     counts = areas.groupby(["vintage", "geography"]).size().unstack()
     assert counts.loc[2019].to_dict() == counts.loc[2025].to_dict() == {
-        "icb24": 42, "ltla24": 296, "region": 9}
+        "ward24": 6784, "icb24": 42, "ltla24": 296, "region": 9}
     assert areas.loc[areas["vintage"] == 2025, "average_rank_rank_change"].notna().all()
     # Blackpool is the most deprived LTLA on average rank in both releases (as published for
     # the IoD 2019), and the 2025 rows equal the current area_summary of the IMD
